@@ -1,0 +1,9 @@
+//! Runs: the reproducible [`RunConfig`], the [`Trainer`] that steps it, and its [`History`].
+
+pub mod config;
+pub mod history;
+pub mod trainer;
+
+pub use config::RunConfig;
+pub use history::{EvalPoint, History};
+pub use trainer::{Snapshot, StepReport, TrainError, Trainer};
