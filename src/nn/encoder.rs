@@ -1,10 +1,60 @@
-//! Encoders built from a small text spec, e.g. `mlp:hidden=64,out=16` or `linear:out=8`.
+//! Encoders built from a small text spec, with cached forward/backward passes.
+//!
+//! Text forms (defaults in brackets):
+//! - `linear:out=2` — z = W x (no bias).
+//! - `deep-linear:L=3,width=8,out=8,wnorm=frob` — z = W_L ⋯ W_1 x, no bias, no activation
+//!   (PAPER.md §5.2; use it with `normalize=0` in the theory modes).
+//! - `mlp:hidden=64,out=16,act=relu` — z = W₂ f(W₁ x + b₁) + b₂, f ∈ {relu, leaky, tanh}.
+//! - `relu2:hidden=10,out=20,wnorm=row,act=relu` — z = W₂ σ(W₁ x), no biases (PAPER.md §5.3).
+//! - `cnn:small,out=64` — ConvNetJS-sized: [conv3×3 (pad 1) + ReLU → 2×2 max-pool] with 16, 20
+//!   and 20 channels, flatten, linear → out. Needs image data (the input shape is taken from the
+//!   data set's `image_shape`).
+//!
+//! Weight constraints (`wnorm=`, applied at initialisation and after every optimiser step by
+//! [`Encoder::apply_constraint`]): `none`; `frob` — every weight matrix W_l ← W_l/‖W_l‖_F;
+//! `row` — every row of W_l (one output unit's incoming weights, the paper's (out × in)
+//! orientation) has unit norm, except the output layer, which gets unit Frobenius norm (the
+//! recipe of PAPER.md §5.3).
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array2, ArrayView2, Axis};
 
-use super::layers::{Activation, Linear};
+use super::layers::{Activation, Conv2d, Layer, LayerCache, Linear, Pool2d, PoolKind, Shape3};
+use crate::real::Real;
 use crate::rng::Rng;
 use crate::spec::{SpecError, SpecText, format_spec};
+
+/// Weight-norm constraint for the theory modes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WeightNorm {
+    /// Unconstrained.
+    #[default]
+    None,
+    /// Unit Frobenius norm per layer.
+    Frobenius,
+    /// Unit-norm rows (output layer: unit Frobenius norm).
+    Rows,
+}
+
+impl WeightNorm {
+    const CHOICES: &'static [&'static str] = &["none", "frob", "row"];
+
+    fn from_name(s: &str) -> Self {
+        match s {
+            "frob" => Self::Frobenius,
+            "row" => Self::Rows,
+            _ => Self::None,
+        }
+    }
+
+    /// The spec name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::None => "none",
+            Self::Frobenius => "frob",
+            Self::Rows => "row",
+        }
+    }
+}
 
 /// Which encoder architecture.
 #[derive(Debug, Clone, PartialEq)]
@@ -14,10 +64,41 @@ pub enum EncoderSpec {
         /// Output dimension.
         out: usize,
     },
-    /// Linear → ReLU → Linear.
+    /// z = W_L ⋯ W_1 x.
+    DeepLinear {
+        /// Number of layers L.
+        layers: usize,
+        /// Width of the hidden layers.
+        width: usize,
+        /// Output dimension.
+        out: usize,
+        /// Weight constraint.
+        wnorm: WeightNorm,
+    },
+    /// Linear → activation → Linear, with biases.
     Mlp {
         /// Hidden width.
         hidden: usize,
+        /// Output dimension.
+        out: usize,
+        /// Hidden activation.
+        act: Activation,
+        /// Weight constraint.
+        wnorm: WeightNorm,
+    },
+    /// z = W₂ σ(W₁ x), no biases.
+    Relu2 {
+        /// Hidden width.
+        hidden: usize,
+        /// Output dimension.
+        out: usize,
+        /// σ (relu by default; `none` for the linear control).
+        act: Activation,
+        /// Weight constraint.
+        wnorm: WeightNorm,
+    },
+    /// The small image CNN.
+    CnnSmall {
         /// Output dimension.
         out: usize,
     },
@@ -28,16 +109,44 @@ impl Default for EncoderSpec {
         EncoderSpec::Mlp {
             hidden: 64,
             out: 16,
+            act: Activation::Relu,
+            wnorm: WeightNorm::None,
         }
     }
 }
 
+const ACTS: &[&str] = &["relu", "leaky", "tanh", "none"];
+
+fn act_of(name: &str) -> Activation {
+    Activation::from_name(name).unwrap_or(Activation::Relu)
+}
+
 impl EncoderSpec {
     /// Known names, for error messages and the UI.
-    pub const NAMES: &'static [&'static str] = &["linear", "mlp"];
+    pub const NAMES: &'static [&'static str] = &["linear", "deep-linear", "mlp", "relu2", "cnn"];
 
     /// Parses the text form.
     pub fn parse(text: &str) -> Result<Self, SpecError> {
+        // `cnn:small,...` has a bare architecture word; give it a key for the shared grammar.
+        let rewritten;
+        let text = match text.trim().split_once(':') {
+            Some((n, rest)) if n.trim().eq_ignore_ascii_case("cnn") => {
+                let parts: Vec<String> = rest
+                    .split(',')
+                    .map(|p| {
+                        let p = p.trim();
+                        if p.contains('=') || p.is_empty() {
+                            p.to_string()
+                        } else {
+                            format!("arch={p}")
+                        }
+                    })
+                    .collect();
+                rewritten = format!("cnn:{}", parts.join(","));
+                rewritten.as_str()
+            }
+            _ => text,
+        };
         let st = SpecText::parse(text)?;
         match st.name.as_str() {
             "linear" => {
@@ -46,11 +155,39 @@ impl EncoderSpec {
                     out: p.usize("out", 2, 1, 4096)?,
                 })
             }
+            "deep-linear" => {
+                let p = st.params(&["l", "width", "out", "wnorm"])?;
+                let width = p.usize("width", 8, 1, 4096)?;
+                Ok(Self::DeepLinear {
+                    layers: p.usize("l", 3, 1, 16)?,
+                    width,
+                    out: p.usize("out", width, 1, 4096)?,
+                    wnorm: WeightNorm::from_name(p.choice("wnorm", "frob", WeightNorm::CHOICES)?),
+                })
+            }
             "mlp" => {
-                let p = st.params(&["hidden", "out"])?;
+                let p = st.params(&["hidden", "out", "act", "wnorm"])?;
                 Ok(Self::Mlp {
                     hidden: p.usize("hidden", 64, 1, 4096)?,
                     out: p.usize("out", 16, 1, 4096)?,
+                    act: act_of(p.choice("act", "relu", ACTS)?),
+                    wnorm: WeightNorm::from_name(p.choice("wnorm", "none", WeightNorm::CHOICES)?),
+                })
+            }
+            "relu2" => {
+                let p = st.params(&["hidden", "out", "act", "wnorm"])?;
+                Ok(Self::Relu2 {
+                    hidden: p.usize("hidden", 10, 1, 4096)?,
+                    out: p.usize("out", 20, 1, 4096)?,
+                    act: act_of(p.choice("act", "relu", ACTS)?),
+                    wnorm: WeightNorm::from_name(p.choice("wnorm", "row", WeightNorm::CHOICES)?),
+                })
+            }
+            "cnn" => {
+                let p = st.params(&["arch", "out"])?;
+                p.choice("arch", "small", &["small"])?;
+                Ok(Self::CnnSmall {
+                    out: p.usize("out", 64, 1, 4096)?,
                 })
             }
             other => Err(SpecError::new(format!(
@@ -60,153 +197,403 @@ impl EncoderSpec {
         }
     }
 
-    /// The text form.
+    /// The text form (optional keys are written only when they differ from their defaults).
     pub fn to_text(&self) -> String {
+        let s = |x: &usize| x.to_string();
         match self {
-            Self::Linear { out } => format_spec("linear", &[("out", out.to_string())]),
-            Self::Mlp { hidden, out } => format_spec(
-                "mlp",
-                &[("hidden", hidden.to_string()), ("out", out.to_string())],
-            ),
+            Self::Linear { out } => format_spec("linear", &[("out", s(out))]),
+            Self::DeepLinear {
+                layers,
+                width,
+                out,
+                wnorm,
+            } => {
+                let mut v = vec![("L", s(layers)), ("width", s(width))];
+                if out != width {
+                    v.push(("out", s(out)));
+                }
+                if *wnorm != WeightNorm::Frobenius {
+                    v.push(("wnorm", wnorm.name().into()));
+                }
+                format_spec("deep-linear", &v)
+            }
+            Self::Mlp {
+                hidden,
+                out,
+                act,
+                wnorm,
+            } => {
+                let mut v = vec![("hidden", s(hidden)), ("out", s(out))];
+                if *act != Activation::Relu {
+                    v.push(("act", act.name().into()));
+                }
+                if *wnorm != WeightNorm::None {
+                    v.push(("wnorm", wnorm.name().into()));
+                }
+                format_spec("mlp", &v)
+            }
+            Self::Relu2 {
+                hidden,
+                out,
+                act,
+                wnorm,
+            } => {
+                let mut v = vec![("hidden", s(hidden)), ("out", s(out))];
+                if *act != Activation::Relu {
+                    v.push(("act", act.name().into()));
+                }
+                if *wnorm != WeightNorm::Rows {
+                    v.push(("wnorm", wnorm.name().into()));
+                }
+                format_spec("relu2", &v)
+            }
+            Self::CnnSmall { out } => format!("cnn:small,out={out}"),
         }
     }
 
-    /// Builds a freshly initialised encoder for `input_dim`-dimensional inputs.
-    pub fn build(&self, input_dim: usize, rng: &mut Rng) -> Encoder {
-        let blocks = match *self {
-            Self::Linear { out } => vec![(
-                Linear::new(input_dim, out, false, 1.0 / 3f64.sqrt(), rng),
-                Activation::Identity,
-            )],
-            Self::Mlp { hidden, out } => vec![
-                (
-                    Linear::new(input_dim, hidden, true, 1.0, rng),
-                    Activation::Relu,
-                ),
-                (
-                    Linear::new(hidden, out, true, 1.0 / 3f64.sqrt(), rng),
-                    Activation::Identity,
-                ),
-            ],
-        };
-        Encoder {
-            spec: self.clone(),
-            blocks,
-            outputs: Vec::new(),
-        }
+    /// Whether the encoder needs image-shaped input.
+    pub fn needs_images(&self) -> bool {
+        matches!(self, Self::CnnSmall { .. })
     }
-}
 
-/// A stack of (linear, activation) blocks with cached activations for backward.
-#[derive(Debug, Clone)]
-pub struct Encoder {
-    /// The spec it was built from.
-    pub spec: EncoderSpec,
-    /// The layers.
-    pub blocks: Vec<(Linear, Activation)>,
-    outputs: Vec<Array2<f32>>,
-}
-
-impl Encoder {
     /// Output dimension.
     pub fn out_dim(&self) -> usize {
-        self.blocks.last().map_or(0, |(l, _)| l.w.ncols())
+        match *self {
+            Self::Linear { out }
+            | Self::DeepLinear { out, .. }
+            | Self::Mlp { out, .. }
+            | Self::Relu2 { out, .. }
+            | Self::CnnSmall { out } => out,
+        }
     }
 
-    /// Forward pass keeping what backward needs.
-    pub fn forward(&mut self, x: &Array2<f32>) -> Array2<f32> {
-        self.outputs.clear();
-        let mut h = x.clone();
-        for (lin, act) in &mut self.blocks {
-            h = lin.forward(&h);
-            let a = *act;
-            if a != Activation::Identity {
-                h.mapv_inplace(|v| a.apply(v));
+    /// The weight constraint.
+    pub fn wnorm(&self) -> WeightNorm {
+        match *self {
+            Self::DeepLinear { wnorm, .. }
+            | Self::Mlp { wnorm, .. }
+            | Self::Relu2 { wnorm, .. } => wnorm,
+            Self::Linear { .. } | Self::CnnSmall { .. } => WeightNorm::None,
+        }
+    }
+
+    /// Builds a freshly initialised encoder for `input_dim`-dimensional inputs; `image_shape`
+    /// (C, H, W) is required by `cnn` and must satisfy C·H·W = `input_dim`.
+    pub fn build<F: Real>(
+        &self,
+        input_dim: usize,
+        image_shape: Option<Shape3>,
+        rng: &mut Rng,
+    ) -> Result<Encoder<F>, SpecError> {
+        if input_dim == 0 {
+            return Err(SpecError::new("the data has no input features"));
+        }
+        let lin_gain = std::f64::consts::FRAC_1_SQRT_2;
+        let gain = |a: Activation| {
+            if a == Activation::Identity {
+                lin_gain
+            } else {
+                1.0
             }
-            self.outputs.push(h.clone());
+        };
+        let mut layers: Vec<Layer<F>> = Vec::new();
+        match *self {
+            Self::Linear { out } => {
+                layers.push(Layer::Linear(Linear::new(
+                    input_dim,
+                    out,
+                    false,
+                    Activation::Identity,
+                    lin_gain,
+                    rng,
+                )));
+            }
+            Self::DeepLinear {
+                layers: l,
+                width,
+                out,
+                ..
+            } => {
+                let mut d = input_dim;
+                for i in 0..l {
+                    let o = if i + 1 == l { out } else { width };
+                    layers.push(Layer::Linear(Linear::new(
+                        d,
+                        o,
+                        false,
+                        Activation::Identity,
+                        lin_gain,
+                        rng,
+                    )));
+                    d = o;
+                }
+            }
+            Self::Mlp {
+                hidden, out, act, ..
+            } => {
+                layers.push(Layer::Linear(Linear::new(
+                    input_dim,
+                    hidden,
+                    true,
+                    act,
+                    gain(act),
+                    rng,
+                )));
+                layers.push(Layer::Linear(Linear::new(
+                    hidden,
+                    out,
+                    true,
+                    Activation::Identity,
+                    lin_gain,
+                    rng,
+                )));
+            }
+            Self::Relu2 {
+                hidden, out, act, ..
+            } => {
+                layers.push(Layer::Linear(Linear::new(
+                    input_dim,
+                    hidden,
+                    false,
+                    act,
+                    gain(act),
+                    rng,
+                )));
+                layers.push(Layer::Linear(Linear::new(
+                    hidden,
+                    out,
+                    false,
+                    Activation::Identity,
+                    lin_gain,
+                    rng,
+                )));
+            }
+            Self::CnnSmall { out } => {
+                let Some(shape) = image_shape else {
+                    return Err(SpecError::new(
+                        "cnn needs image data (e.g. data=cifar:size=16); this data set is not made of images",
+                    ));
+                };
+                if shape.0 * shape.1 * shape.2 != input_dim {
+                    return Err(SpecError::new(format!(
+                        "image shape {shape:?} does not match the input dimension {input_dim}"
+                    )));
+                }
+                if shape.1 < 8 || shape.2 < 8 {
+                    return Err(SpecError::new(format!(
+                        "cnn:small needs images of at least 8×8 pixels, got {}×{}",
+                        shape.1, shape.2
+                    )));
+                }
+                let mut s = shape;
+                for ch in [16, 20, 20] {
+                    let conv = Conv2d::new(s, ch, 1, 1, Activation::Relu, rng)
+                        .ok_or_else(|| SpecError::new("image too small for cnn:small"))?;
+                    s = conv.output();
+                    layers.push(Layer::Conv(conv));
+                    let pool = Pool2d {
+                        kind: PoolKind::Max,
+                        input: s,
+                    };
+                    s = pool.output();
+                    layers.push(Layer::Pool(pool));
+                }
+                let flat = s.0 * s.1 * s.2;
+                layers.push(Layer::Flatten(flat));
+                layers.push(Layer::Linear(Linear::new(
+                    flat,
+                    out,
+                    true,
+                    Activation::Identity,
+                    lin_gain,
+                    rng,
+                )));
+            }
+        }
+        let n = layers.len();
+        let mut enc = Encoder {
+            spec: self.clone(),
+            layers,
+            in_dim: input_dim,
+            image_shape,
+            caches: vec![LayerCache::default(); n],
+            acts: vec![Array2::zeros((0, 0)); n + 1],
+            grads: vec![Array2::zeros((0, 0)); n + 1],
+        };
+        enc.apply_constraint();
+        Ok(enc)
+    }
+}
+
+/// A stack of layers with the buffers forward leaves for backward.
+#[derive(Debug, Clone)]
+pub struct Encoder<F: Real = f32> {
+    /// The spec it was built from.
+    pub spec: EncoderSpec,
+    /// The layers, input to output.
+    pub layers: Vec<Layer<F>>,
+    /// Input dimension.
+    pub in_dim: usize,
+    /// Input image shape, if any.
+    pub image_shape: Option<Shape3>,
+    caches: Vec<LayerCache<F>>,
+    /// acts[0] = input, acts[i+1] = output of layer i.
+    acts: Vec<Array2<F>>,
+    /// grads[i] = ∂L/∂acts[i] (grads[0] is never filled: no input gradient is needed).
+    grads: Vec<Array2<F>>,
+}
+
+fn ensure<F: Real>(a: &mut Array2<F>, shape: (usize, usize)) {
+    if a.dim() != shape {
+        *a = Array2::zeros(shape);
+    }
+}
+
+impl<F: Real> Encoder<F> {
+    /// Output dimension.
+    pub fn out_dim(&self) -> usize {
+        self.layers.last().map_or(self.in_dim, |l| l.out_dim())
+    }
+
+    /// Forward pass keeping what backward needs; returns a view of the output (N × out).
+    pub fn forward_view(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
+        let n = x.nrows();
+        ensure(&mut self.acts[0], (n, x.ncols()));
+        self.acts[0].assign(&x);
+        for i in 0..self.layers.len() {
+            let od = self.layers[i].out_dim();
+            ensure(&mut self.acts[i + 1], (n, od));
+            let (lo, hi) = self.acts.split_at_mut(i + 1);
+            self.layers[i].forward(lo[i].view(), hi[0].view_mut(), &mut self.caches[i]);
+        }
+        self.acts[self.layers.len()].view()
+    }
+
+    /// Forward pass keeping what backward needs; returns a copy of the output.
+    pub fn forward(&mut self, x: &Array2<F>) -> Array2<F> {
+        self.forward_view(x.view()).to_owned()
+    }
+
+    /// Inference: the representation of each row of `x` (does not touch the training caches).
+    pub fn embed(&self, x: &Array2<F>) -> Array2<F> {
+        let mut h = x.clone();
+        let mut cache = LayerCache::default();
+        for layer in &self.layers {
+            let mut y = Array2::zeros((h.nrows(), layer.out_dim()));
+            layer.forward(h.view(), y.view_mut(), &mut cache);
+            h = y;
         }
         h
     }
 
-    /// Inference: the representation of each row of `x`.
-    pub fn embed(&self, x: &Array2<f32>) -> Array2<f32> {
-        let mut h = x.clone();
-        for (lin, act) in &self.blocks {
-            h = lin.apply(&h);
-            let a = *act;
-            if a != Activation::Identity {
-                h.mapv_inplace(|v| a.apply(v));
-            }
-        }
-        h
+    /// Backward pass from ∂L/∂(output) of the last [`Encoder::forward`]; fills every layer's
+    /// parameter gradients (the input gradient of the first layer is never computed).
+    pub fn backward(&mut self, grad_out: &Array2<F>) {
+        self.backward_view(grad_out.view());
     }
 
-    /// Backward pass from ∂L/∂(output); fills each layer's gradients.
-    pub fn backward(&mut self, grad_out: &Array2<f32>) {
-        let mut g = grad_out.clone();
-        let nb = self.blocks.len();
-        for idx in (0..nb).rev() {
-            let (lin, act) = &mut self.blocks[idx];
-            if *act != Activation::Identity {
-                let a = *act;
-                ndarray::Zip::from(&mut g)
-                    .and(&self.outputs[idx])
-                    .for_each(|gv, &y| *gv *= a.grad_from_output(y));
+    /// As [`Encoder::backward`], from a view.
+    pub fn backward_view(&mut self, grad_out: ArrayView2<F>) {
+        let nl = self.layers.len();
+        let Self {
+            layers,
+            caches,
+            acts,
+            grads,
+            ..
+        } = self;
+        ensure(&mut grads[nl], grad_out.dim());
+        grads[nl].assign(&grad_out);
+        // The first layer that has parameters: below it no gradient is needed.
+        let first = layers.iter().position(|l| l.num_params() > 0).unwrap_or(nl);
+        for i in (first..nl).rev() {
+            let n = acts[i].nrows();
+            if i > first {
+                ensure(&mut grads[i], (n, acts[i].ncols()));
             }
-            match lin.backward(&g, idx > 0) {
-                Some(gx) => g = gx,
-                None => break,
+            let (lo, hi) = grads.split_at_mut(i + 1);
+            let gx = (i > first).then(|| lo[i].view_mut());
+            layers[i].backward(
+                acts[i].view(),
+                acts[i + 1].view(),
+                hi[0].view_mut(),
+                gx,
+                &mut caches[i],
+            );
+        }
+    }
+
+    /// Enforces the spec's weight constraint (call after every optimiser step).
+    pub fn apply_constraint(&mut self) {
+        let mode = self.spec.wnorm();
+        if mode == WeightNorm::None {
+            return;
+        }
+        let last = self.layers.iter().rposition(|l| l.weight().is_some());
+        for (i, layer) in self.layers.iter_mut().enumerate() {
+            let Some(w) = layer.weight_mut() else {
+                continue;
+            };
+            let frob = mode == WeightNorm::Frobenius || Some(i) == last;
+            if frob {
+                let n = w.iter().map(|v| v.f64() * v.f64()).sum::<f64>().sqrt();
+                if n > 0.0 {
+                    let s = F::c(1.0 / n);
+                    w.mapv_inplace(|v| v * s);
+                }
+            } else {
+                // Linear weights are stored (in × out): a row of the paper's W is a column here.
+                for mut col in w.axis_iter_mut(Axis(1)) {
+                    let n = col.iter().map(|v| v.f64() * v.f64()).sum::<f64>().sqrt();
+                    if n > 0.0 {
+                        let s = F::c(1.0 / n);
+                        col.mapv_inplace(|v| v * s);
+                    }
+                }
             }
         }
     }
 
     /// Parameters with their gradients, in a fixed order.
-    pub fn params_and_grads(&mut self) -> Vec<(&mut [f32], &[f32])> {
-        let mut v = Vec::new();
-        for (lin, _) in &mut self.blocks {
-            let Linear { w, b, gw, gb, .. } = lin;
-            if let (Some(w), Some(gw)) = (w.as_slice_mut(), gw.as_slice()) {
-                v.push((w, gw));
-            }
-            if let (Some(b), Some(gb)) = (b.as_mut(), gb.as_ref())
-                && let (Some(b), Some(gb)) = (b.as_slice_mut(), gb.as_slice())
-            {
-                v.push((b, gb));
-            }
-        }
-        v
+    pub fn params_and_grads(&mut self) -> Vec<(&mut [F], &[F])> {
+        self.layers
+            .iter_mut()
+            .flat_map(|l| l.params_and_grads())
+            .collect()
     }
 
     /// Number of trainable parameters.
     pub fn num_params(&self) -> usize {
-        self.blocks
-            .iter()
-            .map(|(l, _)| l.w.len() + l.b.as_ref().map_or(0, |b| b.len()))
-            .sum()
+        self.layers.iter().map(|l| l.num_params()).sum()
     }
 
     /// Squared norm of all gradients (for divergence checks).
     pub fn grad_norm_sq(&self) -> f64 {
-        self.blocks
+        self.layers.iter().map(|l| l.grad_norm_sq()).sum()
+    }
+
+    /// Number of fully connected layers (the indices [`Encoder::weight_matrix`] accepts).
+    pub fn num_linear(&self) -> usize {
+        self.layers
             .iter()
-            .map(|(l, _)| {
-                l.gw.iter()
-                    .map(|&g| f64::from(g) * f64::from(g))
-                    .sum::<f64>()
-                    + l.gb
-                        .as_ref()
-                        .map_or(0.0, |b| b.iter().map(|&g| f64::from(g).powi(2)).sum())
+            .filter(|l| matches!(l, Layer::Linear(_)))
+            .count()
+    }
+
+    /// Weights of the `idx`-th fully connected layer as an (out × in) matrix, the paper's W_l.
+    pub fn weight_matrix(&self, idx: usize) -> Option<Array2<F>> {
+        self.layers
+            .iter()
+            .filter_map(|l| match l {
+                Layer::Linear(lin) => Some(lin),
+                _ => None,
             })
-            .sum()
+            .nth(idx)
+            .map(|l| l.w.t().to_owned())
     }
 
-    /// Weights of layer `idx` as an (out × in) matrix, the paper's W_l.
-    pub fn weight_matrix(&self, idx: usize) -> Option<Array2<f32>> {
-        self.blocks.get(idx).map(|(l, _)| l.w.t().to_owned())
-    }
-
-    /// Row-wise L2 norms of the batch (helper for views).
-    pub fn row_norms(z: &Array2<f32>) -> Vec<f32> {
+    /// Row-wise L2 norms of a batch (helper for views).
+    pub fn row_norms(z: &Array2<F>) -> Vec<F> {
         z.axis_iter(Axis(0)).map(|r| r.dot(&r).sqrt()).collect()
     }
 }

@@ -1,95 +1,681 @@
-//! Layers with hand-written backward passes.
+//! Layers with hand-written forward and backward passes, generic over [`Real`].
+//!
+//! A batch is an (N × features) matrix with one sample per row; images are stored flat in
+//! (channel, row, column) order, so convolution and pooling read and write rows of the same
+//! matrices and flattening is free. Notation: x input row, y output row, g = ∂L/∂y.
+//!
+//! - [`Linear`]: y = f(x W + b) with W (in × out) and an optional fused activation f.
+//!   Backward: g̃ = g ⊙ f′ (from y), ∂W = Xᵀ G̃, ∂b = Σ_rows G̃, ∂X = G̃ Wᵀ.
+//! - [`Conv2d`]: 3×3 kernels, stride s, zero padding p; per sample
+//!   Y = f(W · im2col(x) + b) with W (C_out × 9·C_in), so ∂W = Σ_n G̃_n im2col(x_n)ᵀ and
+//!   ∂x_n = col2im(Wᵀ G̃_n). Output size H_o = ⌊(H + 2p − 3)/s⌋ + 1.
+//! - [`Pool2d`]: 2×2 windows, stride 2 (a trailing odd row/column is dropped); max routes g to
+//!   the arg-max, average spreads g/4.
+//! - [`Activation`]: identity, ReLU max(0, x), leaky ReLU (slope 0.01 below 0), tanh; every
+//!   derivative is computed from the output y (1[y>0]; 1 or 0.01; 1 − y²).
+//!
+//! All products go through [`super::gemm::matmul_into`] into buffers that are reused across
+//! steps, so a training step allocates nothing in the layers.
 
-use ndarray::{Array1, Array2, Axis};
+use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
+use super::gemm::matmul_into;
+use crate::real::Real;
 use crate::rng::Rng;
-
-/// Fully connected layer: Y = X W + b, W is (in × out).
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Linear {
-    /// Weights (in × out).
-    pub w: Array2<f32>,
-    /// Bias (out), if any.
-    pub b: Option<Array1<f32>>,
-    /// ∂L/∂W accumulated by the last backward pass.
-    #[serde(skip)]
-    pub gw: Array2<f32>,
-    /// ∂L/∂b.
-    #[serde(skip)]
-    pub gb: Option<Array1<f32>>,
-    #[serde(skip)]
-    input: Array2<f32>,
-}
-
-impl Linear {
-    /// He/Kaiming-uniform style initialisation: U(−√(6/in)·g, √(6/in)·g) with gain g.
-    pub fn new(inp: usize, out: usize, bias: bool, gain: f64, rng: &mut Rng) -> Self {
-        let bound = gain * (6.0 / inp as f64).sqrt();
-        let w =
-            Array2::from_shape_simple_fn((inp, out), || rng.uniform_range(-bound, bound) as f32);
-        Self {
-            gw: Array2::zeros((inp, out)),
-            gb: bias.then(|| Array1::zeros(out)),
-            b: bias.then(|| Array1::zeros(out)),
-            w,
-            input: Array2::zeros((0, 0)),
-        }
-    }
-
-    /// Forward pass; keeps the input for backward.
-    pub fn forward(&mut self, x: &Array2<f32>) -> Array2<f32> {
-        self.input = x.clone();
-        self.apply(x)
-    }
-
-    /// Forward pass without caching (inference).
-    pub fn apply(&self, x: &Array2<f32>) -> Array2<f32> {
-        let mut y = x.dot(&self.w);
-        if let Some(b) = &self.b {
-            y += b;
-        }
-        y
-    }
-
-    /// Backward pass: stores ∂W, ∂b and returns ∂X (skipped when `need_input_grad` is false).
-    pub fn backward(&mut self, gy: &Array2<f32>, need_input_grad: bool) -> Option<Array2<f32>> {
-        self.gw = self.input.t().dot(gy);
-        if let Some(gb) = &mut self.gb {
-            *gb = gy.sum_axis(Axis(0));
-        }
-        need_input_grad.then(|| gy.dot(&self.w.t()))
-    }
-}
 
 /// Element-wise activations.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub enum Activation {
-    /// max(0, x).
-    Relu,
     /// Identity (for deep linear networks).
     Identity,
+    /// max(0, x).
+    Relu,
+    /// x for x > 0, 0.01·x otherwise.
+    LeakyRelu,
+    /// tanh x.
+    Tanh,
 }
+
+/// Negative-side slope of [`Activation::LeakyRelu`].
+pub const LEAKY_SLOPE: f64 = 0.01;
 
 impl Activation {
     /// f(x).
-    pub fn apply(self, x: f32) -> f32 {
+    #[inline]
+    pub fn apply<F: Real>(self, x: F) -> F {
         match self {
-            Activation::Relu => x.max(0.0),
             Activation::Identity => x,
+            // `x * 0` (not `max`) so that NaN propagates instead of being clipped to 0.
+            Activation::Relu => {
+                if x > F::zero() {
+                    x
+                } else {
+                    x * F::zero()
+                }
+            }
+            Activation::LeakyRelu => {
+                if x > F::zero() {
+                    x
+                } else {
+                    x * F::c(LEAKY_SLOPE)
+                }
+            }
+            Activation::Tanh => x.tanh(),
         }
     }
 
     /// f′ expressed through the output y = f(x).
-    pub fn grad_from_output(self, y: f32) -> f32 {
+    #[inline]
+    pub fn grad_from_output<F: Real>(self, y: F) -> F {
         match self {
+            Activation::Identity => F::one(),
             Activation::Relu => {
-                if y > 0.0 {
-                    1.0
+                if y > F::zero() {
+                    F::one()
                 } else {
-                    0.0
+                    F::zero()
                 }
             }
-            Activation::Identity => 1.0,
+            Activation::LeakyRelu => {
+                if y > F::zero() {
+                    F::one()
+                } else {
+                    F::c(LEAKY_SLOPE)
+                }
+            }
+            Activation::Tanh => F::one() - y * y,
+        }
+    }
+
+    /// The spec name (`relu`, `leaky`, `tanh`, `none`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Activation::Identity => "none",
+            Activation::Relu => "relu",
+            Activation::LeakyRelu => "leaky",
+            Activation::Tanh => "tanh",
+        }
+    }
+
+    /// Parses a spec name.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "none" | "identity" => Activation::Identity,
+            "relu" => Activation::Relu,
+            "leaky" => Activation::LeakyRelu,
+            "tanh" => Activation::Tanh,
+            _ => return None,
+        })
+    }
+}
+
+/// g ← g ⊙ f′(y), element-wise (one monomorphised loop per activation).
+fn apply_act_grad<F: Real>(act: Activation, mut g: ArrayViewMut2<F>, y: ArrayView2<F>) {
+    fn run<F: Real>(g: &mut ArrayViewMut2<F>, y: ArrayView2<F>, d: impl Fn(F) -> F) {
+        ndarray::Zip::from(g)
+            .and(&y)
+            .for_each(|gv, &yv| *gv *= d(yv));
+    }
+    match act {
+        Activation::Identity => {}
+        Activation::Relu => run(&mut g, y, |v| Activation::Relu.grad_from_output(v)),
+        Activation::LeakyRelu => run(&mut g, y, |v| Activation::LeakyRelu.grad_from_output(v)),
+        Activation::Tanh => run(&mut g, y, |v| Activation::Tanh.grad_from_output(v)),
+    }
+}
+
+/// Adds `b` to every row of `y` and applies `act`, in one pass.
+fn bias_act_rows<F: Real>(y: ArrayViewMut2<F>, b: Option<&Array1<F>>, act: Activation) {
+    // One monomorphised loop per activation, so the inner loop has no branch on `act`.
+    match act {
+        Activation::Identity => bias_map_rows(y, b, |v| v),
+        Activation::Relu => bias_map_rows(y, b, |v| Activation::Relu.apply(v)),
+        Activation::LeakyRelu => bias_map_rows(y, b, |v| Activation::LeakyRelu.apply(v)),
+        Activation::Tanh => bias_map_rows(y, b, |v: F| v.tanh()),
+    }
+}
+
+fn bias_map_rows<F: Real>(mut y: ArrayViewMut2<F>, b: Option<&Array1<F>>, f: impl Fn(F) -> F) {
+    for mut row in y.rows_mut() {
+        match (b.and_then(|b| b.as_slice()), row.as_slice_mut()) {
+            (Some(b), Some(r)) => {
+                for (v, &bi) in r.iter_mut().zip(b) {
+                    *v = f(*v + bi);
+                }
+            }
+            (None, Some(r)) => {
+                for v in r.iter_mut() {
+                    *v = f(*v);
+                }
+            }
+            _ => {
+                for (j, v) in row.iter_mut().enumerate() {
+                    let bj = b.map_or(F::zero(), |b| b[j]);
+                    *v = f(*v + bj);
+                }
+            }
+        }
+    }
+}
+
+/// Fully connected layer with a fused activation: Y = f(X W + b), W is (in × out).
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(bound = "F: Real + serde::Serialize + serde::de::DeserializeOwned")]
+pub struct Linear<F: Real = f32> {
+    /// Weights (in × out).
+    pub w: Array2<F>,
+    /// Bias (out), if any.
+    pub b: Option<Array1<F>>,
+    /// Activation applied to the output.
+    pub act: Activation,
+    /// ∂L/∂W from the last backward pass.
+    #[serde(skip)]
+    pub gw: Array2<F>,
+    /// ∂L/∂b.
+    #[serde(skip)]
+    pub gb: Option<Array1<F>>,
+}
+
+impl<F: Real> Linear<F> {
+    /// Uniform initialisation U(−√(6/in)·g, √(6/in)·g) with gain g (g = 1 is He/Kaiming for
+    /// ReLU; g = 1/√2 gives Var w = 1/in, the variance-preserving choice for linear layers).
+    pub fn new(
+        inp: usize,
+        out: usize,
+        bias: bool,
+        act: Activation,
+        gain: f64,
+        rng: &mut Rng,
+    ) -> Self {
+        let bound = gain * (6.0 / inp.max(1) as f64).sqrt();
+        let w = Array2::from_shape_simple_fn((inp, out), || F::c(rng.uniform_range(-bound, bound)));
+        Self {
+            gw: Array2::zeros((inp, out)),
+            gb: bias.then(|| Array1::zeros(out)),
+            b: bias.then(|| Array1::zeros(out)),
+            act,
+            w,
+        }
+    }
+
+    /// Input width.
+    pub fn in_dim(&self) -> usize {
+        self.w.nrows()
+    }
+
+    /// Output width.
+    pub fn out_dim(&self) -> usize {
+        self.w.ncols()
+    }
+
+    /// y = f(x W + b) written into `y` (N × out).
+    pub fn forward(&self, x: ArrayView2<F>, mut y: ArrayViewMut2<F>) {
+        matmul_into(y.view_mut(), x, self.w.view(), false);
+        bias_act_rows(y, self.b.as_ref(), self.act);
+    }
+
+    /// Backward pass. `g` holds ∂L/∂y on entry and is overwritten by ∂L/∂(xW+b); `x` and `y` are
+    /// the forward input and output. Stores ∂W, ∂b and writes ∂L/∂x into `gx` when given.
+    pub fn backward(
+        &mut self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        mut g: ArrayViewMut2<F>,
+        gx: Option<ArrayViewMut2<F>>,
+    ) {
+        apply_act_grad(self.act, g.view_mut(), y);
+        matmul_into(self.gw.view_mut(), x.t(), g.view(), false);
+        if let Some(gb) = &mut self.gb {
+            gb.fill(F::zero());
+            for row in g.rows() {
+                for (s, &v) in gb.iter_mut().zip(row.iter()) {
+                    *s += v;
+                }
+            }
+        }
+        if let Some(gx) = gx {
+            matmul_into(gx, g.view(), self.w.t(), false);
+        }
+    }
+}
+
+/// (channels, height, width) of an image batch row.
+pub type Shape3 = (usize, usize, usize);
+
+/// 3×3 convolution with stride and zero padding, fused activation; W is (C_out × 9·C_in) with
+/// column index (c_in, k_row, k_col).
+#[derive(Debug, Clone)]
+pub struct Conv2d<F: Real = f32> {
+    /// Kernels, (C_out × 9·C_in).
+    pub w: Array2<F>,
+    /// Bias (C_out).
+    pub b: Array1<F>,
+    /// Activation applied to the output.
+    pub act: Activation,
+    /// ∂L/∂W.
+    pub gw: Array2<F>,
+    /// ∂L/∂b.
+    pub gb: Array1<F>,
+    /// Input shape (C_in, H, W).
+    pub input: Shape3,
+    /// Stride.
+    pub stride: usize,
+    /// Zero padding on each side.
+    pub pad: usize,
+}
+
+impl<F: Real> Conv2d<F> {
+    /// He-uniform initialisation (fan-in 9·C_in). `None` when the output would be empty.
+    pub fn new(
+        input: Shape3,
+        c_out: usize,
+        stride: usize,
+        pad: usize,
+        act: Activation,
+        rng: &mut Rng,
+    ) -> Option<Self> {
+        let (c, h, w) = input;
+        if stride == 0 || h + 2 * pad < 3 || w + 2 * pad < 3 || c == 0 || c_out == 0 {
+            return None;
+        }
+        let fan_in = 9 * c;
+        let bound = (6.0 / fan_in as f64).sqrt();
+        let wm = Array2::from_shape_simple_fn((c_out, fan_in), || {
+            F::c(rng.uniform_range(-bound, bound))
+        });
+        Some(Self {
+            gw: Array2::zeros((c_out, fan_in)),
+            gb: Array1::zeros(c_out),
+            b: Array1::zeros(c_out),
+            w: wm,
+            act,
+            input,
+            stride,
+            pad,
+        })
+    }
+
+    /// Output shape (C_out, H_o, W_o).
+    pub fn output(&self) -> Shape3 {
+        let (_, h, w) = self.input;
+        let ho = (h + 2 * self.pad - 3) / self.stride + 1;
+        let wo = (w + 2 * self.pad - 3) / self.stride + 1;
+        (self.w.nrows(), ho, wo)
+    }
+
+    /// Writes im2col(x) for one sample: row (c, ki, kj), column (oi, oj).
+    fn im2col(&self, x: &[F], cols: &mut Array2<F>) {
+        let (c, h, w) = self.input;
+        let (_, ho, wo) = self.output();
+        let (s, p) = (self.stride as isize, self.pad as isize);
+        for ci in 0..c {
+            for ki in 0..3 {
+                for kj in 0..3 {
+                    let r = ci * 9 + ki * 3 + kj;
+                    let mut row = cols.row_mut(r);
+                    let Some(out) = row.as_slice_mut() else {
+                        continue;
+                    };
+                    for oi in 0..ho {
+                        let ii = oi as isize * s + ki as isize - p;
+                        let dst = &mut out[oi * wo..(oi + 1) * wo];
+                        if ii < 0 || ii >= h as isize {
+                            dst.fill(F::zero());
+                            continue;
+                        }
+                        let base = ci * h * w + ii as usize * w;
+                        for (oj, d) in dst.iter_mut().enumerate() {
+                            let jj = oj as isize * s + kj as isize - p;
+                            *d = if jj < 0 || jj >= w as isize {
+                                F::zero()
+                            } else {
+                                x[base + jj as usize]
+                            };
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Adds col2im(cols) into one sample's input gradient.
+    fn col2im_add(&self, cols: &Array2<F>, gx: &mut [F]) {
+        let (c, h, w) = self.input;
+        let (_, ho, wo) = self.output();
+        let (s, p) = (self.stride as isize, self.pad as isize);
+        for ci in 0..c {
+            for ki in 0..3 {
+                for kj in 0..3 {
+                    let row = cols.row(ci * 9 + ki * 3 + kj);
+                    for oi in 0..ho {
+                        let ii = oi as isize * s + ki as isize - p;
+                        if ii < 0 || ii >= h as isize {
+                            continue;
+                        }
+                        let base = ci * h * w + ii as usize * w;
+                        for oj in 0..wo {
+                            let jj = oj as isize * s + kj as isize - p;
+                            if jj >= 0 && jj < w as isize {
+                                gx[base + jj as usize] += row[oi * wo + oj];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn cols_shape(&self) -> (usize, usize) {
+        let (_, ho, wo) = self.output();
+        (self.w.ncols(), ho * wo)
+    }
+
+    /// Forward pass for every row of `x` into `y`; `cols` is scratch space.
+    pub fn forward(&self, x: ArrayView2<F>, mut y: ArrayViewMut2<F>, cols: &mut Array2<F>) {
+        let cs = self.cols_shape();
+        if cols.dim() != cs {
+            *cols = Array2::zeros(cs);
+        }
+        let (co, ho, wo) = self.output();
+        for (xr, mut yr) in x.rows().into_iter().zip(y.rows_mut()) {
+            let xs = xr.to_vec();
+            self.im2col(&xs, cols);
+            let Some(ys) = yr.as_slice_mut() else {
+                continue;
+            };
+            let Ok(mut ym) = ArrayViewMut2::from_shape((co, ho * wo), ys) else {
+                continue;
+            };
+            matmul_into(ym.view_mut(), self.w.view(), cols.view(), false);
+            for (mut r, &bi) in ym.rows_mut().into_iter().zip(self.b.iter()) {
+                r.mapv_inplace(|v| self.act.apply(v + bi));
+            }
+        }
+    }
+
+    /// Backward pass (see [`Linear::backward`] for the roles of the arguments).
+    pub fn backward(
+        &mut self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        mut g: ArrayViewMut2<F>,
+        mut gx: Option<ArrayViewMut2<F>>,
+        cols: &mut Array2<F>,
+    ) {
+        apply_act_grad(self.act, g.view_mut(), y);
+        let cs = self.cols_shape();
+        if cols.dim() != cs {
+            *cols = Array2::zeros(cs);
+        }
+        let mut gcols = Array2::<F>::zeros(cs);
+        self.gw.fill(F::zero());
+        self.gb.fill(F::zero());
+        let (co, ho, wo) = self.output();
+        if let Some(gx) = gx.as_mut() {
+            gx.fill(F::zero());
+        }
+        for n in 0..x.nrows() {
+            let xs = x.row(n).to_vec();
+            self.im2col(&xs, cols);
+            let gs = g.row(n).to_vec();
+            let Ok(gm) = ArrayView2::from_shape((co, ho * wo), &gs) else {
+                continue;
+            };
+            matmul_into(self.gw.view_mut(), gm, cols.t(), true);
+            for (s, r) in self.gb.iter_mut().zip(gm.rows()) {
+                *s += r.sum();
+            }
+            if let Some(gx) = gx.as_mut() {
+                matmul_into(gcols.view_mut(), self.w.t(), gm, false);
+                let mut row = gx.row_mut(n);
+                if let Some(gxs) = row.as_slice_mut() {
+                    self.col2im_add(&gcols, gxs);
+                }
+            }
+        }
+    }
+}
+
+/// Pooling kind.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PoolKind {
+    /// Maximum of each 2×2 window.
+    Max,
+    /// Mean of each 2×2 window.
+    Avg,
+}
+
+/// 2×2 pooling with stride 2.
+#[derive(Debug, Clone)]
+pub struct Pool2d {
+    /// Max or average.
+    pub kind: PoolKind,
+    /// Input shape (C, H, W).
+    pub input: Shape3,
+}
+
+impl Pool2d {
+    /// Output shape (C, ⌊H/2⌋, ⌊W/2⌋).
+    pub fn output(&self) -> Shape3 {
+        let (c, h, w) = self.input;
+        (c, h / 2, w / 2)
+    }
+
+    /// Forward pass; for max pooling `argmax` receives the input index of each output.
+    pub fn forward<F: Real>(
+        &self,
+        x: ArrayView2<F>,
+        mut y: ArrayViewMut2<F>,
+        argmax: &mut Vec<u32>,
+    ) {
+        let (c, h, w) = self.input;
+        let (_, ho, wo) = self.output();
+        let per = c * ho * wo;
+        if self.kind == PoolKind::Max {
+            argmax.resize(x.nrows() * per, 0);
+        }
+        let quarter = F::c(0.25);
+        for (n, (xr, mut yr)) in x.rows().into_iter().zip(y.rows_mut()).enumerate() {
+            for ci in 0..c {
+                for oi in 0..ho {
+                    for oj in 0..wo {
+                        let o = (ci * ho + oi) * wo + oj;
+                        let i00 = ci * h * w + 2 * oi * w + 2 * oj;
+                        let idx = [i00, i00 + 1, i00 + w, i00 + w + 1];
+                        match self.kind {
+                            PoolKind::Max => {
+                                let mut best = idx[0];
+                                for &i in &idx[1..] {
+                                    if xr[i] > xr[best] {
+                                        best = i;
+                                    }
+                                }
+                                yr[o] = xr[best];
+                                argmax[n * per + o] = best as u32;
+                            }
+                            PoolKind::Avg => {
+                                yr[o] =
+                                    (xr[idx[0]] + xr[idx[1]] + xr[idx[2]] + xr[idx[3]]) * quarter;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /// Backward pass: routes ∂L/∂y into `gx` (overwritten).
+    pub fn backward<F: Real>(&self, g: ArrayView2<F>, mut gx: ArrayViewMut2<F>, argmax: &[u32]) {
+        gx.fill(F::zero());
+        let (c, h, w) = self.input;
+        let (_, ho, wo) = self.output();
+        let per = c * ho * wo;
+        let quarter = F::c(0.25);
+        for (n, (gr, mut gxr)) in g.rows().into_iter().zip(gx.rows_mut()).enumerate() {
+            for o in 0..per {
+                match self.kind {
+                    PoolKind::Max => {
+                        if let Some(&i) = argmax.get(n * per + o) {
+                            gxr[i as usize] += gr[o];
+                        }
+                    }
+                    PoolKind::Avg => {
+                        let ci = o / (ho * wo);
+                        let oi = (o / wo) % ho;
+                        let oj = o % wo;
+                        let i00 = ci * h * w + 2 * oi * w + 2 * oj;
+                        for i in [i00, i00 + 1, i00 + w, i00 + w + 1] {
+                            gxr[i] += gr[o] * quarter;
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One layer of an encoder.
+#[derive(Debug, Clone)]
+pub enum Layer<F: Real = f32> {
+    /// Fully connected (+ activation).
+    Linear(Linear<F>),
+    /// 3×3 convolution (+ activation).
+    Conv(Conv2d<F>),
+    /// 2×2 pooling.
+    Pool(Pool2d),
+    /// Marks the switch from images to vectors; the flat (C,H,W) row layout makes it the
+    /// identity map (forward copies, backward copies the gradient back).
+    Flatten(usize),
+}
+
+/// Per-layer scratch that forward leaves for backward (arg-max indices, im2col buffer).
+#[derive(Debug, Clone, Default)]
+pub struct LayerCache<F: Real = f32> {
+    /// Max-pool arg-max indices.
+    pub argmax: Vec<u32>,
+    /// im2col buffer.
+    pub cols: Array2<F>,
+}
+
+impl<F: Real> Layer<F> {
+    /// Features per sample produced by this layer.
+    pub fn out_dim(&self) -> usize {
+        match self {
+            Layer::Linear(l) => l.out_dim(),
+            Layer::Conv(c) => {
+                let (a, b, d) = c.output();
+                a * b * d
+            }
+            Layer::Pool(p) => {
+                let (a, b, d) = p.output();
+                a * b * d
+            }
+            Layer::Flatten(n) => *n,
+        }
+    }
+
+    /// Forward pass into `y` (N × out_dim).
+    pub fn forward(&self, x: ArrayView2<F>, y: ArrayViewMut2<F>, cache: &mut LayerCache<F>) {
+        match self {
+            Layer::Linear(l) => l.forward(x, y),
+            Layer::Conv(c) => c.forward(x, y, &mut cache.cols),
+            Layer::Pool(p) => p.forward(x, y, &mut cache.argmax),
+            Layer::Flatten(_) => {
+                let mut y = y;
+                y.assign(&x);
+            }
+        }
+    }
+
+    /// Backward pass: `g` (∂L/∂y, may be overwritten) → parameter gradients and, if asked,
+    /// ∂L/∂x into `gx`.
+    pub fn backward(
+        &mut self,
+        x: ArrayView2<F>,
+        y: ArrayView2<F>,
+        g: ArrayViewMut2<F>,
+        gx: Option<ArrayViewMut2<F>>,
+        cache: &mut LayerCache<F>,
+    ) {
+        match self {
+            Layer::Linear(l) => l.backward(x, y, g, gx),
+            Layer::Conv(c) => c.backward(x, y, g, gx, &mut cache.cols),
+            Layer::Pool(p) => {
+                if let Some(gx) = gx {
+                    p.backward(g.view(), gx, &cache.argmax);
+                }
+            }
+            Layer::Flatten(_) => {
+                if let Some(mut gx) = gx {
+                    gx.assign(&g);
+                }
+            }
+        }
+    }
+
+    /// (parameter, gradient) slices of this layer.
+    pub fn params_and_grads(&mut self) -> Vec<(&mut [F], &[F])> {
+        let mut v = Vec::new();
+        match self {
+            Layer::Linear(Linear { w, b, gw, gb, .. }) => {
+                if let (Some(w), Some(gw)) = (w.as_slice_mut(), gw.as_slice()) {
+                    v.push((w, gw));
+                }
+                if let (Some(b), Some(gb)) = (b.as_mut(), gb.as_ref())
+                    && let (Some(b), Some(gb)) = (b.as_slice_mut(), gb.as_slice())
+                {
+                    v.push((b, gb));
+                }
+            }
+            Layer::Conv(Conv2d { w, b, gw, gb, .. }) => {
+                if let (Some(w), Some(gw)) = (w.as_slice_mut(), gw.as_slice()) {
+                    v.push((w, gw));
+                }
+                if let (Some(b), Some(gb)) = (b.as_slice_mut(), gb.as_slice()) {
+                    v.push((b, gb));
+                }
+            }
+            Layer::Pool(_) | Layer::Flatten(_) => {}
+        }
+        v
+    }
+
+    /// The weight matrix, if the layer has one (Linear: in × out; Conv: C_out × 9·C_in).
+    pub fn weight(&self) -> Option<&Array2<F>> {
+        match self {
+            Layer::Linear(l) => Some(&l.w),
+            Layer::Conv(c) => Some(&c.w),
+            _ => None,
+        }
+    }
+
+    /// Mutable weight matrix.
+    pub fn weight_mut(&mut self) -> Option<&mut Array2<F>> {
+        match self {
+            Layer::Linear(l) => Some(&mut l.w),
+            Layer::Conv(c) => Some(&mut c.w),
+            _ => None,
+        }
+    }
+
+    /// Sum of squared gradients.
+    pub fn grad_norm_sq(&self) -> f64 {
+        let sq = |a: &mut dyn Iterator<Item = &F>| a.map(|g| g.f64() * g.f64()).sum::<f64>();
+        match self {
+            Layer::Linear(l) => {
+                sq(&mut l.gw.iter()) + l.gb.as_ref().map_or(0.0, |b| sq(&mut b.iter()))
+            }
+            Layer::Conv(c) => sq(&mut c.gw.iter()) + sq(&mut c.gb.iter()),
+            _ => 0.0,
+        }
+    }
+
+    /// Number of trainable parameters.
+    pub fn num_params(&self) -> usize {
+        match self {
+            Layer::Linear(l) => l.w.len() + l.b.as_ref().map_or(0, |b| b.len()),
+            Layer::Conv(c) => c.w.len() + c.b.len(),
+            _ => 0,
         }
     }
 }

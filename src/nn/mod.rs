@@ -2,10 +2,14 @@
 //!
 //! Layout convention: a batch is a matrix with one sample per row; a linear layer stores W as
 //! (in × out) so that forward is `Y = X W + b` and backward is `∂W = Xᵀ ∂Y`, `∂X = ∂Y Wᵀ`.
+//! Images are rows in (channel, row, column) order. Layers and encoders are generic over
+//! [`crate::Real`]: training runs in `f32`, the gradient checks run the same code in `f64`.
 
 pub mod encoder;
+pub mod gemm;
 pub mod layers;
 pub mod optim;
 
-pub use encoder::{Encoder, EncoderSpec};
-pub use optim::{OptimSpec, Optimizer};
+pub use encoder::{Encoder, EncoderSpec, WeightNorm};
+pub use layers::{Activation, Layer, Shape3};
+pub use optim::{OptimKind, OptimSpec, Optimizer, Schedule};

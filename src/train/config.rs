@@ -42,12 +42,7 @@ impl Default for RunConfig {
             data: DataSpec::default(),
             encoder: EncoderSpec::default(),
             loss: LossSpec::default(),
-            optim: OptimSpec::Adam {
-                lr: 3e-3,
-                beta1: 0.9,
-                beta2: 0.999,
-                wd: 0.0,
-            },
+            optim: OptimSpec::adam(3e-3),
             augment: AugmentSpec::default(),
             batch: 64,
             seed: 1,
@@ -138,6 +133,13 @@ impl RunConfig {
 
     /// Checks combinations that are individually valid but impossible together.
     pub fn validate(&self) -> Result<(), SpecError> {
+        if self.encoder.needs_images() && !self.data.to_text().starts_with("cifar") {
+            return Err(SpecError::new(format!(
+                "encoder {} needs image data (data=cifar:size=16 or cifar:size=32), but data={} is not made of images",
+                self.encoder.to_text(),
+                self.data.to_text()
+            )));
+        }
         if let Some(n) = self.data.train_size()
             && self.batch > n
         {

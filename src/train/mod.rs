@@ -1,7 +1,9 @@
 //! Runs: the reproducible [`RunConfig`], the [`Trainer`] that steps it, and its [`History`].
 
+pub mod bench;
 pub mod config;
 pub mod history;
+pub mod players;
 pub mod trainer;
 
 pub use config::RunConfig;

@@ -89,13 +89,13 @@ pub struct Trainer {
     pub snapshot: Snapshot,
     /// Set when the run diverged; cleared by [`Trainer::resume`].
     pub failure: Option<TrainError>,
-    rng: Rng,
-    step: usize,
-    train_seconds: f64,
-    eval_train_idx: Vec<usize>,
-    eval_test_idx: Vec<usize>,
-    last_alpha: Array2<f32>,
-    last_batch_labels: Vec<usize>,
+    pub(crate) rng: Rng,
+    pub(crate) step: usize,
+    pub(crate) train_seconds: f64,
+    pub(crate) eval_train_idx: Vec<usize>,
+    pub(crate) eval_test_idx: Vec<usize>,
+    pub(crate) last_alpha: Array2<f32>,
+    pub(crate) last_batch_labels: Vec<usize>,
 }
 
 impl Trainer {
@@ -116,7 +116,9 @@ impl Trainer {
             )));
         }
         let mut init_rng = Rng::derive(config.seed, "init");
-        let encoder = config.encoder.build(data.dim(), &mut init_rng);
+        let encoder = config
+            .encoder
+            .build::<f32>(data.dim(), data.image_shape, &mut init_rng)?;
         let optim = Optimizer::new(config.optim.clone());
         let mut eval_rng = Rng::derive(config.seed, "eval");
         let eval_train_idx = eval_rng.sample_indices(data.x_train.nrows(), 2 * EVAL_SUBSET);
@@ -170,7 +172,7 @@ impl Trainer {
     }
 
     /// Makes the two augmented views of a batch: rows k and k+B are a positive pair.
-    fn make_batch(&mut self) -> (Array2<f32>, Vec<usize>) {
+    pub(crate) fn make_batch(&mut self) -> (Array2<f32>, Vec<usize>) {
         let b = self.config.batch;
         let idx = self.rng.sample_indices(self.data.x_train.nrows(), b);
         let d = self.data.dim();
@@ -207,6 +209,7 @@ impl Trainer {
             return Err(self.fail(step, "the parameter gradient".into()));
         }
         self.optim.step(self.encoder.params_and_grads());
+        self.encoder.apply_constraint();
         self.step = step;
         self.last_alpha = out.alpha;
         self.last_batch_labels = labels;
@@ -222,7 +225,7 @@ impl Trainer {
         })
     }
 
-    fn fail(&mut self, step: usize, what: String) -> TrainError {
+    pub(crate) fn fail(&mut self, step: usize, what: String) -> TrainError {
         let e = TrainError::Diverged { step, what };
         self.failure = Some(e.clone());
         e

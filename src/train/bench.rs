@@ -1,0 +1,124 @@
+//! The standard benchmark workload (DESIGN.md), as a library function so the CLI and the web
+//! page run exactly the same code.
+//!
+//! Workload: 2B = 512 rows of 768-d inputs (16×16×3; fixed random values, drawn once), encoder
+//! `mlp:hidden=512,out=128` (ReLU), L2-normalised embeddings, Adam lr 1e-3, single thread.
+//! One step = forward, loss (value, α, ∂L/∂z), backward, update. Input sampling and
+//! augmentation are not part of the step.
+//!
+//! FLOP count per step (multiply-add = 2 FLOP), with N = 512 rows, d = 768, h = 512, o = 128:
+//! encoder GEMMs 2N(dh + ho) forward + 2N(dh + 2ho) backward (no input gradient for the first
+//! layer), plus the loss's two N×N×o products (Gram matrix and α·z): 4N²o.
+
+use ndarray::Array2;
+use web_time::Instant;
+
+use crate::loss::{self, LossSpec};
+use crate::nn::{EncoderSpec, OptimSpec, Optimizer};
+use crate::rng::Rng;
+use crate::spec::SpecError;
+
+/// Result of one benchmark run.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BenchResult {
+    /// Loss spec text.
+    pub loss: String,
+    /// Timed steps.
+    pub steps: usize,
+    /// Steps per second.
+    pub steps_per_sec: f64,
+    /// Useful GFLOP per second (see the module docs for the count).
+    pub gflops: f64,
+    /// GFLOP per step.
+    pub gflop_per_step: f64,
+    /// Milliseconds per step spent in the encoder forward pass.
+    pub ms_forward: f64,
+    /// … in the loss (value, α, gradient w.r.t. the embeddings).
+    pub ms_loss: f64,
+    /// … in the encoder backward pass.
+    pub ms_backward: f64,
+    /// … in the optimiser update.
+    pub ms_update: f64,
+    /// Last loss value (a sanity check that the run stayed finite).
+    pub last_loss: f64,
+}
+
+/// Rows, input dimension, hidden width and output dimension of the standard workload.
+pub const STANDARD_SHAPE: (usize, usize, usize, usize) = (512, 768, 512, 128);
+
+/// GFLOP of one standard step (module docs).
+pub fn standard_gflop_per_step() -> f64 {
+    let (n, d, h, o) = STANDARD_SHAPE;
+    let (n, d, h, o) = (n as f64, d as f64, h as f64, o as f64);
+    (2.0 * n * (d * h + h * o) + 2.0 * n * (d * h + 2.0 * h * o) + 4.0 * n * n * o) / 1e9
+}
+
+/// Runs `warmup` untimed then `steps` timed steps of the standard workload with `loss_text`,
+/// timed by the wall clock (`web-time`, so it works in the browser too).
+pub fn standard_workload(
+    loss_text: &str,
+    warmup: usize,
+    steps: usize,
+) -> Result<BenchResult, SpecError> {
+    let origin = Instant::now();
+    standard_workload_with_clock(loss_text, warmup, steps, &|| origin.elapsed().as_secs_f64())
+}
+
+/// As [`standard_workload`] with a caller-supplied clock in seconds (the native CLI passes the
+/// thread's CPU time so that a busy machine does not distort the figures).
+pub fn standard_workload_with_clock(
+    loss_text: &str,
+    warmup: usize,
+    steps: usize,
+    clock: &dyn Fn() -> f64,
+) -> Result<BenchResult, SpecError> {
+    let spec = LossSpec::parse(loss_text)?;
+    let (n, d, h, o) = STANDARD_SHAPE;
+    let mut rng = Rng::derive(7, "bench");
+    let x = Array2::from_shape_simple_fn((n, d), || rng.normal() as f32);
+    let enc_spec = EncoderSpec::parse(&format!("mlp:hidden={h},out={o}"))?;
+    let mut enc = enc_spec.build::<f32>(d, Some((3, 16, 16)), &mut rng)?;
+    let mut opt = Optimizer::new(OptimSpec::adam(1e-3));
+    let (mut tf, mut tl, mut tb, mut tu) = (0.0, 0.0, 0.0, 0.0);
+    let mut last = f64::NAN;
+    let mut start = clock();
+    for s in 0..warmup + steps {
+        if s == warmup {
+            (tf, tl, tb, tu) = (0.0, 0.0, 0.0, 0.0);
+            start = clock();
+        }
+        let t0 = clock();
+        let z = enc.forward_view(x.view());
+        let t1 = clock();
+        let out =
+            loss::evaluate::<f32>(&spec, z, true).map_err(|e| SpecError::new(e.to_string()))?;
+        let t2 = clock();
+        enc.backward(&out.grad);
+        let t3 = clock();
+        opt.step(enc.params_and_grads());
+        let t4 = clock();
+        tf += t1 - t0;
+        tl += t2 - t1;
+        tb += t3 - t2;
+        tu += t4 - t3;
+        last = f64::from(out.loss);
+    }
+    let secs = (clock() - start).max(1e-12);
+    let k = steps.max(1) as f64;
+    let gflop = standard_gflop_per_step();
+    Ok(BenchResult {
+        loss: spec.to_text(),
+        steps,
+        steps_per_sec: steps as f64 / secs,
+        gflops: gflop * steps as f64 / secs,
+        gflop_per_step: gflop,
+        ms_forward: tf * 1e3 / k,
+        ms_loss: tl * 1e3 / k,
+        ms_backward: tb * 1e3 / k,
+        ms_update: tu * 1e3 / k,
+        last_loss: last,
+    })
+}
+
+/// The two losses of the standard workload.
+pub const STANDARD_LOSSES: &[&str] = &["nt-xent:tau=0.5", "acl-direct:tau=0.5,p=4,eps=0"];
