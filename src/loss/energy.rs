@@ -9,31 +9,40 @@
 //!
 //! ∂E/∂z_a = Σ_{j∈N(a)} (α_aj + α_ja)(z_a − z_j) − (β_a + β_{p(a)})(z_a − z_{p(a)}).
 //!
-//! Writing M = (α + αᵀ) − P with P_{a,p(a)} = β_a + β_{p(a)}, this is ∂E/∂Z = diag(M 1) Z − M Z:
-//! one matrix product per batch. Every loss in [`super`] returns (α, β) and calls
-//! [`energy_grad`]; none has a hand-written gradient of its own.
+//! Writing M = (α + αᵀ) − P with P_{a,p(a)} = β_a + β_{p(a)} (M is symmetric), this is
+//! ∂E/∂Z = diag(M 1) Z − M Z: one matrix product per batch. Every loss in [`super`] returns
+//! (α, β) and calls [`energy_grad`]; none has a hand-written gradient of its own.
 
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::geometry::Geometry;
 use crate::real::Real;
 
-/// E_α = Σ_i Σ_j α_ij (d²_ij − d²_i) for the given geometry (α zero on self and partner).
+/// E_α = Σ_i Σ_{j∈N(i)} α_ij (d²_ij − d²_i) for the given geometry. Entries of α on self and
+/// partner are ignored.
 pub fn energy<F: Real>(geom: &Geometry<F>, alpha: ArrayView2<F>) -> F {
     let n = geom.rows();
-    let mut e = F::zero();
+    let mut e = 0.0f64;
     for i in 0..n {
-        let dp = geom.d2_pos(i);
-        for j in 0..n {
-            if geom.is_negative(i, j) {
-                e += alpha[[i, j]] * (geom.d2[[i, j]] - dp);
+        let p = geom.partner(i);
+        let dp = geom.d2[[i, p]].f64();
+        let d_row = geom.d2.row(i);
+        let a_row = alpha.row(i);
+        let mut acc = 0.0f64;
+        for (j, (&a, &d)) in a_row.iter().zip(d_row.iter()).enumerate() {
+            if j != i && j != p {
+                acc += a.f64() * (d.f64() - dp);
             }
         }
+        e += acc;
     }
-    e
+    F::c(e)
 }
 
 /// ∂E_α/∂z with α and β held fixed (the max player's ascent direction), for rows z (2B × d).
+///
+/// Only the negatives' entries of α are read (self and partner entries are ignored), so the
+/// result is exactly the formula in the module docs for any α ≥ 0 and any β.
 pub fn energy_grad<F: Real>(
     alpha: ArrayView2<F>,
     beta: ArrayView1<F>,
@@ -41,17 +50,19 @@ pub fn energy_grad<F: Real>(
 ) -> Array2<F> {
     let n = z.nrows();
     let b = n / 2;
+    // M = α + αᵀ on negatives, −(β_a + β_p(a)) on partners, 0 on the diagonal (symmetric).
     let mut m = Array2::<F>::zeros((n, n));
     for i in 0..n {
-        for j in 0..n {
-            m[[i, j]] = alpha[[i, j]] + alpha[[j, i]];
+        let p = (i + b) % n;
+        for j in i + 1..n {
+            let v = if j == p {
+                -(beta[i] + beta[p])
+            } else {
+                alpha[[i, j]] + alpha[[j, i]]
+            };
+            m[[i, j]] = v;
+            m[[j, i]] = v;
         }
-    }
-    for a in 0..n {
-        let p = (a + b) % n;
-        // α is zero on the partner, so the partner entry holds only the β term.
-        m[[a, p]] = -(beta[a] + beta[p]);
-        m[[a, a]] = F::zero();
     }
     let row_sum: Array1<F> = m.sum_axis(Axis(1));
     let mut g = m.dot(&z);

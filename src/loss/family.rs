@@ -65,101 +65,156 @@ pub enum Psi {
     Identity,
 }
 
+/// log(eᵃ + eᵇ) without overflow; either argument may be −∞.
 fn log_add_exp(a: f64, b: f64) -> f64 {
-    if a == f64::NEG_INFINITY {
-        return b;
-    }
-    if b == f64::NEG_INFINITY {
-        return a;
-    }
     let m = a.max(b);
+    if m == f64::NEG_INFINITY {
+        return m;
+    }
     m + ((a - m).exp() + (b - m).exp()).ln()
+}
+
+impl Psi {
+    /// ψ(u) and ψ′(u) (for the non-exponential rows; exponential rows use the log domain).
+    fn value_and_slope(self, u: f64) -> (f64, f64) {
+        match self {
+            Psi::Exp { a, b } => {
+                let e = (a * u + b).exp();
+                (e, a * e)
+            }
+            Psi::Hinge { eps } => {
+                if u + eps > 0.0 {
+                    (u + eps, 1.0)
+                } else {
+                    (0.0, 0.0)
+                }
+            }
+            Psi::Sigmoid { c } => {
+                // σ(x) = 1/(1 + e^{−x}), written so that neither branch overflows.
+                let x = c * u;
+                let s = if x >= 0.0 {
+                    1.0 / (1.0 + (-x).exp())
+                } else {
+                    let e = x.exp();
+                    e / (1.0 + e)
+                };
+                (s, c * s * (1.0 - s))
+            }
+            Psi::Identity => (u, 1.0),
+        }
+    }
+}
+
+impl Phi {
+    /// φ(ξ) and φ′(ξ) for ξ given directly (non-exponential rows).
+    fn value_and_slope(self, xi: f64) -> (f64, f64) {
+        match self {
+            Phi::Identity => (xi, 1.0),
+            Phi::Log { s, eps } => (s * (eps + xi).ln(), s / (eps + xi)),
+            Phi::LogSqPlus => {
+                if xi > 1.0 {
+                    let l = xi.ln();
+                    (l * l, 2.0 * l / xi)
+                } else {
+                    (0.0, 0.0)
+                }
+            }
+        }
+    }
+
+    /// For ξ = e^{lse}: φ(ξ) and (log_num, log_den) with φ′(ξ) = exp(log_num − log_den),
+    /// or `None` when φ′(ξ) = 0.
+    fn log_domain(self, lse: f64) -> (f64, Option<(f64, f64)>) {
+        match self {
+            // φ = s·log(ε + ξ):  φ′ = s/(ε + ξ).
+            Phi::Log { s, eps } => {
+                let log_eps = if eps > 0.0 {
+                    eps.ln()
+                } else {
+                    f64::NEG_INFINITY
+                };
+                let le = log_add_exp(log_eps, lse);
+                (s * le, Some((s.ln(), le)))
+            }
+            // φ = ξ:  φ′ = 1.
+            Phi::Identity => (lse.exp(), Some((0.0, 0.0))),
+            // φ = [log ξ]²₊:  φ′ = 2 log ξ / ξ for ξ > 1.
+            Phi::LogSqPlus => {
+                if lse > 0.0 {
+                    (lse * lse, Some(((2.0 * lse).ln(), lse)))
+                } else {
+                    (0.0, None)
+                }
+            }
+        }
+    }
 }
 
 /// Loss value (mean over anchors of φ(ξ_i)) and the Theorem-1 α of a (φ, ψ) row.
 ///
-/// Per-row quantities are accumulated in f64 for stability whatever `F` is.
+/// Per-row quantities are accumulated in f64 whatever `F` is. For ψ(u) = exp(a·u + b) the row
+/// is evaluated in the log domain: with l_ij = a·u_ij + b and m_i = max_j l_ij,
+/// log ξ_i = m_i + log Σ_j e^{l_ij − m_i} and α_ij = a·φ′(ξ_i)·e^{l_ij}
+/// = a·exp(log φ′(ξ_i) + m_i)·e^{l_ij − m_i}, where every exponent is bounded above (no overflow
+/// for any τ; entries far below the row maximum underflow to 0, which is their value to f64
+/// precision).
 pub fn family_alpha<F: Real>(geom: &Geometry<F>, phi: Phi, psi: Psi) -> (F, Array2<F>) {
     let n = geom.rows();
     let mut alpha = Array2::<F>::zeros((n, n));
     let mut total = 0.0f64;
-    let mut u = Vec::with_capacity(n);
+    // Row buffer: l_ij (exp rows) or ψ′(u_ij) (other rows); self and partner entries unused.
+    let mut buf = vec![0.0f64; n];
     for i in 0..n {
-        let dp = geom.d2_pos(i).f64();
-        u.clear();
-        u.extend(
-            (0..n)
-                .filter(|&j| geom.is_negative(i, j))
-                .map(|j| (j, dp - geom.d2[[i, j]].f64())),
-        );
+        let p = geom.partner(i);
+        let d_row = geom.d2.row(i);
+        let dp = d_row[p].f64();
         match psi {
             Psi::Exp { a, b } => {
-                let logs: Vec<f64> = u.iter().map(|&(_, x)| a * x + b).collect();
-                let m = logs.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-                let lse = m + logs.iter().map(|l| (l - m).exp()).sum::<f64>().ln();
-                // log of φ'(ξ)·ξ-independent factor: α_j = exp(log_coef + logψ_j) · a.
-                let (value, log_coef) = match phi {
-                    Phi::Log { s, eps } => {
-                        let le = log_add_exp(
-                            if eps > 0.0 {
-                                eps.ln()
-                            } else {
-                                f64::NEG_INFINITY
-                            },
-                            lse,
-                        );
-                        (s * le, Some((s.ln(), le)))
+                let mut m = f64::NEG_INFINITY;
+                for (j, (slot, &d)) in buf.iter_mut().zip(d_row.iter()).enumerate() {
+                    if j != i && j != p {
+                        let l = a * (dp - d.f64()) + b;
+                        *slot = l;
+                        m = m.max(l);
                     }
-                    Phi::Identity => (lse.exp(), Some((0.0, 0.0))),
-                    Phi::LogSqPlus => {
-                        if lse > 0.0 {
-                            (lse * lse, Some(((2.0 * lse).ln(), lse)))
-                        } else {
-                            (0.0, None)
-                        }
+                }
+                let mut sum = 0.0;
+                for (j, slot) in buf.iter_mut().enumerate() {
+                    if j != i && j != p {
+                        let e = (*slot - m).exp();
+                        *slot = e;
+                        sum += e;
                     }
-                };
+                }
+                let lse = m + sum.ln();
+                let (value, slope) = phi.log_domain(lse);
                 total += value;
-                if let Some((log_s, log_den)) = log_coef {
-                    for (&(j, _), &l) in u.iter().zip(&logs) {
-                        alpha[[i, j]] = F::c(a * (log_s + l - log_den).exp());
+                if let Some((log_num, log_den)) = slope {
+                    let coef = a * (log_num - log_den + m).exp();
+                    let mut a_row = alpha.row_mut(i);
+                    for (j, (out, &e)) in a_row.iter_mut().zip(buf.iter()).enumerate() {
+                        if j != i && j != p {
+                            *out = F::c(coef * e);
+                        }
                     }
                 }
             }
             _ => {
-                let (vals, ders): (Vec<f64>, Vec<f64>) = u
-                    .iter()
-                    .map(|&(_, x)| match psi {
-                        Psi::Hinge { eps } => {
-                            if x + eps > 0.0 {
-                                (x + eps, 1.0)
-                            } else {
-                                (0.0, 0.0)
-                            }
-                        }
-                        Psi::Sigmoid { c } => {
-                            let s = 1.0 / (1.0 + (-c * x).exp());
-                            (s, c * s * (1.0 - s))
-                        }
-                        Psi::Identity => (x, 1.0),
-                        Psi::Exp { .. } => unreachable!("handled above"),
-                    })
-                    .unzip();
-                let xi: f64 = vals.iter().sum();
-                let (value, dphi) = match phi {
-                    Phi::Identity => (xi, 1.0),
-                    Phi::Log { s, eps } => (s * (eps + xi).ln(), s / (eps + xi)),
-                    Phi::LogSqPlus => {
-                        if xi > 1.0 {
-                            (xi.ln().powi(2), 2.0 * xi.ln() / xi)
-                        } else {
-                            (0.0, 0.0)
-                        }
+                let mut xi = 0.0;
+                for (j, (slot, &d)) in buf.iter_mut().zip(d_row.iter()).enumerate() {
+                    if j != i && j != p {
+                        let (v, s) = psi.value_and_slope(dp - d.f64());
+                        xi += v;
+                        *slot = s;
                     }
-                };
+                }
+                let (value, dphi) = phi.value_and_slope(xi);
                 total += value;
-                for (&(j, _), &d) in u.iter().zip(&ders) {
-                    alpha[[i, j]] = F::c(dphi * d);
+                let mut a_row = alpha.row_mut(i);
+                for (j, (out, &s)) in a_row.iter_mut().zip(buf.iter()).enumerate() {
+                    if j != i && j != p {
+                        *out = F::c(dphi * s);
+                    }
                 }
             }
         }

@@ -3,11 +3,20 @@
 //! Rows k and k+B are a positive pair (partner p(k) = (k+B) mod 2B). With normalisation on,
 //! z_i = y_i/‖y_i‖; the distances are d²_ij = ½‖z_i − z_j‖² (= 1 − cos for unit vectors) and
 //! d²_i = d²_{i,p(i)}. Every row is an anchor; its negatives N(i) are the other 2B − 2 rows.
+//!
+//! All distances come from one Gram matrix G = Z Zᵀ: d²_ij = ½(G_ii + G_jj) − G_ij (which is
+//! 1 − G_ij for unit rows). G is symmetric, so only its upper block triangle is computed (for
+//! 2B = 512 that is 10 of the 16 128×128 blocks). Rounding can make a tiny d² negative; d² is
+//! clamped at 0 (the only clamp in the geometry).
 
-use ndarray::{Array1, Array2, ArrayView2, Axis};
+use ndarray::linalg::general_mat_mul;
+use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 use super::LossError;
 use crate::real::Real;
+
+/// Row-block size of the blocked symmetric Gram product.
+pub(crate) const GRAM_BLOCK: usize = 128;
 
 /// Embeddings and their pairwise squared distances for one batch.
 #[derive(Debug, Clone)]
@@ -24,8 +33,46 @@ pub struct Geometry<F: Real> {
     pub d2: Array2<F>,
 }
 
+/// ‖v‖ computed without overflow or underflow (scaled by max |v_k|).
+fn robust_norm<F: Real>(v: ndarray::ArrayView1<F>) -> F {
+    let m = v.iter().fold(F::zero(), |m, &x| m.max(x.abs()));
+    if m == F::zero() {
+        return F::zero();
+    }
+    let ss = v.iter().fold(F::zero(), |acc, &x| {
+        let t = x / m;
+        acc + t * t
+    });
+    m * ss.sqrt()
+}
+
+/// The upper block triangle (and diagonal blocks) of G = Z Zᵀ; the strictly lower part of
+/// off-diagonal blocks is left at zero. Callers read G_ij only for i ≤ j.
+fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
+    let n = z.nrows();
+    let mut g = Array2::<F>::zeros((n, n));
+    if n <= GRAM_BLOCK * 3 / 2 {
+        general_mat_mul(F::one(), &z, &z.t(), F::zero(), &mut g);
+        return g;
+    }
+    let mut r0 = 0;
+    while r0 < n {
+        let r1 = (r0 + GRAM_BLOCK).min(n);
+        let zr = z.slice(s![r0..r1, ..]);
+        // One product per block row: columns r0..n (the diagonal block and everything right of it).
+        let zc = z.slice(s![r0..n, ..]);
+        let mut out = g.slice_mut(s![r0..r1, r0..n]);
+        general_mat_mul(F::one(), &zr, &zc.t(), F::zero(), &mut out);
+        r0 = r1;
+    }
+    g
+}
+
 impl<F: Real> Geometry<F> {
     /// Builds the geometry of a batch of 2B raw rows.
+    ///
+    /// Errors (never panics) on: an odd number of rows, fewer than 4 rows, zero columns,
+    /// non-finite inputs, a zero-norm row when `normalize` is on, and distances that overflow.
     pub fn new(raw: ArrayView2<F>, normalize: bool) -> Result<Self, LossError> {
         let n = raw.nrows();
         if n % 2 != 0 {
@@ -48,30 +95,39 @@ impl<F: Real> Geometry<F> {
         let mut norms = Array1::from_elem(n, F::one());
         if normalize {
             for (i, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
-                let nrm = row.dot(&row).sqrt();
-                if nrm <= F::c(1e-30) {
+                let nrm = robust_norm(row.view());
+                if nrm <= F::zero() || !nrm.is_finite() {
                     return Err(LossError::Input(format!(
                         "row {i} has zero norm and cannot be L2-normalised (turn normalisation off or fix the input)"
                     )));
                 }
-                row.mapv_inplace(|x| x / nrm);
+                let inv = F::one() / nrm;
+                row.mapv_inplace(|x| x * inv);
                 norms[i] = nrm;
             }
         }
-        let gram = z.dot(&z.t());
+        let gram = gram_upper(z.view());
         let half = F::c(0.5);
         let mut d2 = Array2::<F>::zeros((n, n));
+        let diag: Vec<F> = (0..n).map(|i| gram[[i, i]]).collect();
+        let mut finite = true;
         for i in 0..n {
-            for j in 0..n {
-                if i != j {
-                    let v = if normalize {
-                        F::one() - gram[[i, j]]
-                    } else {
-                        half * (gram[[i, i]] + gram[[j, j]]) - gram[[i, j]]
-                    };
-                    d2[[i, j]] = v.max(F::zero());
-                }
+            for j in i + 1..n {
+                let v = if normalize {
+                    F::one() - gram[[i, j]]
+                } else {
+                    half * (diag[i] + diag[j]) - gram[[i, j]]
+                };
+                finite &= v.is_finite();
+                let v = v.max(F::zero());
+                d2[[i, j]] = v;
+                d2[[j, i]] = v;
             }
+        }
+        if !finite {
+            return Err(LossError::NonFinite(
+                "pairwise distances (the embeddings are too large for this float type)".into(),
+            ));
         }
         Ok(Self {
             pairs: n / 2,
@@ -105,11 +161,17 @@ impl<F: Real> Geometry<F> {
     /// Back-propagates ∂L/∂z through the normalisation to ∂L/∂y (the raw rows):
     /// ∂L/∂y_i = (I − z_i z_iᵀ) ∂L/∂z_i / ‖y_i‖.
     pub fn backward_to_raw(&self, grad_z: &Array2<F>) -> Array2<F> {
-        if !self.normalized {
-            return grad_z.clone();
-        }
         let mut g = grad_z.clone();
-        for (i, mut row) in g.axis_iter_mut(Axis(0)).enumerate() {
+        self.backward_to_raw_inplace(&mut g);
+        g
+    }
+
+    /// As [`Self::backward_to_raw`], overwriting `grad` (∂L/∂z in, ∂L/∂y out).
+    pub fn backward_to_raw_inplace(&self, grad: &mut Array2<F>) {
+        if !self.normalized {
+            return;
+        }
+        for (i, mut row) in grad.axis_iter_mut(Axis(0)).enumerate() {
             let zi = self.z.row(i);
             let proj = zi.dot(&row);
             let inv = F::one() / self.norms[i];
@@ -117,6 +179,68 @@ impl<F: Real> Geometry<F> {
                 *gk = (*gk - proj * zk) * inv;
             }
         }
-        g
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::rng::Rng;
+
+    fn random(n: usize, d: usize, seed: u64) -> Array2<f64> {
+        let mut rng = Rng::seed_from_u64(seed);
+        Array2::from_shape_fn((n, d), |_| rng.normal())
+    }
+
+    #[test]
+    fn blocked_gram_matches_direct_distances() {
+        // 2B = 300 exercises the blocked path with a partial last block.
+        let y = random(300, 7, 3);
+        for normalize in [false, true] {
+            let g = Geometry::new(y.view(), normalize).unwrap();
+            for (i, j) in [
+                (0, 1),
+                (5, 299),
+                (130, 17),
+                (299, 298),
+                (128, 255),
+                (256, 3),
+            ] {
+                let zi = g.z.row(i);
+                let zj = g.z.row(j);
+                let direct: f64 = zi
+                    .iter()
+                    .zip(zj)
+                    .map(|(a, b)| (a - b) * (a - b))
+                    .sum::<f64>()
+                    * 0.5;
+                assert!((g.d2[[i, j]] - direct).abs() < 1e-12, "{i},{j}");
+                assert_eq!(g.d2[[i, j]], g.d2[[j, i]]);
+            }
+        }
+    }
+
+    #[test]
+    fn malformed_batches_are_errors() {
+        assert!(Geometry::new(random(5, 3, 1).view(), true).is_err());
+        assert!(Geometry::new(random(2, 3, 1).view(), true).is_err());
+        let mut y = random(4, 3, 1);
+        y.row_mut(2).fill(0.0);
+        let e = Geometry::new(y.view(), true).unwrap_err();
+        assert!(e.to_string().contains("row 2"), "{e}");
+        assert!(Geometry::new(y.view(), false).is_ok());
+        y[[1, 1]] = f64::NAN;
+        assert!(Geometry::new(y.view(), false).is_err());
+    }
+
+    #[test]
+    fn tiny_and_huge_rows_normalise() {
+        let mut y = random(4, 3, 2);
+        y.row_mut(0).mapv_inplace(|v| v * 1e-200);
+        y.row_mut(1).mapv_inplace(|v| v * 1e200);
+        let g = Geometry::new(y.view(), true).unwrap();
+        for r in g.z.rows() {
+            assert!((r.dot(&r) - 1.0).abs() < 1e-12);
+        }
     }
 }

@@ -11,6 +11,7 @@
 //! Losses are averaged over the 2B anchors: L = (1/2B) Σ_i φ(ξ_i) for the family and
 //! L = (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) = −E_α/2B for the α-CL rows.
 
+pub mod bench;
 pub mod energy;
 pub mod family;
 pub mod geometry;
@@ -24,7 +25,8 @@ pub use geometry::Geometry;
 pub use spec::{LOSSES, LossGroup, LossInfo, LossKind, LossSpec, ParamInfo};
 
 use crate::real::Real;
-use family::{Phi, Psi};
+pub use family::{Phi, Psi};
+pub use min_player::Rule;
 
 /// Errors of the loss engine.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -103,15 +105,39 @@ pub fn family_row(spec: &LossSpec) -> Option<(Phi, Psi)> {
 }
 
 /// Loss value and α of `spec` on an existing geometry (no gradient).
+///
+/// Family rows: L = (1/2B) Σ_i φ(ξ_i) and the Theorem-1 α. α-CL rows: α from the min player on
+/// the detached distances and L = (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) = −E_α/2B.
 pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array2<F>) {
     match family_row(spec) {
         Some((phi, psi)) => family::family_alpha(geom, phi, psi),
-        None => {
-            let alpha = min_player::alpha(spec, geom);
-            let loss = -energy(geom, alpha.view()) / F::n(geom.rows());
-            (loss, alpha)
+        None => min_player::alpha_and_loss(spec, geom),
+    }
+}
+
+/// Checks that every parameter of `spec` is inside its documented range (the fields of
+/// [`LossSpec`] are public, so a spec built by hand may hold anything).
+pub fn validate(spec: &LossSpec) -> Result<(), LossError> {
+    let info = spec.info();
+    if spec.values.len() != info.params.len() {
+        return Err(LossError::Input(format!(
+            "'{}' takes {} parameter(s), the spec holds {}",
+            info.name,
+            info.params.len(),
+            spec.values.len()
+        )));
+    }
+    for (p, &v) in info.params.iter().zip(&spec.values) {
+        if !p.range.check_value(v) {
+            return Err(LossError::Input(format!(
+                "parameter '{}' of '{}' must be {}, got {v}",
+                p.key,
+                info.name,
+                p.range.describe()
+            )));
         }
     }
+    Ok(())
 }
 
 /// Evaluates a loss on 2B raw rows: value, α, β and ∂L/∂y through the shared max-player
@@ -121,6 +147,7 @@ pub fn evaluate<F: Real>(
     raw: ArrayView2<F>,
     normalize: bool,
 ) -> Result<LossOutput<F>, LossError> {
+    validate(spec)?;
     let geom = Geometry::new(raw, normalize)?;
     evaluate_geometry(spec, &geom)
 }
@@ -130,6 +157,7 @@ pub fn evaluate_geometry<F: Real>(
     spec: &LossSpec,
     geom: &Geometry<F>,
 ) -> Result<LossOutput<F>, LossError> {
+    validate(spec)?;
     let (loss, alpha) = alpha_and_loss(spec, geom);
     if !loss.is_finite() {
         return Err(LossError::NonFinite(format!(
@@ -141,10 +169,17 @@ pub fn evaluate_geometry<F: Real>(
         return Err(LossError::NonFinite(format!("α of {}", spec.info().name)));
     }
     let beta = energy::beta_from_alpha(alpha.view());
-    let mut grad_z = energy_grad(alpha.view(), beta.view(), geom.z.view());
+    // ∂L/∂z = −(1/2B)·∂E_α/∂z (Theorem 1 / the detached-α convention), then through z = y/‖y‖.
+    let mut grad = energy_grad(alpha.view(), beta.view(), geom.z.view());
     let scale = -F::one() / F::n(geom.rows());
-    grad_z.mapv_inplace(|g| g * scale);
-    let grad = geom.backward_to_raw(&grad_z);
+    grad.mapv_inplace(|g| g * scale);
+    geom.backward_to_raw_inplace(&mut grad);
+    if grad.iter().any(|g| !g.is_finite()) {
+        return Err(LossError::NonFinite(format!(
+            "the gradient of {}",
+            spec.info().name
+        )));
+    }
     Ok(LossOutput {
         loss,
         alpha,

@@ -383,7 +383,7 @@ impl LossSpec {
         format_spec(info.name, &pairs)
     }
 
-    /// The value of a parameter (its default if this loss has no such key).
+    /// The value of a parameter, or NaN if this loss has no such key.
     pub fn get(&self, key: &str) -> f64 {
         self.info()
             .params

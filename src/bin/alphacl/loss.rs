@@ -1,10 +1,211 @@
-//! `alphacl loss` (being built; see the issue tracker).
+//! `alphacl loss` — the reference calculator.
+//!
+//! Reads 2B rows of raw (unnormalised) embeddings — rows k and k+B are a positive pair — from a
+//! CSV file or stdin (comma- or whitespace-separated numbers, `#` starts a comment, blank lines
+//! are skipped) and prints, computed in f64 by the same code the trainer runs in f32:
+//! `{"loss": x, "grad": [[...]], "alpha": [[...]], "beta": [...]}` with the gradient taken with
+//! respect to the raw input rows.
+
+use std::io::Read as _;
+use std::path::PathBuf;
+
+use alphacl::loss::{LossSpec, evaluate};
+use anyhow::{Context as _, bail};
+use ndarray::Array2;
 
 /// Arguments of `alphacl loss`.
-#[derive(clap::Args)]
-pub struct Args {}
+#[derive(clap::Args, Debug)]
+pub struct Args {
+    /// CSV file with 2B rows of raw embeddings (rows k and k+B are partners).
+    #[arg(
+        long,
+        value_name = "Z.csv",
+        conflicts_with = "stdin",
+        required_unless_present = "stdin"
+    )]
+    pub input: Option<PathBuf>,
+    /// Read the embeddings from standard input instead of a file.
+    #[arg(long)]
+    pub stdin: bool,
+    /// The loss, in the text form, e.g. `nt-xent:tau=0.5` or `acl-direct:tau=0.5,p=4,eps=0`.
+    #[arg(long, value_name = "SPEC")]
+    pub loss: String,
+    /// Print JSON (loss, grad, alpha, beta) instead of a readable summary.
+    #[arg(long)]
+    pub json: bool,
+    /// Use the raw rows as z (no L2 normalisation), as in the paper's theory.
+    #[arg(long)]
+    pub no_normalize: bool,
+}
+
+/// Parsed input: the matrix and, for each row, its 1-based line number in the input.
+pub struct Embeddings {
+    /// 2B × d raw embeddings.
+    pub rows: Array2<f64>,
+    /// Input line of each row (for error messages).
+    pub lines: Vec<usize>,
+}
+
+/// Parses the CSV text. Every error names the offending line.
+pub fn parse_embeddings(text: &str) -> anyhow::Result<Embeddings> {
+    let mut data: Vec<f64> = Vec::new();
+    let mut lines = Vec::new();
+    let mut width: Option<(usize, usize)> = None;
+    for (idx, raw_line) in text.lines().enumerate() {
+        let line_no = idx + 1;
+        let content = raw_line.split('#').next().unwrap_or("").trim();
+        if content.is_empty() {
+            continue;
+        }
+        let mut count = 0;
+        for field in content
+            .split(|c: char| c == ',' || c.is_whitespace())
+            .filter(|f| !f.is_empty())
+        {
+            let v: f64 = field
+                .parse()
+                .map_err(|_| anyhow::anyhow!("line {line_no}: '{field}' is not a number"))?;
+            if !v.is_finite() {
+                bail!(
+                    "line {line_no}: '{field}' is not a finite number (NaN and infinity are not allowed)"
+                );
+            }
+            data.push(v);
+            count += 1;
+        }
+        if count == 0 {
+            bail!("line {line_no}: no numbers (use commas or spaces between values)");
+        }
+        match width {
+            None => width = Some((count, line_no)),
+            Some((w, first)) if w != count => bail!(
+                "line {line_no}: {count} values, but line {first} has {w} (every row needs the same number of columns)"
+            ),
+            _ => {}
+        }
+        lines.push(line_no);
+    }
+    let n = lines.len();
+    if n == 0 {
+        bail!("no embeddings in the input (expected 2B rows of numbers, B >= 2)");
+    }
+    if n % 2 != 0 {
+        bail!(
+            "{n} rows: the batch needs an even number of rows 2B (row k and row k+B are a positive pair)"
+        );
+    }
+    if n < 4 {
+        bail!(
+            "{n} rows: the batch needs at least 4 rows (B >= 2 pairs) so every anchor has a negative"
+        );
+    }
+    let d = width.map_or(0, |w| w.0);
+    let rows = Array2::from_shape_vec((n, d), data).context("internal: inconsistent row widths")?;
+    Ok(Embeddings { rows, lines })
+}
+
+/// The calculator's result as JSON.
+pub fn compute(
+    emb: &Embeddings,
+    spec: &LossSpec,
+    normalize: bool,
+) -> anyhow::Result<serde_json::Value> {
+    if normalize {
+        for (r, row) in emb.rows.rows().into_iter().enumerate() {
+            if row.iter().all(|&x| x == 0.0) {
+                bail!(
+                    "line {}: row {r} has zero norm and cannot be L2-normalised (fix the row or pass --no-normalize)",
+                    emb.lines[r]
+                );
+            }
+        }
+    }
+    let out = evaluate::<f64>(spec, emb.rows.view(), normalize)
+        .map_err(|e| anyhow::anyhow!("{} failed: {e}", spec.to_text()))?;
+    let mat =
+        |a: &Array2<f64>| -> Vec<Vec<f64>> { a.rows().into_iter().map(|r| r.to_vec()).collect() };
+    Ok(serde_json::json!({
+        "loss": out.loss,
+        "grad": mat(&out.grad),
+        "alpha": mat(&out.alpha),
+        "beta": out.beta.to_vec(),
+    }))
+}
+
+fn summary(
+    v: &serde_json::Value,
+    spec: &LossSpec,
+    normalize: bool,
+    rows: usize,
+    dim: usize,
+) -> String {
+    use std::fmt::Write as _;
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "loss {}  ({} pairs × 2 views, d = {dim}, {})",
+        spec.to_text(),
+        rows / 2,
+        if normalize {
+            "L2-normalised"
+        } else {
+            "raw rows"
+        }
+    );
+    let _ = writeln!(s, "value  {}", v["loss"].as_f64().unwrap_or(f64::NAN));
+    let fmt_row = |r: &serde_json::Value| -> String {
+        r.as_array()
+            .map(|xs| {
+                xs.iter()
+                    .map(|x| format!("{:>11.4e}", x.as_f64().unwrap_or(f64::NAN)))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .unwrap_or_default()
+    };
+    let _ = writeln!(s, "beta   {}", fmt_row(&v["beta"]));
+    let _ = writeln!(s, "grad (∂L/∂y, one row per input row):");
+    for r in v["grad"].as_array().into_iter().flatten() {
+        let _ = writeln!(s, "  {}", fmt_row(r));
+    }
+    let _ = writeln!(s, "alpha (row i = anchor, zero on self and partner):");
+    for r in v["alpha"].as_array().into_iter().flatten() {
+        let _ = writeln!(s, "  {}", fmt_row(r));
+    }
+    s.push_str("(pass --json for machine-readable output)\n");
+    s
+}
 
 /// Runs the subcommand.
-pub fn run(_args: Args) -> anyhow::Result<()> {
-    anyhow::bail!("'alphacl loss' is not available in this build yet")
+pub fn run(args: Args) -> anyhow::Result<()> {
+    let spec = LossSpec::parse(&args.loss).map_err(|e| anyhow::anyhow!("--loss: {e}"))?;
+    let text = match (&args.input, args.stdin) {
+        (_, true) => {
+            let mut s = String::new();
+            std::io::stdin()
+                .read_to_string(&mut s)
+                .context("reading embeddings from stdin")?;
+            s
+        }
+        (Some(path), false) => {
+            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+        }
+        (None, false) => bail!("give --input Z.csv or --stdin"),
+    };
+    let source = match &args.input {
+        Some(p) if !args.stdin => p.display().to_string(),
+        _ => "stdin".to_string(),
+    };
+    let emb = parse_embeddings(&text).with_context(|| format!("in {source}"))?;
+    let normalize = !args.no_normalize;
+    let v = compute(&emb, &spec, normalize).with_context(|| format!("in {source}"))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&v)?);
+    } else {
+        print!(
+            "{}",
+            summary(&v, &spec, normalize, emb.rows.nrows(), emb.rows.ncols())
+        );
+    }
+    Ok(())
 }
