@@ -232,3 +232,46 @@ fn bad_inputs_give_clear_errors() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/z.csv"));
 }
+
+#[test]
+fn bench_flag_times_every_requested_loss() {
+    let out = bin()
+        .args([
+            "loss",
+            "--bench",
+            "--pairs",
+            "4",
+            "--dim",
+            "3",
+            "--seconds",
+            "0",
+        ])
+        .args([
+            "--loss",
+            "nt-xent",
+            "--loss",
+            "acl-quadratic:tau=0.1",
+            "--loss",
+            "lifted",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["rows"], 8);
+    let r = v["results"].as_array().unwrap();
+    assert_eq!(r.len(), 3);
+    assert!(r.iter().all(|x| x["us_per_call"].as_f64().unwrap() > 0.0));
+    // Without --bench exactly one loss is required.
+    let out = run_file(
+        "two-specs",
+        "1,0\n0,1\n1,1\n1,2\n",
+        &["--loss", "nt-xent", "--loss", "mine"],
+    );
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exactly one --loss"));
+}

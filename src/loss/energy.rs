@@ -16,6 +16,7 @@
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::geometry::Geometry;
+use crate::nn::gemm::matmul_into;
 use crate::real::Real;
 
 /// E_α = Σ_i Σ_{j∈N(i)} α_ij (d²_ij − d²_i) for the given geometry. Entries of α on self and
@@ -65,7 +66,8 @@ pub fn energy_grad<F: Real>(
         }
     }
     let row_sum: Array1<F> = m.sum_axis(Axis(1));
-    let mut g = m.dot(&z);
+    let mut g = Array2::<F>::zeros(z.raw_dim());
+    matmul_into(g.view_mut(), m.view(), z, false);
     for (a, mut row) in g.axis_iter_mut(Axis(0)).enumerate() {
         let s = row_sum[a];
         for (gk, &zk) in row.iter_mut().zip(z.row(a).iter()) {

@@ -4,15 +4,16 @@
 //! z_i = y_i/‖y_i‖; the distances are d²_ij = ½‖z_i − z_j‖² (= 1 − cos for unit vectors) and
 //! d²_i = d²_{i,p(i)}. Every row is an anchor; its negatives N(i) are the other 2B − 2 rows.
 //!
-//! All distances come from one Gram matrix G = Z Zᵀ: d²_ij = ½(G_ii + G_jj) − G_ij (which is
+//! All distances come from one Gram matrix G = Z Zᵀ (the crate's shared GEMM,
+//! [`crate::nn::gemm::matmul_into`]): d²_ij = ½(G_ii + G_jj) − G_ij (which is
 //! 1 − G_ij for unit rows). G is symmetric, so only its upper block triangle is computed (for
 //! 2B = 512 that is 10 of the 16 128×128 blocks). Rounding can make a tiny d² negative; d² is
 //! clamped at 0 (the only clamp in the geometry).
 
-use ndarray::linalg::general_mat_mul;
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 use super::LossError;
+use crate::nn::gemm::matmul_into;
 use crate::real::Real;
 
 /// Row-block size of the blocked symmetric Gram product.
@@ -52,7 +53,7 @@ fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
     let n = z.nrows();
     let mut g = Array2::<F>::zeros((n, n));
     if n <= GRAM_BLOCK * 3 / 2 {
-        general_mat_mul(F::one(), &z, &z.t(), F::zero(), &mut g);
+        matmul_into(g.view_mut(), z, z.t(), false);
         return g;
     }
     let mut r0 = 0;
@@ -61,8 +62,7 @@ fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
         let zr = z.slice(s![r0..r1, ..]);
         // One product per block row: columns r0..n (the diagonal block and everything right of it).
         let zc = z.slice(s![r0..n, ..]);
-        let mut out = g.slice_mut(s![r0..r1, r0..n]);
-        general_mat_mul(F::one(), &zr, &zc.t(), F::zero(), &mut out);
+        matmul_into(g.slice_mut(s![r0..r1, r0..n]), zr, zc.t(), false);
         r0 = r1;
     }
     g

@@ -21,21 +21,34 @@ pub struct Args {
         long,
         value_name = "Z.csv",
         conflicts_with = "stdin",
-        required_unless_present = "stdin"
+        required_unless_present_any = ["stdin", "bench"]
     )]
     pub input: Option<PathBuf>,
     /// Read the embeddings from standard input instead of a file.
     #[arg(long)]
     pub stdin: bool,
-    /// The loss, in the text form, e.g. `nt-xent:tau=0.5` or `acl-direct:tau=0.5,p=4,eps=0`.
-    #[arg(long, value_name = "SPEC")]
-    pub loss: String,
+    /// The loss, in the text form, e.g. `nt-xent:tau=0.5` or `acl-direct:tau=0.5,p=4,eps=0`
+    /// (with --bench: repeatable, default the two standard-workload losses).
+    #[arg(long, value_name = "SPEC", required_unless_present = "bench")]
+    pub loss: Vec<String>,
     /// Print JSON (loss, grad, alpha, beta) instead of a readable summary.
     #[arg(long)]
     pub json: bool,
     /// Use the raw rows as z (no L2 normalisation), as in the paper's theory.
     #[arg(long)]
     pub no_normalize: bool,
+    /// Micro-benchmark instead: time loss + α + ∂L/∂y in f32 on a random batch (prints JSON).
+    #[arg(long, conflicts_with_all = ["input", "stdin"])]
+    pub bench: bool,
+    /// With --bench: number of pairs B (the batch has 2B rows).
+    #[arg(long, default_value_t = 256)]
+    pub pairs: usize,
+    /// With --bench: embedding dimension d.
+    #[arg(long, default_value_t = 128)]
+    pub dim: usize,
+    /// With --bench: seconds of this thread's CPU time per loss.
+    #[arg(long, default_value_t = 2.0)]
+    pub seconds: f64,
 }
 
 /// Parsed input: the matrix and, for each row, its 1-based line number in the input.
@@ -178,7 +191,28 @@ fn summary(
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
-    let spec = LossSpec::parse(&args.loss).map_err(|e| anyhow::anyhow!("--loss: {e}"))?;
+    let specs = args
+        .loss
+        .iter()
+        .map(|t| LossSpec::parse(t).map_err(|e| anyhow::anyhow!("--loss: {e}")))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.bench {
+        if args.pairs < 2 || args.dim == 0 || !(args.seconds >= 0.0) {
+            bail!("--bench needs --pairs >= 2, --dim >= 1 and --seconds >= 0");
+        }
+        let v = alphacl::loss::bench::loss_bench_with_clock(
+            &specs,
+            args.pairs,
+            args.dim,
+            args.seconds,
+            &thread_cpu_seconds,
+        );
+        println!("{}", serde_json::to_string_pretty(&v)?);
+        return Ok(());
+    }
+    let [spec] = &specs[..] else {
+        bail!("give exactly one --loss SPEC (several are only allowed with --bench)");
+    };
     let text = match (&args.input, args.stdin) {
         (_, true) => {
             let mut s = String::new();
@@ -198,14 +232,32 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     };
     let emb = parse_embeddings(&text).with_context(|| format!("in {source}"))?;
     let normalize = !args.no_normalize;
-    let v = compute(&emb, &spec, normalize).with_context(|| format!("in {source}"))?;
+    let v = compute(&emb, spec, normalize).with_context(|| format!("in {source}"))?;
     if args.json {
         println!("{}", serde_json::to_string(&v)?);
     } else {
         print!(
             "{}",
-            summary(&v, &spec, normalize, emb.rows.nrows(), emb.rows.ncols())
+            summary(&v, spec, normalize, emb.rows.nrows(), emb.rows.ncols())
         );
     }
     Ok(())
+}
+
+/// CPU time of this thread in seconds (Linux `/proc/thread-self/schedstat`, whose first field
+/// is nanoseconds on the CPU); the wall clock where that file is unavailable.
+fn thread_cpu_seconds() -> f64 {
+    static ORIGIN: std::sync::OnceLock<std::time::Instant> = std::sync::OnceLock::new();
+    std::fs::read_to_string("/proc/thread-self/schedstat")
+        .ok()
+        .and_then(|s| s.split_whitespace().next()?.parse::<f64>().ok())
+        .map_or_else(
+            || {
+                ORIGIN
+                    .get_or_init(std::time::Instant::now)
+                    .elapsed()
+                    .as_secs_f64()
+            },
+            |ns| ns * 1e-9,
+        )
 }
