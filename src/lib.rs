@@ -25,6 +25,7 @@ pub mod nn;
 pub mod real;
 pub mod rng;
 pub mod spec;
+pub mod theory;
 pub mod train;
 
 #[cfg(feature = "app")]
