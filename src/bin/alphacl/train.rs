@@ -1,7 +1,13 @@
 //! `alphacl train`: headless runs that write `metrics.csv` and `run.json`.
+//!
+//! `alphacl train [--config FILE] [--set key=value]… [--steps N] [--out DIR]` — the config is
+//! the `RunConfig` text form (or a run.json with a "config" string); every `--set` overrides one
+//! key. Progress (step, loss, kNN accuracy, steps/s) is shown on one stderr line. A divergence
+//! stops the run cleanly: the outputs are still written, with the reason in run.json.
 
-use alphacl::train::{RunConfig, Trainer};
+use alphacl::train::{RunConfig, TrainError, Trainer};
 use anyhow::{Context as _, Result};
+use std::io::Write as _;
 use std::path::PathBuf;
 
 /// Arguments of `alphacl train`.
@@ -16,9 +22,12 @@ pub struct Args {
     /// Number of steps.
     #[arg(long, default_value_t = 500)]
     steps: usize,
-    /// Output directory.
+    /// Output directory for metrics.csv and run.json.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
 }
 
 fn load_config(args: &Args) -> Result<RunConfig> {
@@ -51,37 +60,89 @@ fn load_config(args: &Args) -> Result<RunConfig> {
     Ok(cfg)
 }
 
+/// A text progress bar: `[#####-----] step/total loss … knn … steps/s`.
+fn progress(done: usize, total: usize, loss: f32, knn: Option<f64>, sps: f64) -> String {
+    const W: usize = 24;
+    let filled = (done * W).checked_div(total).unwrap_or(W).min(W);
+    format!(
+        "\r[{}{}] {done:>6}/{total}  loss {loss:.5}  knn {}  {sps:.1} steps/s ",
+        "#".repeat(filled),
+        "-".repeat(W - filled),
+        knn.map_or("  -  ".to_string(), |k| format!("{k:.3}")),
+    )
+}
+
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
     let cfg = load_config(&args)?;
     eprintln!("config: {}", cfg.to_text());
     let mut t = Trainer::new(cfg)?;
+    eprintln!(
+        "encoder: {} ({} parameters), data: {} ({} train samples, dim {})",
+        t.config.encoder.to_text(),
+        t.encoder.num_params(),
+        t.data.name,
+        t.data.x_train.nrows(),
+        t.data.dim()
+    );
     let start = std::time::Instant::now();
+    let mut last_draw = start;
+    let mut failure: Option<TrainError> = None;
     for s in 0..args.steps {
-        let r = t.step()?;
-        if (s + 1) % 100 == 0 || s + 1 == args.steps {
-            let sps = (s + 1) as f64 / start.elapsed().as_secs_f64();
-            eprintln!(
-                "step {:>6}  loss {:.5}  knn {:.3}  {:.1} steps/s",
-                r.step,
-                r.loss,
-                t.history.last_knn().unwrap_or(f64::NAN),
-                sps
-            );
+        match t.step() {
+            Ok(r) => {
+                let now = std::time::Instant::now();
+                if !args.quiet && ((now - last_draw).as_millis() >= 100 || s + 1 == args.steps) {
+                    last_draw = now;
+                    let sps = (s + 1) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+                    eprint!(
+                        "{}",
+                        progress(s + 1, args.steps, r.loss, t.history.last_knn(), sps)
+                    );
+                    let _ = std::io::stderr().flush();
+                }
+            }
+            Err(e) => {
+                failure = Some(e);
+                break;
+            }
         }
     }
-    t.refresh_snapshot();
+    if !args.quiet {
+        eprintln!();
+    }
+    let secs = start.elapsed().as_secs_f64();
+    if failure.is_none() {
+        t.refresh_snapshot();
+    }
+    let steps_per_sec = t.step_count() as f64 / secs.max(1e-9);
     if let Some(out) = &args.out {
-        std::fs::create_dir_all(out)?;
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         std::fs::write(out.join("metrics.csv"), t.history.to_csv())?;
         let run = serde_json::json!({
             "config": t.config.to_text(),
             "steps": t.step_count(),
+            "seconds": secs,
+            "steps_per_sec": steps_per_sec,
             "final_loss": t.history.loss.last(),
             "final_knn_acc": t.history.last_knn(),
+            "loss_changes": t.history.loss_changes,
+            "num_params": t.encoder.num_params(),
+            "error": failure.as_ref().map(|e| e.to_string()),
         });
         std::fs::write(out.join("run.json"), serde_json::to_string_pretty(&run)?)?;
-        eprintln!("wrote {}", out.display());
+        eprintln!("wrote {}/metrics.csv and run.json", out.display());
     }
+    if let Some(e) = failure {
+        anyhow::bail!("{e}");
+    }
+    eprintln!(
+        "done: {} steps in {secs:.1} s ({steps_per_sec:.1} steps/s), final loss {:.5}, kNN accuracy {}",
+        t.step_count(),
+        t.history.loss.last().copied().unwrap_or(f32::NAN),
+        t.history
+            .last_knn()
+            .map_or("n/a".to_string(), |k| format!("{k:.3}"))
+    );
     Ok(())
 }
