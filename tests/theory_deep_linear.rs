@@ -39,18 +39,21 @@ fn deep_linear_reaches_the_global_optimum_and_rank_one_for_most_seeds() {
 
 #[test]
 fn learned_direction_is_not_plain_pca_under_strong_augmentation() {
-    let mut e = DeepLinear::new(DeepLinearConfig::default()).unwrap();
+    // Strong augmentation on dim 1 makes it the top axis of the noisy views (6.25 + 7.84 > 9),
+    // but the augmentation cancels in C_α[x] (β_i = Σ_j α_ij), whose top axis stays dim 0.
+    let mut e = DeepLinear::new(DeepLinearConfig {
+        noise_axis: 1,
+        ..DeepLinearConfig::default()
+    })
+    .unwrap();
     assert!(e.run_to_convergence(1e-6, 1e-3, 3000));
     let r = e.readout();
-    // PCA of the views picks the augmentation-noisy dim 0; C_α[x] does not.
-    assert!(e.pca_top[0].abs() > 0.9, "PCA top = {:?}", e.pca_top);
-    assert!(
-        e.spectrum.top_eigenvector[0].abs() < 0.3,
-        "{:?}",
-        e.spectrum.top_eigenvector
-    );
+    // PCA of the noisy views leans to dim 1, C_α[x] to dim 0, and the learned map follows C_α.
+    assert!(e.pca_top[1].abs() > e.pca_top[0].abs(), "PCA top = {:?}", e.pca_top);
+    let top = &e.spectrum.top_eigenvector;
+    assert!(top[0].abs() > 0.9 && top[1].abs() < 0.3, "{top:?}");
     assert!(r.abs_cos_top_eig > 0.9999, "{r:?}");
-    assert!(r.abs_cos_pca < 0.5, "{r:?}");
+    assert!(r.abs_cos_pca < 0.8, "{r:?}");
 }
 
 #[test]

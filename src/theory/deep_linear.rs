@@ -1,9 +1,16 @@
 //! Deep linear network under the max player (PAPER §5.2).
 //!
 //! Data (d = 8, N = 64 pairs): clean x_i has per-dimension std (3, 2.5, 2, 1.5, 1, .8, .5, .3);
-//! each view adds independent noise of std 2.8 on dim 0 and 0.1 elsewhere (strong augmentation
-//! along the highest-variance axis). Rows are [views 1; views 2] so row i and i + N are a pair.
-//! α_ij = 1/(N − 1) between first views (i ≠ j < N), zero elsewhere, fixed.
+//! each view adds independent noise of std 2.8 on dim 0 (`noise_axis`) and 0.1 elsewhere
+//! (strong augmentation along the highest-variance axis). Rows are [views 1; views 2] so row i
+//! and i + N are a pair. α_ij = 1/(N − 1) between first views (i ≠ j < N), zero elsewhere, fixed
+//! (so β_i = 1 for the first views).
+//!
+//! Note: with noise of std σ on both views, E[(x_i − x_j)(x_i − x_j)ᵀ] = 2Σ + 2σ²e eᵀ for a negative
+//! pair and E[(x_i − x_i')(x_i − x_i')ᵀ] = 2σ²e eᵀ for a positive pair, so with β_i = Σ_j α_ij
+//! the augmentation cancels in expectation: C_α[x] ≈ 2N·Cov(clean x), while PCA of the views
+//! sees Cov(clean x) + σ²e eᵀ. The two disagree when the noisy axis is not already the top
+//! clean axis (e.g. `noise_axis` = 1); with the default protocol both pick (mostly) dim 0.
 //!
 //! Network z = W_L ⋯ W_1 x = M x (L = 3, widths 8 → 6 → 6 → 6), ‖W_l‖_F = 1.
 //! E(W) = ½ tr(M C Mᵀ) with C = C_α[x], so ∂E/∂M = M C and
@@ -25,7 +32,9 @@ pub struct DeepLinearConfig {
     pub stds: Vec<f64>,
     /// Number of pairs N.
     pub pairs: usize,
-    /// View-noise std on dimension 0.
+    /// The strongly augmented input axis (0 in PAPER §5.2).
+    pub noise_axis: usize,
+    /// View-noise std on `noise_axis`.
     pub noise_dim0: f64,
     /// View-noise std on the other dimensions.
     pub noise_other: f64,
@@ -42,6 +51,7 @@ impl Default for DeepLinearConfig {
         Self {
             stds: vec![3.0, 2.5, 2.0, 1.5, 1.0, 0.8, 0.5, 0.3],
             pairs: 64,
+            noise_axis: 0,
             noise_dim0: 2.8,
             noise_other: 0.1,
             widths: vec![6, 6, 6],
@@ -120,6 +130,12 @@ impl DeepLinear {
                 config.widths
             )));
         }
+        if config.noise_axis >= d {
+            return Err(TheoryError::Config(format!(
+                "noise_axis must be below the input dimension {d}, got {}",
+                config.noise_axis
+            )));
+        }
         let finite_pos = |v: f64| v.is_finite() && v >= 0.0;
         if !config.stds.iter().all(|&s| finite_pos(s))
             || !finite_pos(config.noise_dim0)
@@ -136,7 +152,7 @@ impl DeepLinear {
         for i in 0..n {
             for k in 0..d {
                 let clean = config.stds[k] * data_rng.normal();
-                let ns = if k == 0 {
+                let ns = if k == config.noise_axis {
                     config.noise_dim0
                 } else {
                     config.noise_other
@@ -201,24 +217,28 @@ impl DeepLinear {
         self.spectrum.half_lambda_max
     }
 
-    /// Takes `n` gradient-ascent steps (each followed by per-layer Frobenius normalisation).
-    pub fn step(&mut self, n: usize) {
+    /// ∂E/∂W_l for every layer at the current weights.
+    pub fn gradients(&self) -> Vec<Array2<f64>> {
         let layers = self.weights.len();
-        for _ in 0..n {
-            let m = self.end_to_end();
-            let mc = m.dot(&self.c_alpha);
-            let mut grads = Vec::with_capacity(layers);
-            for l in 0..layers {
+        let mc = self.end_to_end().dot(&self.c_alpha);
+        (0..layers)
+            .map(|l| {
                 let above = product(&self.weights[l + 1..]);
                 let below = product(&self.weights[..l]);
-                let g = match (above.is_empty(), below.is_empty()) {
+                match (above.is_empty(), below.is_empty()) {
                     (true, true) => mc.clone(),
                     (true, false) => mc.dot(&below.t()),
                     (false, true) => above.t().dot(&mc),
                     (false, false) => above.t().dot(&mc).dot(&below.t()),
-                };
-                grads.push(g);
-            }
+                }
+            })
+            .collect()
+    }
+
+    /// Takes `n` gradient-ascent steps (each followed by per-layer Frobenius normalisation).
+    pub fn step(&mut self, n: usize) {
+        for _ in 0..n {
+            let grads = self.gradients();
             for (w, g) in self.weights.iter_mut().zip(&grads) {
                 w.scaled_add(self.config.lr, g);
                 normalize_frobenius(w);
@@ -285,4 +305,30 @@ fn product(ws: &[Array2<f64>]) -> Array2<f64> {
         p = w.dot(&p);
     }
     p
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn layer_gradients_match_finite_differences() {
+        let e = DeepLinear::new(DeepLinearConfig::default()).unwrap();
+        let grads = e.gradients();
+        let mut rng = Rng::seed_from_u64(5);
+        let h = 1e-6;
+        for (l, g) in grads.iter().enumerate() {
+            let u = Array2::from_shape_fn(g.dim(), |_| rng.normal());
+            let mut plus = e.clone();
+            plus.weights[l].scaled_add(h, &u);
+            let mut minus = e.clone();
+            minus.weights[l].scaled_add(-h, &u);
+            let fd = (plus.energy() - minus.energy()) / (2.0 * h);
+            let an = (g * &u).sum();
+            assert!(
+                (fd - an).abs() < 1e-6 * (1.0 + an.abs()),
+                "layer {l}: fd {fd} vs {an}"
+            );
+        }
+    }
 }

@@ -337,3 +337,73 @@ fn normalize_w1(w: &mut Array2<f64>, norm: Normalization) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uniform_fast_gradient_matches_the_shared_max_player_gradient() {
+        let mut rng = Rng::seed_from_u64(2);
+        let z = Array2::from_shape_fn((12, 3), |_| rng.normal());
+        let n = z.nrows();
+        let a = 1.0 / (n as f64 - 2.0);
+        let alpha = Array2::from_shape_fn((n, n), |(i, j)| {
+            if j == i || j == (i + n / 2) % n {
+                0.0
+            } else {
+                a
+            }
+        });
+        let beta = loss::energy::beta_from_alpha(alpha.view());
+        let want = loss::energy_grad(alpha.view(), beta.view(), z.view());
+        let got = uniform_energy_grad(&z);
+        let err = (&want - &got).iter().fold(0.0f64, |m, v| m.max(v.abs()));
+        assert!(err < 1e-12, "{err}");
+    }
+
+    #[test]
+    fn weight_gradients_match_finite_differences() {
+        for relu in [true, false] {
+            let e = Relu2::new(Relu2Config {
+                relu,
+                pairs: 16,
+                ..Relu2Config::default()
+            })
+            .unwrap();
+            // One step with a tiny lr and no normalisation is W + η g: recover g by stepping.
+            let (pre, h, z) = e.forward();
+            let g = uniform_energy_grad(&z);
+            let gw2 = g.t().dot(&h);
+            let mut gh = g.dot(&e.w2);
+            if relu {
+                ndarray::Zip::from(&mut gh).and(&pre).for_each(|gv, &p| {
+                    if p <= 0.0 {
+                        *gv = 0.0
+                    }
+                });
+            }
+            let gw1 = gh.t().dot(&e.x);
+            let mut rng = Rng::seed_from_u64(9);
+            let eps = 1e-6;
+            for (which, grad) in [(1, &gw1), (2, &gw2)] {
+                let u = Array2::from_shape_fn(grad.dim(), |_| rng.normal());
+                let shifted = |s: f64| {
+                    let mut c = e.clone();
+                    if which == 1 {
+                        c.w1.scaled_add(s, &u)
+                    } else {
+                        c.w2.scaled_add(s, &u)
+                    }
+                    c.energy()
+                };
+                let fd = (shifted(eps) - shifted(-eps)) / (2.0 * eps);
+                let an = (grad * &u).sum();
+                assert!(
+                    (fd - an).abs() < 1e-5 * (1.0 + an.abs()),
+                    "relu={relu} W{which}: {fd} vs {an}"
+                );
+            }
+        }
+    }
+}
