@@ -1,13 +1,18 @@
 //! The one matrix product every layer uses: C ← A·B (or C ← C + A·B), single-threaded.
 //!
-//! Natively this calls the `gemm` crate (runtime-selected AVX2/FMA kernels; measured ≈1.4×
-//! faster than ndarray's `matrixmultiply` on the standard workload's shapes); on wasm32 the same
-//! crate uses its SIMD128 kernels. Inputs may be any strided views (transposes are free), the
-//! output is written in place, so the training loop allocates nothing here.
+//! Which kernel runs (chosen by measurement on the standard workload's five GEMM shapes):
+//! - x86-64 with AVX-512F, f32: the packed AVX-512 kernel below (≈110 GFLOP/s per core here,
+//!   ≈1.5× the `gemm` crate's AVX2 path, which is ≈1.4× ndarray's `matrixmultiply`);
+//! - other native targets and f64: the `gemm` crate (runtime-selected AVX2/FMA kernels);
+//! - wasm32: ndarray's `matrixmultiply` with its SIMD128 kernel (`+simd128`): it timed the same
+//!   as the `gemm` crate's SIMD128 path and as a hand-written 6×8 SIMD128 kernel, so the
+//!   simplest one is used.
 //!
-//! This module holds the crate's only `unsafe` block: the shapes are checked against each other
-//! and ndarray views guarantee that every in-bounds (row, column) offset is valid, which is all
-//! `gemm::gemm` requires; the `&mut` output cannot alias the shared inputs.
+//! Inputs may be any strided views (transposes are free); the output is written in place, so
+//! the training loop allocates nothing here. This module holds the crate's only `unsafe` code:
+//! the shapes are checked against each other and ndarray views guarantee that every in-bounds
+//! (row, column) offset is valid, which is all the kernels require; the `&mut` output cannot
+//! alias the shared inputs.
 
 use std::any::TypeId;
 
@@ -43,61 +48,75 @@ pub fn matmul_into<F: Real>(
         }
         return;
     }
-    let supported =
-        TypeId::of::<F>() == TypeId::of::<f32>() || TypeId::of::<F>() == TypeId::of::<f64>();
-    if !supported {
-        let beta = if accumulate { F::one() } else { F::zero() };
-        general_mat_mul(F::one(), &a, &b, beta, &mut c);
-        return;
-    }
-    let (cs_r, cs_c) = (c.strides()[0], c.strides()[1]);
-    let (as_r, as_c) = (a.strides()[0], a.strides()[1]);
-    let (bs_r, bs_c) = (b.strides()[0], b.strides()[1]);
-    let dst = c.as_mut_ptr();
-    #[cfg(target_arch = "x86_64")]
-    if TypeId::of::<F>() == TypeId::of::<f32>() && avx512::available() {
-        // SAFETY: as for the `gemm` call below; F is f32 (checked), so the casts are identities,
-        // and AVX-512F is present (checked at run time).
-        #[allow(unsafe_code)]
-        unsafe {
-            avx512::sgemm(
-                (m, n, k),
-                (a.as_ptr().cast::<f32>(), as_r, as_c),
-                (b.as_ptr().cast::<f32>(), bs_r, bs_c),
-                (dst.cast::<f32>(), cs_r, cs_c),
-                accumulate,
-            );
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let is_f32 = TypeId::of::<F>() == TypeId::of::<f32>();
+        let supported = is_f32 || TypeId::of::<F>() == TypeId::of::<f64>();
+        if supported {
+            let (cs_r, cs_c) = (c.strides()[0], c.strides()[1]);
+            let (as_r, as_c) = (a.strides()[0], a.strides()[1]);
+            let (bs_r, bs_c) = (b.strides()[0], b.strides()[1]);
+            let dst = c.as_mut_ptr();
+            #[cfg(target_arch = "x86_64")]
+            if is_f32 && avx512::available() {
+                // SAFETY: shapes are consistent and non-empty (checked above); each pointer and
+                // stride pair comes from a live view of that shape; `c` is borrowed mutably, so
+                // it overlaps neither input; F is f32 (checked), so the casts are identities;
+                // AVX-512F is present (checked at run time).
+                #[allow(unsafe_code)]
+                unsafe {
+                    avx512::sgemm(
+                        (m, n, k),
+                        (a.as_ptr().cast::<f32>(), as_r, as_c),
+                        (b.as_ptr().cast::<f32>(), bs_r, bs_c),
+                        (dst.cast::<f32>(), cs_r, cs_c),
+                        accumulate,
+                    );
+                }
+                return;
+            }
+            // SAFETY: as above; F is f32 or f64, the element types `gemm` implements, and no
+            // threads are used (Parallelism::None).
+            #[allow(unsafe_code)]
+            unsafe {
+                gemm::gemm(
+                    m,
+                    n,
+                    k,
+                    dst,
+                    cs_c,
+                    cs_r,
+                    accumulate,
+                    a.as_ptr(),
+                    as_c,
+                    as_r,
+                    b.as_ptr(),
+                    bs_c,
+                    bs_r,
+                    F::one(),
+                    F::one(),
+                    false,
+                    false,
+                    false,
+                    gemm::Parallelism::None,
+                );
+            }
+            return;
         }
-        return;
     }
-    // SAFETY: shapes are consistent (checked above) and non-empty; each pointer/stride pair comes
-    // from a live ndarray view of exactly that shape, so every accessed element is in bounds; `c`
-    // is borrowed mutably, so it aliases neither `a` nor `b`; F is f32 or f64 (checked above),
-    // the element types `gemm` implements. No threads are used (Parallelism::None).
-    #[allow(unsafe_code)]
-    unsafe {
-        gemm::gemm(
-            m,
-            n,
-            k,
-            dst,
-            cs_c,
-            cs_r,
-            accumulate,
-            a.as_ptr(),
-            as_c,
-            as_r,
-            b.as_ptr(),
-            bs_c,
-            bs_r,
-            F::one(),
-            F::one(),
-            false,
-            false,
-            false,
-            gemm::Parallelism::None,
-        );
-    }
+    reference_matmul_into(c, a, b, accumulate);
+}
+
+/// C ← [C +] A·B through ndarray's `general_mat_mul` (matrixmultiply), the reference the
+/// fast kernels are tested and benchmarked against.
+pub fn reference_matmul_into<F: Real>(
+    mut c: ArrayViewMut2<F>,
+    a: ArrayView2<F>,
+    b: ArrayView2<F>,
+    accumulate: bool,
+) {
+    let beta = if accumulate { F::one() } else { F::zero() };
+    general_mat_mul(F::one(), &a, &b, beta, &mut c);
 }
 
 /// A packed AVX-512 single-precision kernel for x86-64 CPUs that have AVX-512F (the `gemm`

@@ -7,6 +7,15 @@
 //! It is used verbatim in the URL hash, by the CLI (`--set key=value`) and in exported
 //! `run.json` files (as the `config` string). Missing keys take their defaults; unknown keys
 //! are errors.
+//!
+//! The theory modes are ordinary configs: e.g. `encoder=deep-linear:L=3,width=8,wnorm=frob`
+//! with `normalize=0` (PAPER.md §5.2: no output normalisation, unit-Frobenius layers after
+//! every step) or `encoder=relu2:hidden=10,out=20,wnorm=row` (§5.3). The weight constraint is
+//! part of the encoder spec (see [`crate::nn::encoder`]); the optimiser spec carries the
+//! learning-rate schedule (`sgd:lr=0.1,momentum=0.9,nesterov=1,sched=cosine,warmup=100,total=5000`).
+//!
+//! [`RunConfig::validate`] rejects combinations that cannot run, with a message: an image
+//! encoder (`cnn:small`) on vector data, or a batch larger than the training set.
 
 use crate::data::{AugmentSpec, DataSpec};
 use crate::loss::LossSpec;

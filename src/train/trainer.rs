@@ -5,6 +5,18 @@
 //! gradient), back-propagate and update. Every `eval_every` steps the trainer embeds a fixed
 //! evaluation subset, measures weighted-kNN accuracy and refreshes the [`Snapshot`] the views
 //! draw from. Time is measured with `web-time`, which works natively and in the browser.
+//!
+//! **Failures.** A non-finite loss, α or parameter gradient stops the step before the update:
+//! the parameters stay as they were, [`Trainer::failure`] names the step and the quantity, the
+//! history is kept, and further steps return the same error until [`Trainer::resume`] is called
+//! (typically after [`Trainer::set_loss`], [`Trainer::set_lr`] or [`Trainer::set_optim`]).
+//!
+//! **Reproducibility.** Every random stream derives from the config's seed ([`Rng::derive`]),
+//! so the same config and seed give bit-identical losses on one target. Across targets (x86-64
+//! natively, wasm32 in the browser) the GEMM kernels and libm round differently; the first 20
+//! losses of a fixed run agree to a relative **1e-4** (checked by `tests/train_repro.rs`
+//! natively and `tests/web_repro.rs` in wasm against the same recorded constants; the observed
+//! difference is far smaller).
 
 use ndarray::{Array2, Axis};
 use web_time::{Duration, Instant};
@@ -166,6 +178,13 @@ impl Trainer {
         self.optim.spec = self.config.optim.clone();
     }
 
+    /// Replaces the optimiser's hyper-parameters from the next step on (moment buffers and the
+    /// step count are kept, so switching e.g. the learning rate or decay is smooth).
+    pub fn set_optim(&mut self, spec: crate::nn::OptimSpec) {
+        self.config.optim = spec.clone();
+        self.optim.spec = spec;
+    }
+
     /// Clears a divergence so training may continue (after the user changed something).
     pub fn resume(&mut self) {
         self.failure = None;
@@ -216,7 +235,7 @@ impl Trainer {
         self.train_seconds += start.elapsed().as_secs_f64();
         self.history.loss.push(out.loss);
         self.history.time.push(self.train_seconds as f32);
-        if step % self.config.eval_every == 0 {
+        if step.is_multiple_of(self.config.eval_every) {
             self.refresh_snapshot();
         }
         Ok(StepReport {
