@@ -52,20 +52,35 @@ pub fn energy_grad<F: Real>(
     let n = z.nrows();
     let b = n / 2;
     // M = α + αᵀ on negatives, −(β_a + β_p(a)) on partners, 0 on the diagonal (symmetric).
+    // Filled tile by tile so that the transposed reads and writes stay in cache.
+    const TILE: usize = 64;
     let mut m = Array2::<F>::zeros((n, n));
-    for i in 0..n {
-        let p = (i + b) % n;
-        for j in i + 1..n {
-            let v = if j == p {
-                -(beta[i] + beta[p])
-            } else {
-                alpha[[i, j]] + alpha[[j, i]]
-            };
-            m[[i, j]] = v;
-            m[[j, i]] = v;
+    let ac = alpha.as_standard_layout();
+    let a = ac
+        .as_slice()
+        .expect("a standard-layout array is contiguous");
+    let ms = m.as_slice_mut().expect("a fresh array is contiguous");
+    for i0 in (0..n).step_by(TILE) {
+        let i1 = (i0 + TILE).min(n);
+        for j0 in (i0..n).step_by(TILE) {
+            let j1 = (j0 + TILE).min(n);
+            for i in i0..i1 {
+                for j in j0.max(i + 1)..j1 {
+                    ms[i * n + j] = a[i * n + j] + a[j * n + i];
+                }
+            }
+            for j in j0..j1 {
+                for i in i0..i1.min(j) {
+                    ms[j * n + i] = ms[i * n + j];
+                }
+            }
         }
     }
-    let row_sum: Array1<F> = m.sum_axis(Axis(1));
+    for a in 0..n {
+        let p = (a + b) % n;
+        m[[a, p]] = -(beta[a] + beta[p]);
+    }
+    let row_sum: Array1<F> = m.rows().into_iter().map(|r| r.sum()).collect();
     let mut g = Array2::<F>::zeros(z.raw_dim());
     matmul_into(g.view_mut(), m.view(), z, false);
     for (a, mut row) in g.axis_iter_mut(Axis(0)).enumerate() {
@@ -79,5 +94,5 @@ pub fn energy_grad<F: Real>(
 
 /// β_i = Σ_j α_ij (row sums of α).
 pub fn beta_from_alpha<F: Real>(alpha: ArrayView2<F>) -> Array1<F> {
-    alpha.sum_axis(Axis(1))
+    alpha.rows().into_iter().map(|r| r.sum()).collect()
 }

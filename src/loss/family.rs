@@ -23,6 +23,7 @@
 use ndarray::Array2;
 
 use super::geometry::Geometry;
+use super::kernels;
 use crate::real::Real;
 
 /// The outer function φ of a family row.
@@ -152,69 +153,66 @@ impl Phi {
 
 /// Loss value (mean over anchors of φ(ξ_i)) and the Theorem-1 α of a (φ, ψ) row.
 ///
-/// Per-row quantities are accumulated in f64 whatever `F` is. For ψ(u) = exp(a·u + b) the row
-/// is evaluated in the log domain: with l_ij = a·u_ij + b and m_i = max_j l_ij,
-/// log ξ_i = m_i + log Σ_j e^{l_ij − m_i} and α_ij = a·φ′(ξ_i)·e^{l_ij}
-/// = a·exp(log φ′(ξ_i) + m_i)·e^{l_ij − m_i}, where every exponent is bounded above (no overflow
-/// for any τ; entries far below the row maximum underflow to 0, which is their value to f64
-/// precision).
+/// For ψ(u) = exp(a·u + b) (a > 0 in every row of the table) the row is evaluated in the log
+/// domain: the largest l_ij = a·u_ij + b belongs to the nearest negative d²_min, so with
+/// m_i = a(d²_i − d²_min) + b and e_ij = exp(a(d²_min − d²_ij)) ≤ 1,
+/// log ξ_i = m_i + log Σ_j e_ij and α_ij = a·φ′(ξ_i)·e^{m_i}·e_ij, where φ′(ξ_i)·e^{m_i} is
+/// formed from logs. No exponent is positive, so no τ overflows; entries far below the nearest
+/// negative underflow to 0 (their value to working precision). The e_ij use the fast f32 kernel
+/// in f32 ([`super::kernels`]) and `f64::exp` in f64; the per-row scalars are f64.
+/// Other rows evaluate ψ, ψ′ and φ, φ′ directly in f64.
 pub fn family_alpha<F: Real>(geom: &Geometry<F>, phi: Phi, psi: Psi) -> (F, Array2<F>) {
     let n = geom.rows();
     let mut alpha = Array2::<F>::zeros((n, n));
     let mut total = 0.0f64;
-    // Row buffer: l_ij (exp rows) or ψ′(u_ij) (other rows); self and partner entries unused.
+    let d2c = geom.d2.as_standard_layout();
+    let d2 = d2c
+        .as_slice()
+        .expect("a standard-layout array is contiguous");
+    // Row buffers: e_ij (exp rows) or ψ′(u_ij) (other rows).
+    let mut ebuf = vec![F::zero(); n];
     let mut buf = vec![0.0f64; n];
-    for i in 0..n {
+    for (i, (d_row, a_row)) in d2.chunks_exact(n).zip(alpha.rows_mut()).enumerate() {
         let p = geom.partner(i);
-        let d_row = geom.d2.row(i);
-        let dp = d_row[p].f64();
+        let dp = d_row[p];
         match psi {
             Psi::Exp { a, b } => {
-                let mut m = f64::NEG_INFINITY;
-                for (j, (slot, &d)) in buf.iter_mut().zip(d_row.iter()).enumerate() {
-                    if j != i && j != p {
-                        let l = a * (dp - d.f64()) + b;
-                        *slot = l;
-                        m = m.max(l);
-                    }
+                let d_min = kernels::min_except(d_row, i, p);
+                let af = F::c(a);
+                for (slot, &d) in ebuf.iter_mut().zip(d_row) {
+                    *slot = af * (d_min - d);
                 }
-                let mut sum = 0.0;
-                for (j, slot) in buf.iter_mut().enumerate() {
-                    if j != i && j != p {
-                        let e = (*slot - m).exp();
-                        *slot = e;
-                        sum += e;
-                    }
-                }
-                let lse = m + sum.ln();
+                ebuf[i] = F::neg_infinity();
+                ebuf[p] = F::neg_infinity();
+                kernels::exp_nonpositive_inplace(&mut ebuf);
+                let m = a * (dp - d_min).f64() + b;
+                let lse = m + kernels::sum(&ebuf).f64().ln();
                 let (value, slope) = phi.log_domain(lse);
                 total += value;
                 if let Some((log_num, log_den)) = slope {
-                    let coef = a * (log_num - log_den + m).exp();
-                    let mut a_row = alpha.row_mut(i);
-                    for (j, (out, &e)) in a_row.iter_mut().zip(buf.iter()).enumerate() {
-                        if j != i && j != p {
-                            *out = F::c(coef * e);
-                        }
+                    let coef = F::c(a * (log_num - log_den + m).exp());
+                    // e_ij = 0 on self and partner, so α stays 0 there.
+                    for (out, &e) in a_row.into_iter().zip(&ebuf) {
+                        *out = coef * e;
                     }
                 }
             }
             _ => {
+                let dp = dp.f64();
                 let mut xi = 0.0;
-                for (j, (slot, &d)) in buf.iter_mut().zip(d_row.iter()).enumerate() {
+                for (j, (slot, &d)) in buf.iter_mut().zip(d_row).enumerate() {
                     if j != i && j != p {
                         let (v, s) = psi.value_and_slope(dp - d.f64());
                         xi += v;
                         *slot = s;
+                    } else {
+                        *slot = 0.0;
                     }
                 }
                 let (value, dphi) = phi.value_and_slope(xi);
                 total += value;
-                let mut a_row = alpha.row_mut(i);
-                for (j, (out, &s)) in a_row.iter_mut().zip(buf.iter()).enumerate() {
-                    if j != i && j != p {
-                        *out = F::c(dphi * s);
-                    }
+                for (out, &s) in a_row.into_iter().zip(&buf) {
+                    *out = F::c(dphi * s);
                 }
             }
         }

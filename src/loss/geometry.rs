@@ -68,6 +68,52 @@ fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
     g
 }
 
+/// Tile edge of the cache-friendly mirrored fill of d² (a 64×64 f32 tile is 16 KiB).
+const TILE: usize = 64;
+
+/// d²_ij = ½(G_ii + G_jj) − G_ij (or 1 − G_ij for unit rows), clamped at 0, from the upper
+/// triangle of G. The lower triangle is written by mirroring tile by tile, so both the reads
+/// and the transposed writes stay in cache.
+fn distances_from_gram<F: Real>(gram: &Array2<F>, normalize: bool) -> Array2<F> {
+    let n = gram.nrows();
+    let half = F::c(0.5);
+    let diag: Vec<F> = (0..n).map(|i| gram[[i, i]]).collect();
+    let mut d2 = Array2::<F>::zeros((n, n));
+    let gs = gram.as_slice().expect("a fresh array is contiguous");
+    let ds = d2.as_slice_mut().expect("a fresh array is contiguous");
+    let clamp = |v: F| if v < F::zero() { F::zero() } else { v };
+    for i0 in (0..n).step_by(TILE) {
+        let i1 = (i0 + TILE).min(n);
+        for j0 in (i0..n).step_by(TILE) {
+            let j1 = (j0 + TILE).min(n);
+            for i in i0..i1 {
+                let lo = j0.max(i + 1);
+                if lo >= j1 {
+                    continue;
+                }
+                let g_row = &gs[i * n + lo..i * n + j1];
+                let d_row = &mut ds[i * n + lo..i * n + j1];
+                if normalize {
+                    for (out, &g) in d_row.iter_mut().zip(g_row) {
+                        *out = clamp(F::one() - g);
+                    }
+                } else {
+                    let gi = diag[i];
+                    for ((out, &g), &gj) in d_row.iter_mut().zip(g_row).zip(&diag[lo..j1]) {
+                        *out = clamp(half * (gi + gj) - g);
+                    }
+                }
+            }
+            for j in j0..j1 {
+                for i in i0..i1.min(j) {
+                    ds[j * n + i] = ds[i * n + j];
+                }
+            }
+        }
+    }
+    d2
+}
+
 impl<F: Real> Geometry<F> {
     /// Builds the geometry of a batch of 2B raw rows.
     ///
@@ -91,44 +137,43 @@ impl<F: Real> Geometry<F> {
         if raw.iter().any(|x| !x.is_finite()) {
             return Err(LossError::NonFinite("input embeddings".into()));
         }
-        let mut z = raw.to_owned();
+        let d = raw.ncols();
+        let mut z = raw.as_standard_layout().into_owned();
         let mut norms = Array1::from_elem(n, F::one());
         if normalize {
-            for (i, mut row) in z.axis_iter_mut(Axis(0)).enumerate() {
-                let nrm = robust_norm(row.view());
+            let zs = z
+                .as_slice_mut()
+                .expect("a standard-layout array is contiguous");
+            for (i, row) in zs.chunks_exact_mut(d).enumerate() {
+                let ss = row.iter().fold(F::zero(), |acc, &x| acc + x * x);
+                // Fast path Σx²; the scaled norm only when Σx² under- or overflows.
+                let nrm = if ss.is_normal() {
+                    ss.sqrt()
+                } else {
+                    robust_norm(ndarray::ArrayView1::from(&*row))
+                };
                 if nrm <= F::zero() || !nrm.is_finite() {
                     return Err(LossError::Input(format!(
                         "row {i} has zero norm and cannot be L2-normalised (turn normalisation off or fix the input)"
                     )));
                 }
                 let inv = F::one() / nrm;
-                row.mapv_inplace(|x| x * inv);
+                for x in row.iter_mut() {
+                    *x *= inv;
+                }
                 norms[i] = nrm;
             }
         }
         let gram = gram_upper(z.view());
-        let half = F::c(0.5);
-        let mut d2 = Array2::<F>::zeros((n, n));
-        let diag: Vec<F> = (0..n).map(|i| gram[[i, i]]).collect();
-        let mut finite = true;
-        for i in 0..n {
-            for j in i + 1..n {
-                let v = if normalize {
-                    F::one() - gram[[i, j]]
-                } else {
-                    half * (diag[i] + diag[j]) - gram[[i, j]]
-                };
-                finite &= v.is_finite();
-                let v = v.max(F::zero());
-                d2[[i, j]] = v;
-                d2[[j, i]] = v;
-            }
-        }
-        if !finite {
+        // |d²_ij| ≤ ½(G_ii + G_jj) + |G_ij| ≤ 2·max_i G_ii (Cauchy–Schwarz), so one check on the
+        // diagonal rules out overflow anywhere in d².
+        let max_diag = (0..n).fold(F::zero(), |m, i| m.max(gram[[i, i]]));
+        if !(max_diag * F::c(4.0)).is_finite() {
             return Err(LossError::NonFinite(
                 "pairwise distances (the embeddings are too large for this float type)".into(),
             ));
         }
+        let d2 = distances_from_gram(&gram, normalize);
         Ok(Self {
             pairs: n / 2,
             normalized: normalize,

@@ -10,12 +10,13 @@
 //! | direct | exp(−d^p_ij/τ), d^p = (d²)^{p/2} | none (direct construction) |
 //! | inverse | (d^p_ij + τ)^{−k} | none (official code's `alpha_type=inverse`) |
 //!
-//! **Stabilisation.** The exponential and inverse rules are computed in the log domain: with
-//! l_ij = log w_ij, m_i = max_j l_ij and log D_i = log(Σ_k e^{l_ik} + ε(2B−2)) =
-//! logaddexp(m_i + log Σ_k e^{l_ik − m_i}, log(ε(2B−2))), α_ij = exp(l_ij − log D_i). Every
-//! exponent is ≤ 0, so no τ (1e-3 or 1e3) can overflow, and scaling the ε term by e^{−m_i} with
-//! the weights keeps the rule exactly as defined (no clamping anywhere). Entries far below the
-//! row maximum underflow to 0 — their value to f64 precision.
+//! **Stabilisation.** Every rule divides its weights by the row's largest weight (that of the
+//! nearest negative) before normalising, and scales the ε term by the same factor in the log
+//! domain: α_ij = w̃_ij / D̃_i with w̃_ij = w_ij / max_k w_ik ≤ 1 and
+//! log D̃_i = logaddexp(log Σ_k w̃_ik, log(ε(2B−2)) − log max_k w_ik). No exponent is positive,
+//! so no τ (1e-3 or 1e3) can overflow, and the rule stays exactly as defined (no clamping
+//! anywhere). Entries far below the row maximum underflow to 0 — their value to working
+//! precision.
 //!
 //! **ε and the quadratic rule.** The quadratic min player's weights are the exact Euclidean
 //! projection of −d²_i·/τ onto the probability simplex, so Σ_k w_ik = 1 and the `dual2`
@@ -24,11 +25,12 @@
 //! `quadratic_assignment` reads μ one index past the support, so its Σw ≠ 1; we use the exact
 //! projection, see [`simplex_threshold`].)
 //!
-//! All per-row arithmetic runs in f64 whatever the float type of the batch.
+//! Row scalars (normalisers, thresholds) are f64; per-entry work runs in the batch's float type.
 
 use ndarray::Array2;
 
 use super::geometry::Geometry;
+use super::kernels;
 use super::spec::{LossKind, LossSpec};
 use crate::real::Real;
 
@@ -82,34 +84,6 @@ impl Rule {
             _ => return None,
         })
     }
-
-    /// log w for one squared distance (exponential and inverse rules).
-    #[inline]
-    fn log_weight(self, d2: f64) -> f64 {
-        match self {
-            Rule::Entropy { tau } => -d2 / tau,
-            Rule::Direct { tau, p } => -pow_half(d2, p) / tau,
-            Rule::Inverse { tau, p, k } => -k * (pow_half(d2, p) + tau).ln(),
-            Rule::Quadratic { .. } => f64::NAN,
-        }
-    }
-}
-
-/// d^p = (d²)^{p/2} for d² ≥ 0, with exact fast paths for p = 1, 2, 4 (p = 4 is the paper's
-/// CIFAR setting).
-#[inline]
-fn pow_half(d2: f64, p: f64) -> f64 {
-    if p == 2.0 {
-        d2
-    } else if p == 4.0 {
-        d2 * d2
-    } else if p == 1.0 {
-        d2.sqrt()
-    } else if d2 <= 0.0 {
-        0.0
-    } else {
-        d2.powf(0.5 * p)
-    }
 }
 
 /// log(eᵃ + eᵇ) without overflow; either argument may be −∞.
@@ -124,29 +98,48 @@ fn log_add_exp(a: f64, b: f64) -> f64 {
 /// The threshold μ of the Euclidean projection of −s/τ onto the simplex: the unique μ with
 /// Σ_j [μ − s_j]₊ = τ. The projection is w_j = [μ − s_j]₊/τ (Σ_j w_j = 1).
 ///
-/// Exact (Michelot's active-set iteration): start with every index active and
-/// μ = (Σ_active s + τ)/|active|, drop the indices with s_j ≥ μ, repeat until none is dropped.
-/// μ decreases monotonically and a dropped index is never in the final support, so the result
-/// equals the sort-based rule of PAPER.md §4 (see [`simplex_threshold_sorted`]); typically a few
-/// O(M) passes instead of an O(M log M) sort. `scratch` is reused between rows. `s` must be
-/// non-empty and finite, τ > 0.
-pub fn simplex_threshold(s: &[f64], tau: f64, scratch: &mut Vec<f64>) -> f64 {
-    scratch.clear();
-    scratch.extend_from_slice(s);
-    let mut mu = (scratch.iter().sum::<f64>() + tau) / scratch.len() as f64;
-    loop {
-        let before = scratch.len();
-        scratch.retain(|&x| x < mu);
-        if scratch.is_empty() {
-            // Cannot happen in exact arithmetic (the minimum is always below μ); guard against
-            // rounding by falling back to the exact sorted rule.
-            return simplex_threshold_sorted(s, tau);
+/// Exact, by Michelot's active-set iteration (= Newton's method on the piecewise-linear
+/// f(μ) = Σ_j [μ − s_j]₊ − τ from the right): μ₀ = (Σ_j s_j + τ)/M, then
+/// μ_{t+1} = (Σ_{s_j<μ_t} s_j + τ)/|{j : s_j < μ_t}| until that set stops shrinking. μ decreases
+/// monotonically and an index that leaves the set never returns, so the result equals the
+/// sort-based rule of PAPER.md §4 ([`simplex_threshold_sorted`]), in a few branch-free O(M)
+/// passes instead of a sort (after 64 passes it falls back to the sort). `s` must be non-empty
+/// and finite, τ > 0.
+pub fn simplex_threshold(s: &[f64], tau: f64) -> f64 {
+    let m = s.len();
+    let mut count = m;
+    let mut mu = (s.iter().sum::<f64>() + tau) / m as f64;
+    for _ in 0..64 {
+        let mut cnt = [0usize; 4];
+        let mut sum = [0.0f64; 4];
+        let chunks = s.chunks_exact(4);
+        let rest = chunks.remainder();
+        for c in chunks {
+            for k in 0..4 {
+                let inside = c[k] < mu;
+                cnt[k] += usize::from(inside);
+                sum[k] += if inside { c[k] } else { 0.0 };
+            }
         }
-        if scratch.len() == before {
+        let mut c_all: usize = cnt.iter().sum();
+        let mut s_all: f64 = sum.iter().sum();
+        for &x in rest {
+            if x < mu {
+                c_all += 1;
+                s_all += x;
+            }
+        }
+        if c_all == count {
             return mu;
         }
-        mu = (scratch.iter().sum::<f64>() + tau) / scratch.len() as f64;
+        if c_all == 0 {
+            // Only possible through rounding when τ is negligible against s.
+            break;
+        }
+        count = c_all;
+        mu = (s_all + tau) / c_all as f64;
     }
+    simplex_threshold_sorted(s, tau)
 }
 
 /// The same threshold by the sort-based rule of PAPER.md §4: sort ascending s_1 ≤ … ≤ s_M, take
@@ -173,8 +166,32 @@ pub fn alpha<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> Array2<F> {
     alpha_and_loss(spec, geom).1
 }
 
+/// d^p = (d²)^{p/2} for d² ≥ 0 in the working float type, with exact fast paths for
+/// p = 1, 2, 4 (p = 4 is the paper's CIFAR setting).
+#[inline]
+fn pow_half_f<F: Real>(d2: F, p: f64, half_p: F) -> F {
+    if p == 2.0 {
+        d2
+    } else if p == 4.0 {
+        d2 * d2
+    } else if p == 1.0 {
+        d2.sqrt()
+    } else if d2 <= F::zero() {
+        F::zero()
+    } else {
+        d2.powf(half_p)
+    }
+}
+
 /// The α-CL loss value (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) and α, in one pass over the rows.
 /// Returns (0, zeros) for a spec that is not an α-CL min player.
+///
+/// Exponential rules work relative to the row's smallest s_ij (s = d² or d^p), which has the
+/// largest weight: e_ij = exp((s_min − s_ij)/τ) ≤ 1 and α_ij = e_ij / D̃_i with
+/// log D̃_i = logaddexp(log Σ_j e_ij, log(ε(2B−2)) + s_min/τ). The inverse rule likewise uses
+/// r_ij = (s_min + τ)/(s_ij + τ) ≤ 1, w̃ = r^k, log D̃_i = logaddexp(log Σ w̃,
+/// log(ε(2B−2)) + k·log(s_min + τ)). The row scalars are f64; the per-entry work runs in the
+/// batch's float type (fast exp in f32, see [`super::kernels`]).
 pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array2<F>) {
     let n = geom.rows();
     let mut alpha = Array2::<F>::zeros((n, n));
@@ -193,83 +210,91 @@ pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array
     } else {
         f64::NEG_INFINITY
     };
-    // Row buffers: `buf[j]` is l_ij (or d²_ij for the quadratic rule), `neg` the negatives'
-    // d² for the simplex projection, `scratch` its working copy.
-    let mut buf = vec![0.0f64; n];
+    let d2c = geom.d2.as_standard_layout();
+    let d2 = d2c
+        .as_slice()
+        .expect("a standard-layout array is contiguous");
+    let mut buf = vec![F::zero(); n];
     let mut neg = Vec::with_capacity(n);
-    let mut scratch = Vec::with_capacity(n);
     let mut total = 0.0f64;
-    for i in 0..n {
+    for (i, (d_row, mut a_row)) in d2.chunks_exact(n).zip(alpha.rows_mut()).enumerate() {
         let p = geom.partner(i);
-        let d_row = geom.d2.row(i);
-        let dp = d_row[p].f64();
-        let mut row_loss = 0.0f64;
-        let mut a_row = alpha.row_mut(i);
+        let dp = d_row[p];
         match rule {
             Rule::Quadratic { tau } => {
                 // Work relative to the row minimum s_min (exact: μ shifts by s_min too); this
                 // keeps μ − s_j accurate for tiny τ and guarantees the minimum is in the support.
+                let s_min = kernels::min_except(d_row, i, p).f64();
                 neg.clear();
-                let mut s_min = f64::INFINITY;
                 for (j, &d) in d_row.iter().enumerate() {
                     if j != i && j != p {
-                        let d = d.f64();
-                        neg.push(d);
-                        s_min = s_min.min(d);
+                        neg.push(d.f64() - s_min);
                     }
                 }
-                for x in neg.iter_mut() {
-                    *x -= s_min;
-                }
-                let mu = simplex_threshold(&neg, tau, &mut scratch);
+                let mu = simplex_threshold(&neg, tau);
                 let scale = 1.0 / (tau * (1.0 + slack));
-                for (j, (out, &d)) in a_row.iter_mut().zip(d_row.iter()).enumerate() {
-                    if j != i && j != p {
-                        let d = d.f64();
-                        let t = d - s_min;
-                        if t < mu {
-                            let a = (mu - t) * scale;
-                            *out = F::c(a);
-                            row_loss += a * (dp - d);
-                        }
+                for (j, (out, &d)) in a_row.iter_mut().zip(d_row).enumerate() {
+                    let t = d.f64() - s_min;
+                    if j != i && j != p && t < mu {
+                        *out = F::c((mu - t) * scale);
                     }
                 }
             }
-            _ => {
-                let mut m = f64::NEG_INFINITY;
-                for (j, (slot, &d)) in buf.iter_mut().zip(d_row.iter()).enumerate() {
-                    if j != i && j != p {
-                        let l = rule.log_weight(d.f64());
-                        *slot = l;
-                        m = m.max(l);
-                    }
+            Rule::Entropy { tau } | Rule::Direct { tau, .. } => {
+                let pw = if let Rule::Direct { p, .. } = rule {
+                    p
+                } else {
+                    2.0
+                };
+                let half_p = F::c(0.5 * pw);
+                let d_min = kernels::min_except(d_row, i, p);
+                let s_min = pow_half_f(d_min, pw, half_p);
+                let inv_tau = F::c(1.0 / tau);
+                for (slot, &d) in buf.iter_mut().zip(d_row) {
+                    *slot = (s_min - pow_half_f(d, pw, half_p)) * inv_tau;
                 }
-                let mut sum = 0.0;
-                for (j, slot) in buf.iter_mut().enumerate() {
-                    if j != i && j != p {
-                        let e = (*slot - m).exp();
-                        *slot = e;
-                        sum += e;
-                    }
+                buf[i] = F::neg_infinity();
+                buf[p] = F::neg_infinity();
+                kernels::exp_nonpositive_inplace(&mut buf);
+                let log_d =
+                    log_add_exp(kernels::sum(&buf).f64().ln(), log_slack + s_min.f64() / tau);
+                let coef = F::c((-log_d).exp());
+                for (out, &e) in a_row.iter_mut().zip(&buf) {
+                    *out = coef * e;
                 }
-                // α_ij = e^{l_ij − m} · e^{m − log D}, with log D ≥ m + log(sum) ≥ m.
-                let log_d = log_add_exp(m + sum.ln(), log_slack);
-                let coef = (m - log_d).exp();
-                for (j, ((out, &e), &d)) in a_row
-                    .iter_mut()
-                    .zip(buf.iter())
-                    .zip(d_row.iter())
-                    .enumerate()
-                {
-                    if j != i && j != p {
-                        let a = coef * e;
-                        *out = F::c(a);
-                        row_loss += a * (dp - d.f64());
-                    }
+            }
+            Rule::Inverse { tau, p: pw, k } => {
+                let half_p = F::c(0.5 * pw);
+                let tau_f = F::c(tau);
+                let d_min = kernels::min_except(d_row, i, p);
+                let top = pow_half_f(d_min, pw, half_p) + tau_f;
+                let kf = F::c(k);
+                for (slot, &d) in buf.iter_mut().zip(d_row) {
+                    let r = top / (pow_half_f(d, pw, half_p) + tau_f);
+                    *slot = if k == 1.0 {
+                        r
+                    } else if k == 2.0 {
+                        r * r
+                    } else {
+                        r.powf(kf)
+                    };
+                }
+                buf[i] = F::zero();
+                buf[p] = F::zero();
+                let log_d = log_add_exp(
+                    kernels::sum(&buf).f64().ln(),
+                    log_slack + k * top.f64().ln(),
+                );
+                let coef = F::c((-log_d).exp());
+                for (out, &w) in a_row.iter_mut().zip(&buf) {
+                    *out = coef * w;
                 }
             }
         }
-        total += row_loss;
+        let a_slice = a_row
+            .as_slice()
+            .expect("rows of a standard-layout array are contiguous");
+        total += kernels::weighted_gap(a_slice, d_row, dp).f64();
     }
     (F::c(total / n as f64), alpha)
 }
@@ -282,7 +307,6 @@ mod tests {
     #[test]
     fn michelot_threshold_equals_sorted_rule() {
         let mut rng = Rng::seed_from_u64(11);
-        let mut scratch = Vec::new();
         for trial in 0..200 {
             let m = 1 + rng.below(40);
             let s: Vec<f64> = (0..m)
@@ -296,7 +320,7 @@ mod tests {
                 })
                 .collect();
             let tau = [1e-3, 0.05, 0.5, 3.0, 1e3][trial % 5];
-            let a = simplex_threshold(&s, tau, &mut scratch);
+            let a = simplex_threshold(&s, tau);
             let b = simplex_threshold_sorted(&s, tau);
             assert!(
                 (a - b).abs() <= 1e-12 * (1.0 + b.abs()),
@@ -310,17 +334,11 @@ mod tests {
 
     #[test]
     fn pow_half_fast_paths_agree_with_powf() {
-        for d2 in [0.0, 1e-12, 0.3, 1.0, 1.7, 4.0] {
+        for d2 in [0.0f64, 1e-12, 0.3, 1.0, 1.7, 4.0] {
             for p in [1.0, 2.0, 4.0, 3.0, 0.5] {
-                let want = if d2 == 0.0 {
-                    0.0
-                } else {
-                    f64::powf(d2, p / 2.0)
-                };
-                assert!(
-                    (pow_half(d2, p) - want).abs() <= 1e-15 * (1.0 + want),
-                    "{d2} {p}"
-                );
+                let want = if d2 == 0.0 { 0.0 } else { d2.powf(p / 2.0) };
+                let got = pow_half_f(d2, p, p / 2.0);
+                assert!((got - want).abs() <= 1e-15 * (1.0 + want), "{d2} {p}");
             }
         }
     }

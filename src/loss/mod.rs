@@ -15,6 +15,7 @@ pub mod bench;
 pub mod energy;
 pub mod family;
 pub mod geometry;
+mod kernels;
 pub mod min_player;
 pub mod spec;
 
@@ -165,10 +166,11 @@ pub fn evaluate_geometry<F: Real>(
             spec.info().name
         )));
     }
-    if alpha.iter().any(|a| !a.is_finite()) {
+    let beta = energy::beta_from_alpha(alpha.view());
+    // α ≥ 0, so a NaN or infinite α_ij makes its row sum β_i non-finite: checking β suffices.
+    if beta.iter().any(|b| !b.is_finite()) {
         return Err(LossError::NonFinite(format!("α of {}", spec.info().name)));
     }
-    let beta = energy::beta_from_alpha(alpha.view());
     // ∂L/∂z = −(1/2B)·∂E_α/∂z (Theorem 1 / the detached-α convention), then through z = y/‖y‖.
     let mut grad = energy_grad(alpha.view(), beta.view(), geom.z.view());
     let scale = -F::one() / F::n(geom.rows());
