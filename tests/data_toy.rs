@@ -5,7 +5,7 @@ use alphacl::data::{DataSpec, Dataset};
 use ndarray::Array1;
 
 const ALL: &[&str] = &[
-    "gauss:k=6,d=16,n=1024,sep=3,std=1.2",
+    "gauss:k=6,d=32,n=1024,sep=4,std=1.2",
     "rings:k=3,d=8,n=1024,noise=0.15",
     "spirals:k=3,d=8,n=1024,noise=0.1,turns=1",
     "aniso:n=1024",

@@ -294,7 +294,7 @@ pub fn parse_prepared(bytes: &[u8]) -> Result<Dataset, DataError> {
 
 /// Checks that `side` is a valid target side (divides 32).
 pub fn check_side(side: usize) -> Result<(), DataError> {
-    if side == 0 || side > NATIVE_SIDE || NATIVE_SIDE % side != 0 {
+    if side == 0 || side > NATIVE_SIDE || !NATIVE_SIDE.is_multiple_of(side) {
         return Err(DataError::Request(format!(
             "image size must divide 32 (allowed: 1, 2, 4, 8, 16, 32), got {side}"
         )));
@@ -310,7 +310,7 @@ pub fn downsample_chw(
     from: usize,
     to: usize,
 ) -> Result<Vec<u8>, DataError> {
-    if to == 0 || from % to != 0 {
+    if to == 0 || !from.is_multiple_of(to) {
         return Err(DataError::Request(format!(
             "cannot area-average {from}×{from} to {to}×{to}: the target side must divide {from}"
         )));
@@ -491,7 +491,7 @@ pub fn official_bin_to_prepared(
         if bytes.is_empty() {
             return Err(DataError::Invalid(format!("'{name}' is empty")));
         }
-        if bytes.len() % OFFICIAL_RECORD != 0 {
+        if !bytes.len().is_multiple_of(OFFICIAL_RECORD) {
             return Err(DataError::Invalid(format!(
                 "'{name}' has {} bytes, not a whole number of {OFFICIAL_RECORD}-byte records \
                  (1 label + 3072 pixels): truncated or not the binary version of CIFAR-10",

@@ -4,7 +4,7 @@
 //! drawn from the same distribution; labels cycle `i mod K` so classes are balanced. Text forms
 //! and what they generate (notation: ε ~ N(0, I)):
 //!
-//! - `gauss:k=6,d=16,n=1024,sep=3,std=1.2`: K centres μ_c drawn uniformly on the sphere of radius
+//! - `gauss:k=6,d=32,n=1024,sep=4,std=1.2` (the default): K centres μ_c drawn uniformly on the sphere of radius
 //!   `sep` in ℝ^d; x = μ_c + std·ε.
 //! - `rings:k=3,d=8,n=1024,noise=0.15`: K concentric circles of radii 1..K in a random 2-plane of
 //!   ℝ^d (orthonormal frame Q ∈ ℝ^{d×2}); x = Q·r_c(cos t, sin t) + noise·ε, t uniform.
@@ -107,9 +107,9 @@ impl Default for DataSpec {
     fn default() -> Self {
         Self::Gauss {
             k: 6,
-            d: 16,
+            d: 32,
             n: 1024,
-            sep: 3.0,
+            sep: 4.0,
             std: 1.2,
         }
     }
@@ -133,9 +133,9 @@ impl DataSpec {
                 let p = st.params(&["k", "d", "n", "sep", "std"])?;
                 Ok(Self::Gauss {
                     k: p.usize("k", 6, 2, 64)?,
-                    d: p.usize("d", 16, 1, 4096)?,
+                    d: p.usize("d", 32, 1, 4096)?,
                     n: n_of(&p)?,
-                    sep: p.f64("sep", 3.0, Range::AtLeast(0.0))?,
+                    sep: p.f64("sep", 4.0, Range::AtLeast(0.0))?,
                     std: p.f64("std", 1.2, Range::Above(0.0))?,
                 })
             }

@@ -105,6 +105,29 @@ fn baseline(path: &std::path::Path) -> Result<()> {
         centred,
         1.0 / d.num_classes as f64
     );
+    // The trainer's protocol: 1024 training vs 512 held-out samples (random subsets).
+    let mut rng = alphacl::rng::Rng::seed_from_u64(0);
+    let (mut sub_raw, mut sub_centred, draws) = (0.0, 0.0, 5);
+    for _ in 0..draws {
+        let tr = rng.sample_indices(d.x_train.nrows(), 1024);
+        let te = rng.sample_indices(d.x_test.nrows(), 512);
+        let pick = |x: &ndarray::Array2<f32>, y: &[usize], idx: &[usize]| {
+            (
+                x.select(ndarray::Axis(0), idx),
+                idx.iter().map(|&i| y[i]).collect::<Vec<_>>(),
+            )
+        };
+        let (xtr, ytr) = pick(&d.x_train, &d.y_train, &tr);
+        let (xte, yte) = pick(&d.x_test, &d.y_test, &te);
+        let k = |a: &ndarray::Array2<f32>, b: &ndarray::Array2<f32>| {
+            probe::knn_accuracy(a, &ytr, b, &yte, d.num_classes, probe::KNN_K, probe::KNN_T)
+        };
+        sub_raw += k(&xtr, &xte) / draws as f64;
+        sub_centred += k(&(&xtr - &mean), &(&xte - &mean)) / draws as f64;
+    }
+    println!(
+        "raw-pixel kNN with the trainer's subsets (1024 train / 512 test, mean of {draws} draws): {sub_raw:.4} (pixels in [0,1]), {sub_centred:.4} (centred)"
+    );
     let lp = probe::linear_probe(
         &d.x_train,
         &d.y_train,
