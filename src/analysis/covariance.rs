@@ -41,7 +41,7 @@ pub fn contrastive_covariance<F: Real>(
     alpha: ArrayView2<F>,
 ) -> Result<Array2<F>, AnalysisError> {
     let n = v.nrows();
-    if n < 4 || n % 2 != 0 {
+    if n < 4 || !n.is_multiple_of(2) {
         return Err(AnalysisError::Input(format!(
             "the contrastive covariance needs an even number ≥ 4 of rows (rows k and k+B partners), got {n}"
         )));

@@ -5,7 +5,8 @@
 //!   rotation J(p, q, θ) zeroes a_pq with tan θ = t, t = sign(τ)/(|τ| + √(1 + τ²)),
 //!   τ = (a_qq − a_pp)/(2 a_pq); sweeps repeat until the off-diagonal mass is below
 //!   1e-15·‖A‖_F. Accurate to machine precision for the sizes used here (d ≤ 512).
-//! - [`singular_values`]: σ_k(X) = √λ_k of the Gram matrix of the smaller side (X Xᵀ or XᵀX).
+//! - [`singular_values`]: σ_k(X) = √λ_k of the Gram matrix of the smaller side (X Xᵀ or XᵀX);
+//!   λ_k below 1e-13·λ_1 count as zero (so σ_k/σ_1 below ≈ 3e-7 is not resolved).
 //! - [`right_singular`]: σ_k and right-singular vectors of X from the eigenvectors of XᵀX.
 
 use ndarray::{Array1, Array2, ArrayView2};
@@ -149,15 +150,27 @@ pub fn singular_values(x: ArrayView2<f64>) -> Result<Vec<f64>, AnalysisError> {
         x.t().dot(&x)
     };
     let eig = sym_eigen(gram.view())?;
-    Ok(eig.values.iter().map(|&l| l.max(0.0).sqrt()).collect())
+    Ok(gram_sqrt(&eig.values))
+}
+
+/// Relative floor under which a Gram eigenvalue is rounding noise (σ below ≈ 3e-7·σ_max).
+const GRAM_FLOOR: f64 = 1e-13;
+
+/// √λ of Gram eigenvalues, with values below [`GRAM_FLOOR`]·λ_max set to zero (the square
+/// root would otherwise turn rounding noise of size ε‖G‖ into σ ≈ √ε·σ_max).
+fn gram_sqrt(values: &[f64]) -> Vec<f64> {
+    let top = values.first().copied().unwrap_or(0.0).max(0.0);
+    values
+        .iter()
+        .map(|&l| if l <= GRAM_FLOOR * top { 0.0 } else { l.sqrt() })
+        .collect()
 }
 
 /// Singular values of X (descending, length `cols`, padded with zeros when rows < cols) and
 /// the right-singular vectors (columns of V, from the eigenvectors of XᵀX).
 pub fn right_singular(x: ArrayView2<f64>) -> Result<(Vec<f64>, Array2<f64>), AnalysisError> {
     let eig = sym_eigen(x.t().dot(&x).view())?;
-    let s = eig.values.iter().map(|&l| l.max(0.0).sqrt()).collect();
-    Ok((s, eig.vectors))
+    Ok((gram_sqrt(&eig.values), eig.vectors))
 }
 
 /// |cos| of the angle between two vectors (0 when either is zero).

@@ -183,7 +183,7 @@ impl CollapseMetrics {
     /// As [`CollapseMetrics::compute`] for f64 rows.
     pub fn compute_f64(z: ArrayView2<f64>) -> Result<Self, AnalysisError> {
         let (n, d) = z.dim();
-        if n < 2 || n % 2 != 0 || d == 0 {
+        if n < 2 || !n.is_multiple_of(2) || d == 0 {
             return Err(AnalysisError::Input(format!(
                 "collapse metrics need 2B ≥ 2 rows (rows k and k+B partners) and d ≥ 1 columns, got {n} × {d}"
             )));

@@ -137,11 +137,12 @@ impl DeepLinear {
             )));
         }
         let finite_pos = |v: f64| v.is_finite() && v >= 0.0;
-        if !config.stds.iter().all(|&s| finite_pos(s))
-            || !finite_pos(config.noise_dim0)
-            || !finite_pos(config.noise_other)
-            || !(config.lr.is_finite() && config.lr > 0.0)
-        {
+        let lr_ok = config.lr.is_finite() && config.lr > 0.0;
+        let all_ok = config.stds.iter().all(|&s| finite_pos(s))
+            && finite_pos(config.noise_dim0)
+            && finite_pos(config.noise_other)
+            && lr_ok;
+        if !all_ok {
             return Err(TheoryError::Config(
                 "stds and noise must be finite and ≥ 0, lr finite and > 0".into(),
             ));

@@ -136,9 +136,9 @@ impl Relu2 {
                 config.dim, config.hidden, config.out, config.pairs
             )));
         }
-        if !(config.lr.is_finite() && config.lr > 0.0)
-            || !(config.mag_noise.is_finite() && config.mag_noise >= 0.0)
-        {
+        let lr_ok = config.lr.is_finite() && config.lr > 0.0;
+        let noise_ok = config.mag_noise.is_finite() && config.mag_noise >= 0.0;
+        if !lr_ok || !noise_ok {
             return Err(TheoryError::Config(
                 "lr must be finite and > 0, mag_noise finite and ≥ 0".into(),
             ));

@@ -139,7 +139,7 @@ impl Players {
             .loss
             .push((-energy_before / frozen.x.nrows() as f64) as f32);
         t.history.time.push(t.train_seconds as f32);
-        if step % t.config.eval_every == 0 {
+        if step.is_multiple_of(t.config.eval_every) {
             t.refresh_snapshot();
         }
         Ok(MaxReport {
