@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Runs every test of α-CL Lab: formatting, clippy (native + wasm32, warnings denied), native unit /
+# property / integration / UI tests, wasm tests in Node, a release trunk build, and the browser
+# end-to-end tests in headless Chromium. Installs whatever is missing first (scripts/setup.sh).
+# Ends with one summary line "total: N passed, M failed".
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+export CARGO_TERM_COLOR=never
+scripts/setup.sh --test
+
+LOG_DIR=target/test-logs
+mkdir -p "$LOG_DIR"
+rm -f "$LOG_DIR"/*.log
+step() { printf '\n\033[1;34m[test]\033[0m %s\n' "$*"; }
+
+step "cargo fmt --check"
+cargo fmt --all -- --check
+
+step "clippy (native, library and CLI)"
+cargo clippy --all-targets -- -D warnings
+step "clippy (native, with the egui app)"
+cargo clippy --all-targets --features app -- -D warnings
+step "clippy (wasm32, app)"
+cargo clippy --target wasm32-unknown-unknown --features app --lib --bins -- -D warnings
+
+step "native tests (unit, property, integration, UI)"
+cargo test --features app 2>&1 | tee "$LOG_DIR/native.log"
+
+step "wasm tests (wasm-bindgen-test in Node)"
+wasm_tests=$(ls tests/web_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//')
+for t in $wasm_tests; do
+    cargo test --target wasm32-unknown-unknown --test "$t" 2>&1 | tee "$LOG_DIR/wasm-$t.log"
+done
+
+step "release build for the browser (trunk)"
+trunk build --release --offline
+
+step "browser end-to-end tests (headless Chromium)"
+(cd tests/e2e && node --test --test-concurrency=1 ./*.test.mjs) 2>&1 | tee "$LOG_DIR/e2e.log"
+
+# Summary over every runner.
+passed=0; failed=0
+for f in "$LOG_DIR"/native.log "$LOG_DIR"/wasm-*.log; do
+    [[ -f "$f" ]] || continue
+    while read -r p q; do passed=$((passed + p)); failed=$((failed + q)); done < <(
+        sed -n 's/^test result: [a-zA-Z]*\. \([0-9]*\) passed; \([0-9]*\) failed.*/\1 \2/p' "$f")
+done
+e2e_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.log" | tail -1)
+e2e_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.log" | tail -1)
+passed=$((passed + ${e2e_pass:-0})); failed=$((failed + ${e2e_fail:-0}))
+echo
+echo "rust+wasm tests and ${e2e_pass:-0} browser tests; logs in $LOG_DIR"
+echo "total: $passed passed, $failed failed"
+[[ $failed == 0 ]]

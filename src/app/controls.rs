@@ -1,0 +1,276 @@
+//! The control panel: run controls, the loss picker with live hyper-parameters, and the rest of
+//! the run configuration (which applies on Reset).
+
+use std::collections::BTreeMap;
+
+use crate::loss::{LOSSES, LossGroup, LossSpec};
+use crate::spec::SpecError;
+use crate::train::{RunConfig, Trainer};
+
+use super::LabApp;
+
+/// What the user asked for this frame.
+#[derive(Debug, Default)]
+pub struct Actions {
+    /// Start training.
+    pub play: bool,
+    /// Stop training.
+    pub pause: bool,
+    /// One step.
+    pub step: bool,
+    /// Restart from the edited config.
+    pub reset: bool,
+    /// New loss, effective from the next step (no reset).
+    pub loss: Option<LossSpec>,
+    /// New learning rate, effective from the next step.
+    pub lr: Option<f64>,
+}
+
+/// An editable spec string with its last parse error.
+#[derive(Debug, Clone)]
+struct SpecField {
+    text: String,
+    error: Option<String>,
+}
+
+impl SpecField {
+    fn new(text: String) -> Self {
+        Self { text, error: None }
+    }
+
+    /// Shows the field; on a valid edit calls `apply`, otherwise keeps the reason.
+    fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        label: &str,
+        hint: &str,
+        apply: impl FnOnce(&str) -> Result<(), SpecError>,
+    ) -> bool {
+        ui.label(label).on_hover_text(hint);
+        let r = ui.add(egui::TextEdit::singleline(&mut self.text).desired_width(f32::INFINITY));
+        let mut changed = false;
+        if r.changed() {
+            match apply(&self.text) {
+                Ok(()) => {
+                    self.error = None;
+                    changed = true;
+                }
+                Err(e) => self.error = Some(e.0),
+            }
+        }
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::from_rgb(190, 40, 40), e);
+        }
+        changed
+    }
+}
+
+/// The left-hand panel.
+pub struct ControlPanel {
+    /// The configuration being edited (loss and LR are pushed live; the rest on Reset).
+    pub config: RunConfig,
+    /// Training time per frame in milliseconds.
+    pub budget_ms: f32,
+    data: SpecField,
+    encoder: SpecField,
+    augment: SpecField,
+    optim: SpecField,
+    pending_reset: bool,
+}
+
+impl ControlPanel {
+    /// Controls showing `config`.
+    pub fn new(config: RunConfig) -> Self {
+        Self {
+            data: SpecField::new(config.data.to_text()),
+            encoder: SpecField::new(config.encoder.to_text()),
+            augment: SpecField::new(config.augment.to_text()),
+            optim: SpecField::new(config.optim.to_text()),
+            config,
+            budget_ms: 12.0,
+            pending_reset: false,
+        }
+    }
+
+    /// Draws the panel and returns the requested actions.
+    pub fn ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        trainer: Option<&Trainer>,
+        running: bool,
+        rects: &mut BTreeMap<String, [f32; 4]>,
+    ) -> Actions {
+        let mut act = Actions::default();
+        ui.add_space(4.0);
+        ui.horizontal(|ui| {
+            let label = if running { "Pause" } else { "Play" };
+            let r = ui.add(egui::Button::new(label).min_size(egui::vec2(70.0, 26.0)));
+            LabApp::note_rect(rects, "play", r.rect);
+            if r.clicked() {
+                if running {
+                    act.pause = true;
+                } else {
+                    act.play = true;
+                }
+            }
+            let r = ui.add(egui::Button::new("Step").min_size(egui::vec2(60.0, 26.0)));
+            LabApp::note_rect(rects, "step", r.rect);
+            if r.clicked() {
+                act.step = true;
+            }
+            let r = ui.add(egui::Button::new("Reset").min_size(egui::vec2(60.0, 26.0)));
+            LabApp::note_rect(rects, "reset", r.rect);
+            if r.on_hover_text("new data, new initialisation, empty history")
+                .clicked()
+            {
+                act.reset = true;
+                self.pending_reset = false;
+            }
+        });
+        if let Some(t) = trainer {
+            ui.label(format!(
+                "step {}   loss {}",
+                t.step_count(),
+                t.history
+                    .loss
+                    .last()
+                    .map_or("–".into(), |l| format!("{l:.4}"))
+            ));
+        }
+        ui.horizontal(|ui| {
+            ui.label("Speed")
+                .on_hover_text("training time per frame; the rest of the frame draws the views");
+            ui.add(egui::Slider::new(&mut self.budget_ms, 1.0..=40.0).suffix(" ms/frame"));
+        });
+        ui.separator();
+        self.loss_ui(ui, &mut act, rects);
+        ui.separator();
+        self.run_ui(ui, &mut act);
+        act
+    }
+
+    fn loss_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        act: &mut Actions,
+        rects: &mut BTreeMap<String, [f32; 4]>,
+    ) {
+        ui.strong("Loss")
+            .on_hover_text("changes take effect on the next step, without resetting the encoder");
+        let mut next = self.config.loss.clone();
+        for (group, title) in [
+            (LossGroup::Family, "Classic losses (φ, ψ)"),
+            (LossGroup::MinPlayer, "α-CL min players"),
+            (LossGroup::Reference, "Reference"),
+        ] {
+            ui.label(egui::RichText::new(title).italics());
+            ui.horizontal_wrapped(|ui| {
+                for info in LOSSES.iter().filter(|l| l.group == group) {
+                    let selected = next.kind == info.kind;
+                    let r = ui
+                        .selectable_label(selected, info.display)
+                        .on_hover_text(info.help);
+                    LabApp::note_rect(rects, &format!("loss:{}", info.name), r.rect);
+                    if r.clicked() && !selected {
+                        next = next.switch_to(info.kind);
+                    }
+                }
+            });
+        }
+        let info = next.info();
+        ui.add_space(2.0);
+        ui.label(egui::RichText::new(info.formula).monospace())
+            .on_hover_text(info.reference);
+        for (i, p) in info.params.iter().enumerate() {
+            ui.horizontal(|ui| {
+                ui.label(p.symbol).on_hover_text(p.help);
+                let mut v = next.values[i];
+                let r = ui.add(
+                    egui::Slider::new(&mut v, p.slider.0..=p.slider.1)
+                        .logarithmic(p.log_scale)
+                        .clamping(egui::SliderClamping::Always),
+                );
+                let r = r.on_hover_text(p.help);
+                LabApp::note_rect(rects, &format!("param:{}", p.key), r.rect);
+                if r.changed() && p.range.check_value(v) {
+                    next.values[i] = v;
+                }
+            });
+        }
+        if next != self.config.loss {
+            self.config.loss = next.clone();
+            act.loss = Some(next);
+        }
+    }
+
+    fn run_ui(&mut self, ui: &mut egui::Ui, act: &mut Actions) {
+        ui.strong("Optimiser");
+        let mut lr = self.config.optim.lr();
+        ui.horizontal(|ui| {
+            ui.label("learning rate");
+            if ui
+                .add(egui::Slider::new(&mut lr, 1e-5..=1.0).logarithmic(true))
+                .changed()
+            {
+                self.config.optim = self.config.optim.with_lr(lr);
+                self.optim.text = self.config.optim.to_text();
+                act.lr = Some(lr);
+            }
+        });
+        ui.separator();
+        ui.strong("Run (applies on Reset)");
+        let cfg = &mut self.config;
+        let mut changed = false;
+        changed |= self.data.ui(ui, "Data", "e.g. gauss:k=4,d=8", |t| {
+            cfg.data = crate::data::DataSpec::parse(t)?;
+            Ok(())
+        });
+        changed |= self
+            .encoder
+            .ui(ui, "Encoder", "e.g. mlp:hidden=64,out=16", |t| {
+                cfg.encoder = crate::nn::EncoderSpec::parse(t)?;
+                Ok(())
+            });
+        changed |= self
+            .augment
+            .ui(ui, "Augmentation", "e.g. noise:std=0.5", |t| {
+                cfg.augment = crate::data::AugmentSpec::parse(t)?;
+                Ok(())
+            });
+        changed |= self
+            .optim
+            .ui(ui, "Optimiser spec", "e.g. adam:lr=0.003", |t| {
+                cfg.optim = crate::nn::OptimSpec::parse(t)?;
+                Ok(())
+            });
+        ui.horizontal(|ui| {
+            ui.label("batch B");
+            changed |= ui
+                .add(egui::DragValue::new(&mut cfg.batch).range(2..=1024))
+                .changed();
+            ui.label("seed");
+            changed |= ui.add(egui::DragValue::new(&mut cfg.seed)).changed();
+        });
+        changed |= ui
+            .checkbox(&mut cfg.normalize, "L2-normalise embeddings")
+            .on_hover_text("the paper's experiments normalise; its theory works with raw z")
+            .changed();
+        if changed {
+            self.pending_reset = true;
+        }
+        if let Err(e) = self.config.validate() {
+            ui.colored_label(
+                egui::Color32::from_rgb(190, 40, 40),
+                format!("Cannot run: {e}"),
+            );
+        } else if self.pending_reset {
+            ui.horizontal(|ui| {
+                ui.label("Edited — ");
+                if ui.button("apply (Reset)").clicked() {
+                    act.reset = true;
+                    self.pending_reset = false;
+                }
+            });
+        }
+    }
+}

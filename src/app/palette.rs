@@ -1,0 +1,48 @@
+//! Colours: a qualitative palette for classes and a perceptual ramp for heat maps.
+
+use egui::Color32;
+
+/// Ten distinguishable class colours (Tableau-like).
+pub const CLASS_COLORS: [Color32; 10] = [
+    Color32::from_rgb(31, 119, 180),
+    Color32::from_rgb(255, 127, 14),
+    Color32::from_rgb(44, 160, 44),
+    Color32::from_rgb(214, 39, 40),
+    Color32::from_rgb(148, 103, 189),
+    Color32::from_rgb(140, 86, 75),
+    Color32::from_rgb(227, 119, 194),
+    Color32::from_rgb(127, 127, 127),
+    Color32::from_rgb(188, 189, 34),
+    Color32::from_rgb(23, 190, 207),
+];
+
+/// Colour of class `c` (cycles past ten).
+pub fn class_color(c: usize) -> Color32 {
+    CLASS_COLORS[c % CLASS_COLORS.len()]
+}
+
+/// A viridis-like ramp: t ∈ [0, 1] → colour (dark purple → blue → green → yellow).
+pub fn ramp(t: f32) -> Color32 {
+    const STOPS: [(f32, [f32; 3]); 5] = [
+        (0.0, [68.0, 1.0, 84.0]),
+        (0.25, [59.0, 82.0, 139.0]),
+        (0.5, [33.0, 145.0, 140.0]),
+        (0.75, [94.0, 201.0, 98.0]),
+        (1.0, [253.0, 231.0, 37.0]),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    for w in STOPS.windows(2) {
+        let (t0, c0) = w[0];
+        let (t1, c1) = w[1];
+        if t <= t1 {
+            let f = (t - t0) / (t1 - t0);
+            let mix = |a: f32, b: f32| (a + (b - a) * f).round() as u8;
+            return Color32::from_rgb(mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2]));
+        }
+    }
+    Color32::from_rgb(253, 231, 37)
+}

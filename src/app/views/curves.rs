@@ -1,0 +1,89 @@
+//! Loss and kNN-accuracy curves with EMA smoothing.
+
+use egui_plot::{Legend, Line, Plot};
+
+use crate::train::Trainer;
+
+/// Curves view.
+#[derive(Debug, Clone)]
+pub struct CurvesView {
+    /// EMA smoothing weight in [0, 0.999].
+    pub smoothing: f64,
+}
+
+impl Default for CurvesView {
+    fn default() -> Self {
+        Self { smoothing: 0.9 }
+    }
+}
+
+/// Exponential moving average with bias correction (as TensorBoard's smoothing slider).
+pub fn ema(values: &[f32], w: f64) -> Vec<f64> {
+    let mut out = Vec::with_capacity(values.len());
+    let mut acc = 0.0;
+    let mut norm = 0.0;
+    for &v in values {
+        acc = w * acc + (1.0 - w) * f64::from(v);
+        norm = w * norm + (1.0 - w);
+        out.push(if norm > 0.0 { acc / norm } else { f64::from(v) });
+    }
+    out
+}
+
+impl CurvesView {
+    /// Draws the curves into `height` points.
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer, height: f32) {
+        ui.horizontal(|ui| {
+            ui.strong("Loss");
+            ui.label("smoothing");
+            ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.999));
+        });
+        let h = &t.history;
+        // Thin very long histories for drawing (every k-th point of the smoothed curve).
+        let stride = (h.loss.len() / 4000).max(1);
+        let smooth = ema(&h.loss, self.smoothing);
+        let pts: Vec<[f64; 2]> = smooth
+            .iter()
+            .enumerate()
+            .step_by(stride)
+            .map(|(i, &l)| [(i + 1) as f64, l])
+            .collect();
+        let plot_h = ((height - 60.0) * 0.55).max(80.0);
+        Plot::new("loss_plot")
+            .height(plot_h)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .show(ui, |p| {
+                p.line(Line::new("loss (EMA)", pts));
+            });
+        ui.strong("kNN accuracy (held-out)");
+        let acc: Vec<[f64; 2]> = h.evals.iter().map(|e| [e.step as f64, e.knn_acc]).collect();
+        let chance = 1.0 / t.data.num_classes.max(1) as f64;
+        Plot::new("acc_plot")
+            .height(((height - 60.0) * 0.45).max(60.0))
+            .include_y(0.0)
+            .include_y(1.0)
+            .legend(Legend::default())
+            .x_axis_label("step")
+            .show(ui, |p| {
+                p.line(Line::new("kNN acc", acc));
+                p.hline(egui_plot::HLine::new("chance", chance));
+            });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ema_of_constant_is_constant_and_zero_weight_is_identity() {
+        let c = ema(&[2.0; 10], 0.9);
+        assert!(c.iter().all(|v| (v - 2.0).abs() < 1e-12));
+        let x = [1.0f32, 5.0, -3.0];
+        let e = ema(&x, 0.0);
+        assert_eq!(e, vec![1.0, 5.0, -3.0]);
+        let s = ema(&[0.0, 10.0], 0.5);
+        assert!(s[1] > 0.0 && s[1] < 10.0);
+    }
+}

@@ -1,0 +1,86 @@
+//! UI tests of the lab (egui_kittest, natively, no GPU): real clicks through the AccessKit tree.
+#![cfg(feature = "app")]
+
+use alphacl::app::LabApp;
+use alphacl::loss::LossKind;
+use egui_kittest::{Harness, kittest::Queryable as _};
+
+fn harness(app: LabApp) -> Harness<'static, LabApp> {
+    Harness::builder()
+        .with_size(egui::vec2(1280.0, 800.0))
+        .build_ui_state(|ui, app: &mut LabApp| app.ui(ui), app)
+}
+
+#[test]
+fn step_button_takes_exactly_one_step() {
+    let mut h = harness(LabApp::default());
+    h.run();
+    assert_eq!(h.state().trainer.as_ref().map(|t| t.step_count()), Some(0));
+    h.get_by_label("Step").click();
+    h.run();
+    let t = h.state().trainer.as_ref().expect("trainer");
+    assert_eq!(t.step_count(), 1);
+    assert!(t.history.loss[0].is_finite());
+    assert!(!h.state().running);
+}
+
+#[test]
+fn choosing_a_loss_switches_live_without_reset() {
+    let mut h = harness(LabApp::default());
+    h.run();
+    for _ in 0..3 {
+        h.get_by_label("Step").click();
+        h.run();
+    }
+    h.get_by_label("α-CL direct").click();
+    h.run();
+    let t = h.state().trainer.as_ref().expect("trainer");
+    assert_eq!(t.config.loss.kind, LossKind::AclDirect);
+    assert_eq!(
+        t.step_count(),
+        3,
+        "switching the loss must not reset the run"
+    );
+    assert_eq!(t.history.loss_changes.len(), 2);
+}
+
+#[test]
+fn play_then_pause_toggles_running() {
+    let mut h = harness(LabApp::default());
+    h.run();
+    h.get_by_label("Play").click();
+    h.step();
+    assert!(h.state().running);
+    h.get_by_label("Pause").click();
+    h.step();
+    assert!(!h.state().running);
+}
+
+#[test]
+fn invalid_data_spec_is_rejected_with_reason_and_run_untouched() {
+    let mut app = LabApp::default();
+    let before = app.controls.config.clone();
+    app.controls.config.batch = 100_000;
+    let mut h = harness(app);
+    h.run();
+    h.get_by_label_contains("Cannot run: batch (100000) is larger than the training set");
+    assert_eq!(
+        h.state().trainer.as_ref().map(|t| t.config.batch),
+        Some(before.batch)
+    );
+}
+
+#[test]
+fn every_tab_renders_with_data() {
+    let mut app = LabApp::default();
+    for _ in 0..30 {
+        app.single_step();
+    }
+    let mut h = harness(app);
+    h.run();
+    for tab in ["α heat map", "Curves", "Overview"] {
+        h.get_by_label(tab).click();
+        h.run();
+    }
+    h.get_by_label_contains("sparsity");
+}
