@@ -8,6 +8,8 @@
 //! The readout estimates ‖∇L − g‖/‖g‖ (g = shared max-player gradient) from K random unit
 //! directions u_k in f64: r_k = (L(y + h u_k) − L(y − h u_k))/(2h) − ⟨g, u_k⟩, and since
 //! E⟨r, u⟩² = ‖r‖²/D for a uniform unit u in R^D, ‖r‖ ≈ √(D · mean_k r_k²).
+//! Losses with kinks (the triplet hinge) can show a larger value when a difference step
+//! crosses a kink; that is a limitation of finite differences, not of the identity.
 
 use ndarray::{Array2, ArrayView2};
 
