@@ -10,5 +10,5 @@ pub mod theorem1;
 
 pub use covariance::{ContrastiveSpectrum, contrastive_covariance};
 pub use linalg::{AnalysisError, SymEigen, singular_values, sym_eigen};
-pub use spectrum::{CollapseMetrics, effective_rank, rankme};
+pub use spectrum::{CollapseMetrics, CollapseTracker, effective_rank, rankme};
 pub use theorem1::theorem1_residual;

@@ -214,3 +214,69 @@ impl CollapseMetrics {
         })
     }
 }
+
+/// Caches [`CollapseMetrics`] and recomputes them at most every `every` steps (the trainer
+/// calls [`CollapseTracker::update`] each step with a closure giving the current 2B rows).
+#[derive(Debug, Clone)]
+pub struct CollapseTracker {
+    /// Recompute when at least this many steps passed since the last computation.
+    pub every: usize,
+    last_step: Option<usize>,
+    /// The latest metrics and the step they were computed at.
+    pub latest: Option<(usize, CollapseMetrics)>,
+}
+
+impl CollapseTracker {
+    /// A tracker that recomputes every `every` steps (at least 1).
+    pub fn new(every: usize) -> Self {
+        Self {
+            every: every.max(1),
+            last_step: None,
+            latest: None,
+        }
+    }
+
+    /// Recomputes from `rows()` if `step` is due; returns whether it recomputed. A batch the
+    /// metrics cannot use (odd rows, non-finite values) leaves the cache as it was.
+    pub fn update(&mut self, step: usize, rows: impl FnOnce() -> Array2<f32>) -> bool {
+        let due = self
+            .last_step
+            .is_none_or(|last| step >= last + self.every || step < last);
+        if !due {
+            return false;
+        }
+        self.last_step = Some(step);
+        match CollapseMetrics::compute(&rows()) {
+            Ok(m) => {
+                self.latest = Some((step, m));
+                true
+            }
+            Err(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tracker_recomputes_only_when_due() {
+        let mut t = CollapseTracker::new(5);
+        let z = |s: f32| {
+            Array2::from_shape_fn((8, 3), |(i, j)| s * (i * 3 + j) as f32 + (j as f32).sin())
+        };
+        let mut calls = 0;
+        for step in 1..=12 {
+            if t.update(step, || z(step as f32)) {
+                calls += 1;
+            }
+        }
+        // Steps 1, 6 and 11.
+        assert_eq!(calls, 3);
+        assert_eq!(t.latest.as_ref().map(|(s, _)| *s), Some(11));
+        // A malformed batch keeps the previous metrics.
+        assert!(!t.update(20, || Array2::zeros((3, 3))));
+        assert_eq!(t.latest.as_ref().map(|(s, _)| *s), Some(11));
+    }
+}
