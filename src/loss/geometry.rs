@@ -72,15 +72,14 @@ fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
 const TILE: usize = 64;
 
 /// d²_ij = ½(G_ii + G_jj) − G_ij (or 1 − G_ij for unit rows), clamped at 0, from the upper
-/// triangle of G. The lower triangle is written by mirroring tile by tile, so both the reads
+/// triangle of G, computed in G's own storage (no second 2B × 2B allocation). The lower triangle is written by mirroring tile by tile, so both the reads
 /// and the transposed writes stay in cache.
-fn distances_from_gram<F: Real>(gram: &Array2<F>, normalize: bool) -> Array2<F> {
+fn distances_from_gram<F: Real>(mut gram: Array2<F>, normalize: bool) -> Array2<F> {
     let n = gram.nrows();
     let half = F::c(0.5);
     let diag: Vec<F> = (0..n).map(|i| gram[[i, i]]).collect();
-    let mut d2 = Array2::<F>::zeros((n, n));
-    let gs = gram.as_slice().expect("a fresh array is contiguous");
-    let ds = d2.as_slice_mut().expect("a fresh array is contiguous");
+    // In place: the upper triangle of G becomes d², then is mirrored over the lower one.
+    let ds = gram.as_slice_mut().expect("a fresh array is contiguous");
     let clamp = |v: F| if v < F::zero() { F::zero() } else { v };
     for i0 in (0..n).step_by(TILE) {
         let i1 = (i0 + TILE).min(n);
@@ -91,16 +90,15 @@ fn distances_from_gram<F: Real>(gram: &Array2<F>, normalize: bool) -> Array2<F> 
                 if lo >= j1 {
                     continue;
                 }
-                let g_row = &gs[i * n + lo..i * n + j1];
-                let d_row = &mut ds[i * n + lo..i * n + j1];
+                let row = &mut ds[i * n + lo..i * n + j1];
                 if normalize {
-                    for (out, &g) in d_row.iter_mut().zip(g_row) {
-                        *out = clamp(F::one() - g);
+                    for g in row.iter_mut() {
+                        *g = clamp(F::one() - *g);
                     }
                 } else {
                     let gi = diag[i];
-                    for ((out, &g), &gj) in d_row.iter_mut().zip(g_row).zip(&diag[lo..j1]) {
-                        *out = clamp(half * (gi + gj) - g);
+                    for (g, &gj) in row.iter_mut().zip(&diag[lo..j1]) {
+                        *g = clamp(half * (gi + gj) - *g);
                     }
                 }
             }
@@ -111,7 +109,10 @@ fn distances_from_gram<F: Real>(gram: &Array2<F>, normalize: bool) -> Array2<F> 
             }
         }
     }
-    d2
+    for i in 0..n {
+        ds[i * n + i] = F::zero();
+    }
+    gram
 }
 
 impl<F: Real> Geometry<F> {
@@ -173,7 +174,7 @@ impl<F: Real> Geometry<F> {
                 "pairwise distances (the embeddings are too large for this float type)".into(),
             ));
         }
-        let d2 = distances_from_gram(&gram, normalize);
+        let d2 = distances_from_gram(gram, normalize);
         Ok(Self {
             pairs: n / 2,
             normalized: normalize,

@@ -250,8 +250,16 @@ pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array
                 let d_min = kernels::min_except(d_row, i, p);
                 let s_min = pow_half_f(d_min, pw, half_p);
                 let inv_tau = F::c(1.0 / tau);
-                for (slot, &d) in buf.iter_mut().zip(d_row) {
-                    *slot = (s_min - pow_half_f(d, pw, half_p)) * inv_tau;
+                // One loop per exponent so each inner loop is branch-free.
+                let pairs = buf.iter_mut().zip(d_row);
+                if pw == 2.0 {
+                    pairs.for_each(|(slot, &d)| *slot = (s_min - d) * inv_tau);
+                } else if pw == 4.0 {
+                    pairs.for_each(|(slot, &d)| *slot = (s_min - d * d) * inv_tau);
+                } else {
+                    pairs.for_each(|(slot, &d)| {
+                        *slot = (s_min - pow_half_f(d, pw, half_p)) * inv_tau;
+                    });
                 }
                 buf[i] = F::neg_infinity();
                 buf[p] = F::neg_infinity();
