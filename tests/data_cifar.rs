@@ -2,7 +2,7 @@
 //! batches, the tfjs PNG sheets, area-averaging downsampling and class-balanced selection.
 
 use alphacl::data::cifar::{self, CLASS_NAMES, OFFICIAL_RECORD, Prepared};
-use alphacl::data::{DataError, DataSpec, prepare};
+use alphacl::data::{DataError, DataSpec, chw_to_rgba, prepare};
 use alphacl::rng::Rng;
 
 /// Pixel (c, y, x) of fixture image `id`: distinct per channel, row, column and image.
@@ -373,4 +373,30 @@ fn cifar_spec_is_loaded_not_generated() {
     );
     assert_eq!(DataSpec::default().asset_path(), None);
     assert_eq!(CLASS_NAMES.len(), 10);
+}
+
+#[test]
+fn thumbnails_interleave_chw_planes_into_rgba() {
+    // 3×1×2 image: R = (0, 1), G = (0.5, 0.2), B = (1, 0).
+    let x = [0.0, 1.0, 0.5, 0.2, 1.0, 0.0];
+    assert_eq!(
+        chw_to_rgba(&x, (3, 1, 2)).unwrap(),
+        vec![0, 128, 255, 255, 255, 51, 0, 255]
+    );
+    assert_eq!(
+        chw_to_rgba(&[0.4, 2.0], (1, 1, 2)).unwrap(),
+        vec![102, 102, 102, 255, 255, 255, 255, 255]
+    );
+    assert!(chw_to_rgba(&x, (3, 2, 2)).is_none());
+    assert!(chw_to_rgba(&x, (2, 1, 3)).is_none());
+    // A prepared image survives the u8 → f32 → RGBA round trip exactly.
+    let bytes = small_prepared().to_bytes().unwrap();
+    let d = cifar::parse_prepared(&bytes).unwrap();
+    let rgba = chw_to_rgba(d.x_train.row(0).as_slice().unwrap(), (3, 2, 2)).unwrap();
+    let p = small_prepared();
+    for px in 0..4 {
+        for ch in 0..3 {
+            assert_eq!(rgba[4 * px + ch], p.train_pixels[ch * 4 + px]);
+        }
+    }
 }

@@ -112,3 +112,24 @@ impl Dataset {
         Ok(())
     }
 }
+
+/// Converts one CHW image with values in [0, 1] to RGBA8 (row-major, 4 bytes per pixel) for
+/// thumbnails: each value v becomes round(255·clamp(v, 0, 1)); a 1-channel image is grey; alpha
+/// is 255. Returns `None` when `x` does not have C·H·W values or C is not 1 or 3.
+pub fn chw_to_rgba(x: &[f32], (c, h, w): (usize, usize, usize)) -> Option<Vec<u8>> {
+    if x.len() != c * h * w || !(c == 1 || c == 3) {
+        return None;
+    }
+    let hw = h * w;
+    let to_u8 = |v: f32| (v.clamp(0.0, 1.0) * 255.0).round() as u8;
+    let mut out = Vec::with_capacity(4 * hw);
+    for p in 0..hw {
+        let (r, g, b) = if c == 3 {
+            (x[p], x[hw + p], x[2 * hw + p])
+        } else {
+            (x[p], x[p], x[p])
+        };
+        out.extend_from_slice(&[to_u8(r), to_u8(g), to_u8(b), 255]);
+    }
+    Some(out)
+}
