@@ -20,5 +20,6 @@ fn first_20_losses_match_the_native_constants() {
     let a = repro_losses();
     assert_eq!(a, repro_losses(), "deterministic within one target");
     let e = max_rel_err(&a, &REPRO_LOSSES);
+    wasm_bindgen_test::console_log!("max relative difference to the native losses: {e:e}");
     assert!(e < WASM_TOL, "max relative error {e:e}; losses {a:?}");
 }

@@ -218,9 +218,17 @@ impl Trainer {
         let start = Instant::now();
         let step = self.step + 1;
         let (x, labels) = self.make_batch();
-        let z = self.encoder.forward(&x);
-        let out = match loss::evaluate::<f32>(&self.config.loss, z.view(), self.config.normalize) {
+        let z = self.encoder.forward_view(x.view());
+        let out = match loss::evaluate::<f32>(&self.config.loss, z, self.config.normalize) {
             Ok(o) => o,
+            Err(loss::LossError::NonFinite(what)) => {
+                let what = if what == "input embeddings" {
+                    "the embeddings (encoder output)".to_string()
+                } else {
+                    what
+                };
+                return Err(self.fail(step, what));
+            }
             Err(e) => return Err(self.fail(step, e.to_string())),
         };
         self.encoder.backward(&out.grad);
