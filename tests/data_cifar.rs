@@ -400,3 +400,33 @@ fn thumbnails_interleave_chw_planes_into_rgba() {
         }
     }
 }
+
+#[test]
+fn specs_load_prepared_files_from_a_directory_and_check_the_size() {
+    let dir = temp_dir("load");
+    let mut p = small_prepared();
+    p.side = 16;
+    p.train_pixels = (0..3 * 768).map(|v| (v % 251) as u8).collect();
+    p.test_pixels = vec![9; 768];
+    prepare::write_prepared(&p, &dir.join("cifar10-16.bin")).unwrap();
+    let spec = DataSpec::parse("cifar:size=16").unwrap();
+    let d = spec.load_from_dir(0, &dir).unwrap();
+    assert_eq!(d.x_train.dim(), (3, 768));
+    assert_eq!(d.x_test[[0, 5]], 9.0 / 255.0);
+    // A file of another side under the expected name is rejected.
+    p.side = 8;
+    p.train_pixels.truncate(3 * 192);
+    p.test_pixels.truncate(192);
+    prepare::write_prepared(&p, &dir.join("cifar10-16.bin")).unwrap();
+    let e = spec.load_from_dir(0, &dir).unwrap_err();
+    assert!(e.to_string().contains("16×16"), "{e}");
+    // Missing files name the preparation command; toy sets are generated.
+    let e = DataSpec::parse("cifar:size=32")
+        .unwrap()
+        .load_from_dir(0, &dir)
+        .unwrap_err();
+    assert!(e.to_string().contains("prepare-data.sh"), "{e}");
+    let g = DataSpec::default().load_from_dir(1, &dir).unwrap();
+    assert_eq!(g.x_train, DataSpec::default().generate(1).unwrap().x_train);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -174,13 +174,33 @@ pub fn asset_file(asset: &str) -> PathBuf {
 
 impl DataSpec {
     /// Native helper: generates toy sets, and loads loaded sets (CIFAR) from the prepared file
-    /// found by [`asset_file`].
+    /// found by [`asset_file`] (`$ALPHACL_DATA_DIR`, else `web/data/`).
     pub fn load_native(&self, seed: u64) -> Result<Dataset, DataError> {
         match self.asset_path() {
             None => self
                 .generate(seed)
                 .map_err(|e| DataError::Request(e.to_string())),
-            Some(asset) => load_prepared_file(&asset_file(asset)),
+            Some(asset) => self.load_checked(&asset_file(asset)),
         }
+    }
+
+    /// As [`DataSpec::load_native`], looking for loaded sets in `dir` (e.g. `web/data`).
+    pub fn load_from_dir(&self, seed: u64, dir: &Path) -> Result<Dataset, DataError> {
+        match self.asset_path() {
+            None => self
+                .generate(seed)
+                .map_err(|e| DataError::Request(e.to_string())),
+            Some(asset) => {
+                let file = Path::new(asset).file_name().unwrap_or_default();
+                self.load_checked(&dir.join(file))
+            }
+        }
+    }
+
+    fn load_checked(&self, path: &Path) -> Result<Dataset, DataError> {
+        let d = load_prepared_file(path)?;
+        self.check_loaded(&d)
+            .map_err(|e| DataError::Invalid(format!("{}: {e}", path.display())))?;
+        Ok(d)
     }
 }
