@@ -68,6 +68,7 @@ pub fn run(args: Args) -> Result<()> {
             "input_dim": 768,
             "optim": "adam:lr=0.001",
             "results": results,
+            "peak_rss_mb": peak_rss_mb(),
         });
         println!("{}", serde_json::to_string_pretty(&v)?);
     }
@@ -88,4 +89,12 @@ fn thread_cpu_seconds() -> f64 {
                 .elapsed()
                 .as_secs_f64()
         })
+}
+
+/// Peak resident set size of this process in MB (Linux `VmHWM`), if known.
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
