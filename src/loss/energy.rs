@@ -13,12 +13,10 @@
 //! ∂E/∂Z = diag(M 1) Z − M Z: one matrix product per batch. Every loss in [`super`] returns
 //! (α, β) and calls [`energy_grad`]; none has a hand-written gradient of its own.
 
-use std::any::{Any, TypeId};
-use std::cell::RefCell;
-
 use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
 
 use super::geometry::Geometry;
+use super::kernels;
 use crate::nn::gemm::matmul_into;
 use crate::real::Real;
 
@@ -57,8 +55,7 @@ pub fn energy_grad<F: Real>(
     // M = α + αᵀ on negatives, −(β_a + β_p(a)) on partners, 0 on the diagonal (symmetric).
     // Filled tile by tile so that the transposed reads and writes stay in cache.
     const TILE: usize = 64;
-    let mut scratch = take_scratch::<F>();
-    scratch.resize(n * n, F::zero());
+    let mut scratch = kernels::take_buffer::<F>(n * n);
     let ac = alpha.as_standard_layout();
     let a = ac
         .as_slice()
@@ -91,7 +88,7 @@ pub fn energy_grad<F: Real>(
     let row_sum: Array1<F> = m.rows().into_iter().map(|r| r.sum()).collect();
     let mut g = Array2::<F>::zeros(z.raw_dim());
     matmul_into(g.view_mut(), m.view(), z, false);
-    put_scratch(scratch);
+    kernels::give_buffer(scratch);
     for (a, mut row) in g.axis_iter_mut(Axis(0)).enumerate() {
         let s = row_sum[a];
         for (gk, &zk) in row.iter_mut().zip(z.row(a).iter()) {
@@ -104,36 +101,4 @@ pub fn energy_grad<F: Real>(
 /// β_i = Σ_j α_ij (row sums of α).
 pub fn beta_from_alpha<F: Real>(alpha: ArrayView2<F>) -> Array1<F> {
     alpha.rows().into_iter().map(|r| r.sum()).collect()
-}
-
-thread_local! {
-    /// Reused storage for M (2B × 2B) so that a training step does not map and fault in a
-    /// fresh megabyte every call; one buffer per float type, kept for the thread's lifetime.
-    static SCRATCH_F32: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
-    static SCRATCH_F64: RefCell<Vec<f64>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Takes this thread's scratch vector for `F` (empty for other float types).
-fn take_scratch<F: Real>() -> Vec<F> {
-    let boxed: Box<dyn Any> = if TypeId::of::<F>() == TypeId::of::<f32>() {
-        Box::new(SCRATCH_F32.with(|c| std::mem::take(&mut *c.borrow_mut())))
-    } else if TypeId::of::<F>() == TypeId::of::<f64>() {
-        Box::new(SCRATCH_F64.with(|c| std::mem::take(&mut *c.borrow_mut())))
-    } else {
-        return Vec::new();
-    };
-    boxed.downcast::<Vec<F>>().map(|b| *b).unwrap_or_default()
-}
-
-/// Returns a scratch vector taken by [`take_scratch`].
-fn put_scratch<F: Real>(v: Vec<F>) {
-    let boxed: Box<dyn Any> = Box::new(v);
-    match boxed.downcast::<Vec<f32>>() {
-        Ok(b) => SCRATCH_F32.with(|c| *c.borrow_mut() = *b),
-        Err(other) => {
-            if let Ok(b) = other.downcast::<Vec<f64>>() {
-                SCRATCH_F64.with(|c| *c.borrow_mut() = *b);
-            }
-        }
-    }
 }

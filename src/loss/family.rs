@@ -172,7 +172,12 @@ pub fn family_alpha<F: Real>(geom: &Geometry<F>, phi: Phi, psi: Psi) -> (F, Arra
     // Row buffers: e_ij (exp rows) or ψ′(u_ij) (other rows).
     let mut ebuf = vec![F::zero(); n];
     let mut buf = vec![0.0f64; n];
-    for (i, (d_row, a_row)) in d2.chunks_exact(n).zip(alpha.rows_mut()).enumerate() {
+    let a_all = alpha.as_slice_mut().expect("a fresh array is contiguous");
+    for (i, (d_row, a_row)) in d2
+        .chunks_exact(n)
+        .zip(a_all.chunks_exact_mut(n))
+        .enumerate()
+    {
         let p = geom.partner(i);
         let dp = d_row[p];
         match psi {
@@ -192,7 +197,7 @@ pub fn family_alpha<F: Real>(geom: &Geometry<F>, phi: Phi, psi: Psi) -> (F, Arra
                 if let Some((log_num, log_den)) = slope {
                     let coef = F::c(a * (log_num - log_den + m).exp());
                     // e_ij = 0 on self and partner, so α stays 0 there.
-                    for (out, &e) in a_row.into_iter().zip(&ebuf) {
+                    for (out, &e) in a_row.iter_mut().zip(&ebuf) {
                         *out = coef * e;
                     }
                 }
@@ -211,7 +216,7 @@ pub fn family_alpha<F: Real>(geom: &Geometry<F>, phi: Phi, psi: Psi) -> (F, Arra
                 }
                 let (value, dphi) = phi.value_and_slope(xi);
                 total += value;
-                for (out, &s) in a_row.into_iter().zip(&buf) {
+                for (out, &s) in a_row.iter_mut().zip(&buf) {
                     *out = F::c(dphi * s);
                 }
             }

@@ -13,6 +13,7 @@
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
 use super::LossError;
+use super::kernels;
 use crate::nn::gemm::matmul_into;
 use crate::real::Real;
 
@@ -51,7 +52,8 @@ fn robust_norm<F: Real>(v: ndarray::ArrayView1<F>) -> F {
 /// off-diagonal blocks is left at zero. Callers read G_ij only for i ≤ j.
 fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
     let n = z.nrows();
-    let mut g = Array2::<F>::zeros((n, n));
+    let mut g = Array2::from_shape_vec((n, n), kernels::take_buffer::<F>(n * n))
+        .expect("the buffer holds n² entries");
     if n <= GRAM_BLOCK * 3 / 2 {
         matmul_into(g.view_mut(), z, z.t(), false);
         return g;
@@ -139,7 +141,11 @@ impl<F: Real> Geometry<F> {
             return Err(LossError::NonFinite("input embeddings".into()));
         }
         let d = raw.ncols();
-        let mut z = raw.as_standard_layout().into_owned();
+        let mut zbuf = kernels::take_buffer::<F>(n * d);
+        for (dst, &src) in zbuf.iter_mut().zip(raw.iter()) {
+            *dst = src;
+        }
+        let mut z = Array2::from_shape_vec((n, d), zbuf).expect("the buffer holds n·d entries");
         let mut norms = Array1::from_elem(n, F::one());
         if normalize {
             let zs = z
@@ -182,6 +188,17 @@ impl<F: Real> Geometry<F> {
             norms,
             d2,
         })
+    }
+
+    /// Hands this geometry's large buffers back to the engine's per-thread pool, so the next
+    /// [`Geometry::new`] on this thread reuses them (what [`super::evaluate`] does).
+    pub fn recycle(self) {
+        for a in [self.z, self.d2] {
+            if a.is_standard_layout() {
+                let (v, _) = a.into_raw_vec_and_offset();
+                kernels::give_buffer(v);
+            }
+        }
     }
 
     /// Number of rows 2B.

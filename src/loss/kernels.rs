@@ -4,7 +4,8 @@
 //!
 //! The f64 path (reference calculator, gradient checks) uses the standard library's `exp`.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
+use std::cell::RefCell;
 
 use crate::real::Real;
 
@@ -25,7 +26,8 @@ fn exp_f32_nonpositive(x: f32) -> f32 {
     } else {
         x
     };
-    let n = (xc * LOG2E + ROUND) - ROUND;
+    let v = xc * LOG2E + ROUND;
+    let n = v - ROUND;
     let r = xc - n * LN2_HI - n * LN2_LO;
     let mut p = 1.987_569_1e-4_f32;
     p = p * r + 1.398_199_9e-3;
@@ -34,8 +36,11 @@ fn exp_f32_nonpositive(x: f32) -> f32 {
     p = p * r + 1.666_666_5e-1;
     p = p * r + 5.000_000_1e-1;
     let y = p * r * r + r + 1.0;
-    // n ∈ [−126, 0], so n + 127 ∈ [1, 127] is a normal exponent.
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // The low bits of v hold the integer n (v = 1.5·2²³ + n), so 2ⁿ is built with integer ops
+    // only (a float→int conversion would not vectorise). n ∈ [−126, 0], so n + 127 ∈ [1, 127]
+    // is a normal exponent.
+    let biased = v.to_bits().wrapping_sub(0x4B40_0000).wrapping_add(127);
+    let scale = f32::from_bits(biased << 23);
     if x < -87.0 { 0.0 } else { y * scale }
 }
 
@@ -131,6 +136,59 @@ pub(crate) fn min_except<F: Real>(xs: &[F], skip1: usize, skip2: usize) -> F {
     };
     let m = if b < a { b } else { a };
     if c < m { c } else { m }
+}
+
+thread_local! {
+    /// Recycled 2B × 2B and 2B × d buffers, one small stack per float type, so a training step
+    /// does not map and fault in fresh megabytes on every call (at most [`POOL_DEPTH`] buffers
+    /// per type are kept, for the thread's lifetime).
+    static POOL_F32: RefCell<Vec<Vec<f32>>> = const { RefCell::new(Vec::new()) };
+    static POOL_F64: RefCell<Vec<Vec<f64>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Buffers kept per float type.
+const POOL_DEPTH: usize = 4;
+
+/// A vector of length `len` (contents unspecified: callers overwrite every entry they read),
+/// recycled from this thread's pool when one is available.
+pub(crate) fn take_buffer<F: Real>(len: usize) -> Vec<F> {
+    fn pick<T>(pool: &RefCell<Vec<Vec<T>>>, len: usize) -> Vec<T> {
+        let mut p = pool.borrow_mut();
+        // Prefer a buffer that is already big enough.
+        match p.iter().position(|v| v.capacity() >= len) {
+            Some(k) => p.swap_remove(k),
+            None => p.pop().unwrap_or_default(),
+        }
+    }
+    let boxed: Box<dyn Any> = if TypeId::of::<F>() == TypeId::of::<f32>() {
+        Box::new(POOL_F32.with(|p| pick(p, len)))
+    } else if TypeId::of::<F>() == TypeId::of::<f64>() {
+        Box::new(POOL_F64.with(|p| pick(p, len)))
+    } else {
+        Box::new(Vec::<F>::new())
+    };
+    let mut v = boxed.downcast::<Vec<F>>().map(|b| *b).unwrap_or_default();
+    v.resize(len, F::zero());
+    v
+}
+
+/// Returns a buffer to this thread's pool (dropped if the pool is full).
+pub(crate) fn give_buffer<F: Real>(v: Vec<F>) {
+    fn keep<T>(pool: &RefCell<Vec<Vec<T>>>, v: Vec<T>) {
+        let mut p = pool.borrow_mut();
+        if p.len() < POOL_DEPTH {
+            p.push(v);
+        }
+    }
+    let boxed: Box<dyn Any> = Box::new(v);
+    match boxed.downcast::<Vec<f32>>() {
+        Ok(b) => POOL_F32.with(|p| keep(p, *b)),
+        Err(other) => {
+            if let Ok(b) = other.downcast::<Vec<f64>>() {
+                POOL_F64.with(|p| keep(p, *b));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -217,7 +217,12 @@ pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array
     let mut buf = vec![F::zero(); n];
     let mut neg = Vec::with_capacity(n);
     let mut total = 0.0f64;
-    for (i, (d_row, mut a_row)) in d2.chunks_exact(n).zip(alpha.rows_mut()).enumerate() {
+    let a_all = alpha.as_slice_mut().expect("a fresh array is contiguous");
+    for (i, (d_row, a_row)) in d2
+        .chunks_exact(n)
+        .zip(a_all.chunks_exact_mut(n))
+        .enumerate()
+    {
         let p = geom.partner(i);
         let dp = d_row[p];
         match rule {
@@ -299,10 +304,7 @@ pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array
                 }
             }
         }
-        let a_slice = a_row
-            .as_slice()
-            .expect("rows of a standard-layout array are contiguous");
-        total += kernels::weighted_gap(a_slice, d_row, dp).f64();
+        total += kernels::weighted_gap(a_row, d_row, dp).f64();
     }
     (F::c(total / n as f64), alpha)
 }

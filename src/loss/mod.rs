@@ -150,7 +150,9 @@ pub fn evaluate<F: Real>(
 ) -> Result<LossOutput<F>, LossError> {
     validate(spec)?;
     let geom = Geometry::new(raw, normalize)?;
-    evaluate_geometry(spec, &geom)
+    let out = evaluate_geometry(spec, &geom);
+    geom.recycle();
+    out
 }
 
 /// As [`evaluate`], on a precomputed geometry.
