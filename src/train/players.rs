@@ -150,6 +150,18 @@ impl Players {
     }
 }
 
+impl Trainer {
+    /// Min-player step with the frozen state kept in `players` (see [`Players::min_step`]).
+    pub fn min_player_step(&mut self, players: &mut Players) -> Result<MinReport, TrainError> {
+        players.min_step(self)
+    }
+
+    /// Max-player step on the batch and α frozen in `players` (see [`Players::max_step`]).
+    pub fn max_player_step(&mut self, players: &mut Players) -> Result<MaxReport, TrainError> {
+        players.max_step(self)
+    }
+}
+
 /// E_α of the rows `x` at the trainer's θ with a given α, in f64.
 fn energy_at(t: &Trainer, x: &Array2<f32>, alpha: &Array2<f32>) -> Result<f64, TrainError> {
     let z = t.encoder.embed(x).mapv(f64::from);
@@ -195,6 +207,14 @@ mod tests {
             assert!(fresh.alpha != alpha0, "{loss}");
             assert_eq!(t.step_count(), 1);
             assert_eq!(t.history.loss.len(), 1);
+            // The Trainer wrappers drive the same state: a second round also ascends.
+            t.min_player_step(&mut p).unwrap();
+            let again = t.max_player_step(&mut p).unwrap();
+            assert!(
+                again.energy_after > again.energy_before,
+                "{loss}: {again:?}"
+            );
+            assert_eq!(t.step_count(), 2);
         }
     }
 }
