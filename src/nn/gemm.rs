@@ -185,8 +185,10 @@ mod avx512 {
         let mut k0 = 0;
         while k0 < k {
             let kc = KC.min(k - k0);
-            bpack.clear();
-            bpack.resize(np * kc * NR, 0.0);
+            // Grow only (no memset per call); the padding of a partial panel is zeroed below.
+            if bpack.len() < np * kc * NR {
+                bpack.resize(np * kc * NR, 0.0);
+            }
             for p in 0..np {
                 let j0 = p * NR;
                 let nj = NR.min(n - j0);
@@ -197,10 +199,12 @@ mod avx512 {
                     for (jj, v) in dst[kk * NR..kk * NR + nj].iter_mut().enumerate() {
                         *v = unsafe { *row.offset(jj as isize * b_cs) };
                     }
+                    dst[kk * NR + nj..(kk + 1) * NR].fill(0.0);
                 }
             }
-            apack.clear();
-            apack.resize(kc * MR, 0.0);
+            if apack.len() < kc * MR {
+                apack.resize(kc * MR, 0.0);
+            }
             let overwrite = k0 == 0 && !accumulate;
             for q in 0..mp {
                 let i0 = q * MR;

@@ -228,8 +228,17 @@ impl<F: Real> Linear<F> {
         if let Some(gb) = &mut self.gb {
             gb.fill(F::zero());
             for row in g.rows() {
-                for (s, &v) in gb.iter_mut().zip(row.iter()) {
-                    *s += v;
+                match (gb.as_slice_mut(), row.as_slice()) {
+                    (Some(sums), Some(r)) => {
+                        for (s, &v) in sums.iter_mut().zip(r) {
+                            *s += v;
+                        }
+                    }
+                    _ => {
+                        for (s, &v) in gb.iter_mut().zip(row.iter()) {
+                            *s += v;
+                        }
+                    }
                 }
             }
         }
