@@ -193,11 +193,11 @@ fn theorem1_readout_is_tiny_for_family_and_min_player_losses() {
     ] {
         let spec = LossSpec::parse(text).unwrap();
         let r = theorem1_residual(&spec, &z, true, 6, 1).unwrap();
-        assert!(r.relative_residual < 1e-6, "{text}: {r:?}");
+        assert!(r.relative_residual < 1e-7, "{text}: {r:?}");
         // The f32 gradient the trainer uses is right up to f32 rounding, and no better.
         assert!(r.relative_residual_f32 < 1e-4, "{text}: {r:?}");
         assert!(
-            r.relative_residual_f32 > r.relative_residual,
+            r.relative_residual_f32 > 10.0 * r.relative_residual,
             "{text}: {r:?}"
         );
         assert!(r.grad_norm > 0.0);
