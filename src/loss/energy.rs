@@ -13,7 +13,7 @@
 //! ∂E/∂Z = diag(M 1) Z − M Z: one matrix product per batch. Every loss in [`super`] returns
 //! (α, β) and calls [`energy_grad`]; none has a hand-written gradient of its own.
 
-use ndarray::{Array1, Array2, ArrayView1, ArrayView2, ArrayViewMut2, Axis};
+use ndarray::{Array1, Array2, ArrayView1, ArrayView2, Axis};
 
 use super::geometry::Geometry;
 use super::kernels;
@@ -54,7 +54,7 @@ pub fn energy_grad<F: Real>(
     let b = n / 2;
     // M = α + αᵀ on negatives, −(β_a + β_p(a)) on partners, 0 on the diagonal (symmetric).
     // Filled tile by tile so that the transposed reads and writes stay in cache.
-    const TILE: usize = 64;
+    const TILE: usize = 32;
     let mut scratch = kernels::take_buffer::<F>(n * n);
     let ac = alpha.as_standard_layout();
     let a = ac
@@ -80,14 +80,14 @@ pub fn energy_grad<F: Real>(
     for i in 0..n {
         ms[i * n + i] = F::zero();
     }
-    let mut m = ArrayViewMut2::from_shape((n, n), ms).expect("the scratch holds n² entries");
     for a in 0..n {
         let p = (a + b) % n;
-        m[[a, p]] = -(beta[a] + beta[p]);
+        ms[a * n + p] = -(beta[a] + beta[p]);
     }
-    let row_sum: Array1<F> = m.rows().into_iter().map(|r| r.sum()).collect();
+    let row_sum: Vec<F> = ms.chunks_exact(n).map(kernels::sum).collect();
+    let m = ArrayView2::from_shape((n, n), &*ms).expect("the scratch holds n² entries");
     let mut g = Array2::<F>::zeros(z.raw_dim());
-    matmul_into(g.view_mut(), m.view(), z, false);
+    matmul_into(g.view_mut(), m, z, false);
     kernels::give_buffer(scratch);
     for (a, mut row) in g.axis_iter_mut(Axis(0)).enumerate() {
         let s = row_sum[a];

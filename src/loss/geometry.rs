@@ -70,8 +70,8 @@ fn gram_upper<F: Real>(z: ArrayView2<F>) -> Array2<F> {
     g
 }
 
-/// Tile edge of the cache-friendly mirrored fill of d² (a 64×64 f32 tile is 16 KiB).
-const TILE: usize = 64;
+/// Tile edge of the cache-friendly mirrored fill of d² (a 32×32 f32 tile is 4 KiB).
+const TILE: usize = 32;
 
 /// d²_ij = ½(G_ii + G_jj) − G_ij (or 1 − G_ij for unit rows), clamped at 0, from the upper
 /// triangle of G, computed in G's own storage (no second 2B × 2B allocation). The lower triangle is written by mirroring tile by tile, so both the reads
