@@ -124,7 +124,7 @@ impl<F: Real> Geometry<F> {
     /// non-finite inputs, a zero-norm row when `normalize` is on, and distances that overflow.
     pub fn new(raw: ArrayView2<F>, normalize: bool) -> Result<Self, LossError> {
         let n = raw.nrows();
-        if n % 2 != 0 {
+        if !n.is_multiple_of(2) {
             return Err(LossError::Input(format!(
                 "a batch needs an even number of rows (rows k and k+B are partners), got {n}"
             )));

@@ -19,13 +19,7 @@ fn exp_f32_nonpositive(x: f32) -> f32 {
     const LN2_LO: f32 = -2.121_944_4e-4;
     // Adding and subtracting 1.5·2²³ rounds to the nearest integer (|v| < 2²²).
     const ROUND: f32 = 12_582_912.0;
-    let xc = if x < -87.0 {
-        -87.0
-    } else if x > 0.0 {
-        0.0
-    } else {
-        x
-    };
+    let xc = x.clamp(-87.0, 0.0);
     let v = xc * LOG2E + ROUND;
     let n = v - ROUND;
     let r = xc - n * LN2_HI - n * LN2_LO;
@@ -34,7 +28,7 @@ fn exp_f32_nonpositive(x: f32) -> f32 {
     p = p * r + 8.333_452e-3;
     p = p * r + 4.166_579_6e-2;
     p = p * r + 1.666_666_5e-1;
-    p = p * r + 5.000_000_1e-1;
+    p = p * r + 0.5;
     let y = p * r * r + r + 1.0;
     // The low bits of v hold the integer n (v = 1.5·2²³ + n), so 2ⁿ is built with integer ops
     // only (a float→int conversion would not vectorise). n ∈ [−126, 0], so n + 127 ∈ [1, 127]
@@ -46,6 +40,10 @@ fn exp_f32_nonpositive(x: f32) -> f32 {
 
 /// Replaces every entry x ≤ 0 of `buf` by e^x (entries may be −∞, giving 0). Uses the fast
 /// vectorisable kernel for f32 and `f64::exp` for f64.
+#[allow(
+    clippy::ptr_arg,
+    reason = "a Vec (not a slice) can be downcast to Vec<f32>"
+)]
 pub(crate) fn exp_nonpositive_inplace<F: Real>(buf: &mut Vec<F>) {
     if let Some(v) = (buf as &mut dyn Any).downcast_mut::<Vec<f32>>() {
         for x in v.iter_mut() {

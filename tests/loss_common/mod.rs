@@ -77,8 +77,11 @@ pub fn ref_d2(y: &Array2<f64>, normalize: bool) -> Array2<f64> {
     })
 }
 
+/// A scalar function of one variable.
+pub type Scalar = Box<dyn Fn(f64) -> f64>;
+
 /// φ and ψ of a family row, written from the paper's table.
-pub fn phi_psi(spec: &LossSpec) -> (Box<dyn Fn(f64) -> f64>, Box<dyn Fn(f64) -> f64>) {
+pub fn phi_psi(spec: &LossSpec) -> (Scalar, Scalar) {
     let tau = spec.get("tau");
     let eps = spec.get("eps");
     let c = spec.get("c");

@@ -197,7 +197,7 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         .map(|t| LossSpec::parse(t).map_err(|e| anyhow::anyhow!("--loss: {e}")))
         .collect::<anyhow::Result<Vec<_>>>()?;
     if args.bench {
-        if args.pairs < 2 || args.dim == 0 || !(args.seconds >= 0.0) {
+        if args.pairs < 2 || args.dim == 0 || !args.seconds.is_finite() || args.seconds < 0.0 {
             bail!("--bench needs --pairs >= 2, --dim >= 1 and --seconds >= 0");
         }
         let v = alphacl::loss::bench::loss_bench_with_clock(
