@@ -251,6 +251,25 @@ impl<F: Real> Linear<F> {
 /// (channels, height, width) of an image batch row.
 pub type Shape3 = (usize, usize, usize);
 
+/// Output positions o ∈ [lo, hi) (of `n_out`) whose input index o·s + k − p lies in [0, n).
+fn valid_range(k: usize, p: usize, s: usize, n: usize, n_out: usize) -> (usize, usize) {
+    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
+    let hi = if n + p <= k {
+        0
+    } else {
+        (n + p - k).div_ceil(s).min(n_out)
+    };
+    (lo.min(n_out), hi.max(lo.min(n_out)))
+}
+
+/// A row as a slice (borrowed when contiguous, copied otherwise).
+fn row_slice<'a, F: Real>(r: ndarray::ArrayView1<'a, F>) -> std::borrow::Cow<'a, [F]> {
+    match r.to_slice() {
+        Some(s) => std::borrow::Cow::Borrowed(s),
+        None => std::borrow::Cow::Owned(r.to_vec()),
+    }
+}
+
 /// 3×3 convolution with stride and zero padding, fused activation; W is (C_out × 9·C_in) with
 /// column index (c_in, k_row, k_col).
 #[derive(Debug, Clone)]
@@ -316,30 +335,33 @@ impl<F: Real> Conv2d<F> {
     fn im2col(&self, x: &[F], cols: &mut Array2<F>) {
         let (c, h, w) = self.input;
         let (_, ho, wo) = self.output();
-        let (s, p) = (self.stride as isize, self.pad as isize);
+        let (s, p) = (self.stride, self.pad);
+        let Some(out) = cols.as_slice_mut() else {
+            return;
+        };
         for ci in 0..c {
             for ki in 0..3 {
+                let (ri_lo, ri_hi) = valid_range(ki, p, s, h, ho);
                 for kj in 0..3 {
+                    let (cj_lo, cj_hi) = valid_range(kj, p, s, w, wo);
                     let r = ci * 9 + ki * 3 + kj;
-                    let mut row = cols.row_mut(r);
-                    let Some(out) = row.as_slice_mut() else {
-                        continue;
-                    };
+                    let row = &mut out[r * ho * wo..(r + 1) * ho * wo];
                     for oi in 0..ho {
-                        let ii = oi as isize * s + ki as isize - p;
-                        let dst = &mut out[oi * wo..(oi + 1) * wo];
-                        if ii < 0 || ii >= h as isize {
+                        let dst = &mut row[oi * wo..(oi + 1) * wo];
+                        if oi < ri_lo || oi >= ri_hi {
                             dst.fill(F::zero());
                             continue;
                         }
-                        let base = ci * h * w + ii as usize * w;
-                        for (oj, d) in dst.iter_mut().enumerate() {
-                            let jj = oj as isize * s + kj as isize - p;
-                            *d = if jj < 0 || jj >= w as isize {
-                                F::zero()
-                            } else {
-                                x[base + jj as usize]
-                            };
+                        let base = ci * h * w + (oi * s + ki - p) * w;
+                        dst[..cj_lo].fill(F::zero());
+                        dst[cj_hi..].fill(F::zero());
+                        if s == 1 {
+                            let src = base + cj_lo + kj - p;
+                            dst[cj_lo..cj_hi].copy_from_slice(&x[src..src + (cj_hi - cj_lo)]);
+                        } else {
+                            for (oj, d) in dst.iter_mut().enumerate().take(cj_hi).skip(cj_lo) {
+                                *d = x[base + oj * s + kj - p];
+                            }
                         }
                     }
                 }
@@ -351,21 +373,29 @@ impl<F: Real> Conv2d<F> {
     fn col2im_add(&self, cols: &Array2<F>, gx: &mut [F]) {
         let (c, h, w) = self.input;
         let (_, ho, wo) = self.output();
-        let (s, p) = (self.stride as isize, self.pad as isize);
+        let (s, p) = (self.stride, self.pad);
+        let Some(all) = cols.as_slice() else {
+            return;
+        };
         for ci in 0..c {
             for ki in 0..3 {
+                let (ri_lo, ri_hi) = valid_range(ki, p, s, h, ho);
                 for kj in 0..3 {
-                    let row = cols.row(ci * 9 + ki * 3 + kj);
-                    for oi in 0..ho {
-                        let ii = oi as isize * s + ki as isize - p;
-                        if ii < 0 || ii >= h as isize {
-                            continue;
-                        }
-                        let base = ci * h * w + ii as usize * w;
-                        for oj in 0..wo {
-                            let jj = oj as isize * s + kj as isize - p;
-                            if jj >= 0 && jj < w as isize {
-                                gx[base + jj as usize] += row[oi * wo + oj];
+                    let (cj_lo, cj_hi) = valid_range(kj, p, s, w, wo);
+                    let r = ci * 9 + ki * 3 + kj;
+                    let row = &all[r * ho * wo..(r + 1) * ho * wo];
+                    for oi in ri_lo..ri_hi {
+                        let src = &row[oi * wo..(oi + 1) * wo];
+                        let base = ci * h * w + (oi * s + ki - p) * w;
+                        if s == 1 {
+                            let d0 = base + cj_lo + kj - p;
+                            let dst = &mut gx[d0..d0 + (cj_hi - cj_lo)];
+                            for (d, &v) in dst.iter_mut().zip(&src[cj_lo..cj_hi]) {
+                                *d += v;
+                            }
+                        } else {
+                            for (oj, &v) in src.iter().enumerate().take(cj_hi).skip(cj_lo) {
+                                gx[base + oj * s + kj - p] += v;
                             }
                         }
                     }
@@ -387,7 +417,7 @@ impl<F: Real> Conv2d<F> {
         }
         let (co, ho, wo) = self.output();
         for (xr, mut yr) in x.rows().into_iter().zip(y.rows_mut()) {
-            let xs = xr.to_vec();
+            let xs = row_slice(xr);
             self.im2col(&xs, cols);
             let Some(ys) = yr.as_slice_mut() else {
                 continue;
@@ -424,9 +454,9 @@ impl<F: Real> Conv2d<F> {
             gx.fill(F::zero());
         }
         for n in 0..x.nrows() {
-            let xs = x.row(n).to_vec();
+            let xs = row_slice(x.row(n));
             self.im2col(&xs, cols);
-            let gs = g.row(n).to_vec();
+            let gs = row_slice(g.row(n));
             let Ok(gm) = ArrayView2::from_shape((co, ho * wo), &gs) else {
                 continue;
             };
@@ -477,35 +507,54 @@ impl Pool2d {
         mut y: ArrayViewMut2<F>,
         argmax: &mut Vec<u32>,
     ) {
-        let (c, h, w) = self.input;
-        let (_, ho, wo) = self.output();
+        let (c, ho, wo) = self.output();
         let per = c * ho * wo;
         if self.kind == PoolKind::Max {
             argmax.resize(x.nrows() * per, 0);
         }
+        for n in 0..x.nrows() {
+            let xr = row_slice(x.row(n));
+            let am: &mut [u32] = if self.kind == PoolKind::Max {
+                &mut argmax[n * per..(n + 1) * per]
+            } else {
+                &mut []
+            };
+            let mut yrow = y.row_mut(n);
+            match yrow.as_slice_mut() {
+                Some(ys) => self.pool_row(&xr, ys, am),
+                None => {
+                    let mut tmp = vec![F::zero(); per];
+                    self.pool_row(&xr, &mut tmp, am);
+                    yrow.assign(&ndarray::ArrayView1::from(&tmp[..]));
+                }
+            }
+        }
+    }
+
+    /// Pools one sample; `am` (max pooling only) receives the arg-max input indices.
+    fn pool_row<F: Real>(&self, xr: &[F], yr: &mut [F], am: &mut [u32]) {
+        let (c, h, w) = self.input;
+        let (_, ho, wo) = self.output();
         let quarter = F::c(0.25);
-        for (n, (xr, mut yr)) in x.rows().into_iter().zip(y.rows_mut()).enumerate() {
-            for ci in 0..c {
-                for oi in 0..ho {
-                    for oj in 0..wo {
-                        let o = (ci * ho + oi) * wo + oj;
-                        let i00 = ci * h * w + 2 * oi * w + 2 * oj;
-                        let idx = [i00, i00 + 1, i00 + w, i00 + w + 1];
-                        match self.kind {
-                            PoolKind::Max => {
-                                let mut best = idx[0];
-                                for &i in &idx[1..] {
-                                    if xr[i] > xr[best] {
-                                        best = i;
-                                    }
+        for ci in 0..c {
+            for oi in 0..ho {
+                for oj in 0..wo {
+                    let o = (ci * ho + oi) * wo + oj;
+                    let i00 = ci * h * w + 2 * oi * w + 2 * oj;
+                    let idx = [i00, i00 + 1, i00 + w, i00 + w + 1];
+                    match self.kind {
+                        PoolKind::Max => {
+                            let mut best = idx[0];
+                            for &i in &idx[1..] {
+                                if xr[i] > xr[best] {
+                                    best = i;
                                 }
-                                yr[o] = xr[best];
-                                argmax[n * per + o] = best as u32;
                             }
-                            PoolKind::Avg => {
-                                yr[o] =
-                                    (xr[idx[0]] + xr[idx[1]] + xr[idx[2]] + xr[idx[3]]) * quarter;
-                            }
+                            yr[o] = xr[best];
+                            am[o] = best as u32;
+                        }
+                        PoolKind::Avg => {
+                            yr[o] = (xr[idx[0]] + xr[idx[1]] + xr[idx[2]] + xr[idx[3]]) * quarter;
                         }
                     }
                 }
