@@ -538,23 +538,32 @@ impl Pool2d {
         let quarter = F::c(0.25);
         for ci in 0..c {
             for oi in 0..ho {
-                for oj in 0..wo {
-                    let o = (ci * ho + oi) * wo + oj;
-                    let i00 = ci * h * w + 2 * oi * w + 2 * oj;
-                    let idx = [i00, i00 + 1, i00 + w, i00 + w + 1];
-                    match self.kind {
-                        PoolKind::Max => {
-                            let mut best = idx[0];
-                            for &i in &idx[1..] {
-                                if xr[i] > xr[best] {
-                                    best = i;
+                let base = ci * h * w + 2 * oi * w;
+                let r0 = &xr[base..base + 2 * wo];
+                let r1 = &xr[base + w..base + w + 2 * wo];
+                let ob = (ci * ho + oi) * wo;
+                let yo = &mut yr[ob..ob + wo];
+                let pairs = r0.chunks_exact(2).zip(r1.chunks_exact(2));
+                match self.kind {
+                    PoolKind::Max => {
+                        let ao = &mut am[ob..ob + wo];
+                        for (oj, ((a, b), (y, slot))) in
+                            pairs.zip(yo.iter_mut().zip(ao.iter_mut())).enumerate()
+                        {
+                            // Candidates in the order (0,0), (0,1), (1,0), (1,1); first maximum wins.
+                            let mut best = (a[0], 0);
+                            for (v, off) in [(a[1], 1), (b[0], w), (b[1], w + 1)] {
+                                if v > best.0 {
+                                    best = (v, off);
                                 }
                             }
-                            yr[o] = xr[best];
-                            am[o] = best as u32;
+                            *y = best.0;
+                            *slot = (base + 2 * oj + best.1) as u32;
                         }
-                        PoolKind::Avg => {
-                            yr[o] = (xr[idx[0]] + xr[idx[1]] + xr[idx[2]] + xr[idx[3]]) * quarter;
+                    }
+                    PoolKind::Avg => {
+                        for ((a, b), y) in pairs.zip(yo.iter_mut()) {
+                            *y = (a[0] + a[1] + b[0] + b[1]) * quarter;
                         }
                     }
                 }
