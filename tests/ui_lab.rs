@@ -8,7 +8,14 @@ use egui_kittest::{Harness, kittest::Queryable as _};
 fn harness(app: LabApp) -> Harness<'static, LabApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut LabApp| app.ui(ui), app)
+        .build_ui_state(
+            |ui, app: &mut LabApp| {
+                // As the browser shell does: the training slice, then drawing.
+                app.logic();
+                app.ui(ui);
+            },
+            app,
+        )
 }
 
 #[test]
@@ -50,20 +57,35 @@ fn play_then_pause_toggles_running() {
     h.run();
     h.get_by_label("Play").click();
     h.step();
+    h.step();
     assert!(h.state().running);
+    assert!(
+        h.state()
+            .trainer
+            .as_ref()
+            .is_some_and(|t| t.step_count() > 0)
+    );
     h.get_by_label("Pause").click();
     h.step();
+    h.step();
     assert!(!h.state().running);
+    let steps = h.state().trainer.as_ref().map(|t| t.step_count());
+    h.step();
+    assert_eq!(
+        h.state().trainer.as_ref().map(|t| t.step_count()),
+        steps,
+        "paused runs do not step"
+    );
 }
 
 #[test]
 fn invalid_data_spec_is_rejected_with_reason_and_run_untouched() {
     let mut app = LabApp::default();
     let before = app.controls.config.clone();
-    app.controls.config.batch = 100_000;
+    app.controls.config.data = alphacl::data::DataSpec::parse("gauss:n=32").expect("spec");
     let mut h = harness(app);
     h.run();
-    h.get_by_label_contains("Cannot run: batch (100000) is larger than the training set");
+    h.get_by_label_contains("Cannot run: batch (64) is larger than the training set (32 samples)");
     assert_eq!(
         h.state().trainer.as_ref().map(|t| t.config.batch),
         Some(before.batch)
@@ -78,9 +100,10 @@ fn every_tab_renders_with_data() {
     }
     let mut h = harness(app);
     h.run();
-    for tab in ["α heat map", "Curves", "Overview"] {
-        h.get_by_label(tab).click();
-        h.run();
-    }
+    h.get_by_label("α heat map").click();
+    h.run();
     h.get_by_label_contains("sparsity");
+    h.get_by_label("Curves").click();
+    h.run();
+    h.get_by_label_contains("kNN accuracy");
 }

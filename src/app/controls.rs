@@ -9,6 +9,59 @@ use crate::train::{RunConfig, Trainer};
 
 use super::LabApp;
 
+/// Data set presets: (label, data spec, augmentation, encoder, hover help).
+pub const DATA_PRESETS: &[(&str, &str, &str, &str, &str)] = &[
+    (
+        "Gaussian mixture",
+        "gauss:k=6,d=32,n=1024,sep=4,std=1.2",
+        "noise:std=0.5",
+        "mlp:hidden=64,out=16",
+        "6 clusters in 32-d, additive-noise views",
+    ),
+    (
+        "Rings",
+        "rings:k=3,d=8,n=1024,noise=0.15",
+        "noise:std=0.1",
+        "mlp:hidden=64,out=16",
+        "concentric circles lifted to 8-d",
+    ),
+    (
+        "Spirals",
+        "spirals:k=3,d=8,n=1024,noise=0.1,turns=1",
+        "noise:std=0.1",
+        "mlp:hidden=64,out=16",
+        "interleaved spiral arms lifted to 8-d",
+    ),
+    (
+        "Tree mixture",
+        "tree:depth=2,branch=3,d=16,n=1024,std=0.5,decay=0.6",
+        "noise:std=0.3",
+        "mlp:hidden=64,out=16",
+        "hierarchical classes that share sub-features",
+    ),
+    (
+        "§5.2 anisotropic",
+        "aniso:n=1024",
+        "axis:dim=0,std=2.8,rest=0.1",
+        "mlp:hidden=64,out=16",
+        "strong augmentation along the highest-variance axis (paper §5.2)",
+    ),
+    (
+        "§5.3 sparse",
+        "sparse:d=10,n=1024",
+        "support:std=0.5",
+        "mlp:hidden=64,out=16",
+        "x = ±m_k e_k (paper §5.3)",
+    ),
+    (
+        "CIFAR-10 (16×16)",
+        "cifar:size=16",
+        "simclr:crop=0.6,flip=0.5,jitter=0.4,gray=0.2,noise=0",
+        "mlp:hidden=256,out=64",
+        "real images, SimCLR augmentation; loaded from data/cifar10-16.bin",
+    ),
+];
+
 /// What the user asked for this frame.
 #[derive(Debug, Default)]
 pub struct Actions {
@@ -46,8 +99,10 @@ impl SpecField {
         hint: &str,
         apply: impl FnOnce(&str) -> Result<(), SpecError>,
     ) -> bool {
-        ui.label(label).on_hover_text(hint);
-        let r = ui.add(egui::TextEdit::singleline(&mut self.text).desired_width(f32::INFINITY));
+        let l = ui.label(label).on_hover_text(hint);
+        let r = ui
+            .add(egui::TextEdit::singleline(&mut self.text).desired_width(f32::INFINITY))
+            .labelled_by(l.id);
         let mut changed = false;
         if r.changed() {
             match apply(&self.text) {
@@ -90,6 +145,13 @@ impl ControlPanel {
             budget_ms: 12.0,
             pending_reset: false,
         }
+    }
+
+    /// Controls showing `config`, keeping a speed setting.
+    pub fn with_budget(config: RunConfig, budget_ms: f32) -> Self {
+        let mut c = Self::new(config);
+        c.budget_ms = budget_ms;
+        c
     }
 
     /// Draws the panel and returns the requested actions.
@@ -138,14 +200,16 @@ impl ControlPanel {
             ));
         }
         ui.horizontal(|ui| {
-            ui.label("Speed")
+            let l = ui
+                .label("Speed")
                 .on_hover_text("training time per frame; the rest of the frame draws the views");
-            ui.add(egui::Slider::new(&mut self.budget_ms, 1.0..=40.0).suffix(" ms/frame"));
+            ui.add(egui::Slider::new(&mut self.budget_ms, 1.0..=40.0).suffix(" ms/frame"))
+                .labelled_by(l.id);
         });
         ui.separator();
         self.loss_ui(ui, &mut act, rects);
         ui.separator();
-        self.run_ui(ui, &mut act);
+        self.run_ui(ui, &mut act, rects);
         act
     }
 
@@ -183,13 +247,15 @@ impl ControlPanel {
             .on_hover_text(info.reference);
         for (i, p) in info.params.iter().enumerate() {
             ui.horizontal(|ui| {
-                ui.label(p.symbol).on_hover_text(p.help);
+                let l = ui.label(p.symbol).on_hover_text(p.help);
                 let mut v = next.values[i];
-                let r = ui.add(
-                    egui::Slider::new(&mut v, p.slider.0..=p.slider.1)
-                        .logarithmic(p.log_scale)
-                        .clamping(egui::SliderClamping::Always),
-                );
+                let r = ui
+                    .add(
+                        egui::Slider::new(&mut v, p.slider.0..=p.slider.1)
+                            .logarithmic(p.log_scale)
+                            .clamping(egui::SliderClamping::Always),
+                    )
+                    .labelled_by(l.id);
                 let r = r.on_hover_text(p.help);
                 LabApp::note_rect(rects, &format!("param:{}", p.key), r.rect);
                 if r.changed() && p.range.check_value(v) {
@@ -203,13 +269,19 @@ impl ControlPanel {
         }
     }
 
-    fn run_ui(&mut self, ui: &mut egui::Ui, act: &mut Actions) {
+    fn run_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        act: &mut Actions,
+        rects: &mut BTreeMap<String, [f32; 4]>,
+    ) {
         ui.strong("Optimiser");
         let mut lr = self.config.optim.lr();
         ui.horizontal(|ui| {
-            ui.label("learning rate");
+            let l = ui.label("learning rate");
             if ui
                 .add(egui::Slider::new(&mut lr, 1e-5..=1.0).logarithmic(true))
+                .labelled_by(l.id)
                 .changed()
             {
                 self.config.optim = self.config.optim.with_lr(lr);
@@ -219,6 +291,42 @@ impl ControlPanel {
         });
         ui.separator();
         ui.strong("Run (applies on Reset)");
+        ui.label("Data set");
+        let mut preset_clicked = None;
+        ui.horizontal_wrapped(|ui| {
+            for (i, (label, data, ..)) in DATA_PRESETS.iter().enumerate() {
+                let selected = self.config.data.to_text()
+                    == crate::data::DataSpec::parse(data)
+                        .map(|d| d.to_text())
+                        .unwrap_or_default();
+                let r = ui
+                    .selectable_label(selected, *label)
+                    .on_hover_text(DATA_PRESETS[i].4);
+                LabApp::note_rect(rects, &format!("data:{i}"), r.rect);
+                if r.clicked() {
+                    preset_clicked = Some(i);
+                }
+            }
+        });
+        if let Some(i) = preset_clicked {
+            let (_, data, aug, enc, _) = DATA_PRESETS[i];
+            let mut cfg = self.config.clone();
+            let ok = cfg
+                .set("data", data)
+                .and_then(|()| cfg.set("aug", aug))
+                .and_then(|()| cfg.set("encoder", enc));
+            if ok.is_ok() {
+                if matches!(cfg.data, crate::data::DataSpec::Cifar { .. }) {
+                    cfg.batch = cfg.batch.max(128);
+                }
+                self.data.text = cfg.data.to_text();
+                self.augment.text = cfg.augment.to_text();
+                self.encoder.text = cfg.encoder.to_text();
+                self.config = cfg;
+                act.reset = true;
+                self.pending_reset = false;
+            }
+        }
         let cfg = &mut self.config;
         let mut changed = false;
         changed |= self.data.ui(ui, "Data", "e.g. gauss:k=4,d=8", |t| {
@@ -244,12 +352,16 @@ impl ControlPanel {
                 Ok(())
             });
         ui.horizontal(|ui| {
-            ui.label("batch B");
+            let l = ui.label("batch B");
             changed |= ui
                 .add(egui::DragValue::new(&mut cfg.batch).range(2..=1024))
+                .labelled_by(l.id)
                 .changed();
-            ui.label("seed");
-            changed |= ui.add(egui::DragValue::new(&mut cfg.seed)).changed();
+            let l = ui.label("seed");
+            changed |= ui
+                .add(egui::DragValue::new(&mut cfg.seed))
+                .labelled_by(l.id)
+                .changed();
         });
         changed |= ui
             .checkbox(&mut cfg.normalize, "L2-normalise embeddings")

@@ -5,6 +5,8 @@
 //! computed by the trainer every `eval` steps and cached, never per frame. This module depends
 //! on egui only; the browser shell (eframe, DOM status element, URL hash) is in `web`.
 
+pub mod assets;
+pub mod bench;
 pub mod controls;
 pub mod palette;
 pub mod views;
@@ -16,6 +18,8 @@ use std::collections::BTreeMap;
 use web_time::{Duration, Instant};
 
 use crate::train::{RunConfig, TrainError, Trainer, config::split_pairs};
+use assets::Assets;
+use bench::BenchRunner;
 use controls::ControlPanel;
 use views::{AlphaView, CurvesView, ScatterView};
 
@@ -28,11 +32,27 @@ pub enum Tab {
     Alpha,
     /// Curves only, large.
     Curves,
+    /// The data set and its augmented views.
+    Data,
+    /// Collapse metrics: spectrum, effective rank, alignment/uniformity.
+    Collapse,
+    /// The paper's max-player experiments and the Theorem 1 residual.
+    Theory,
+    /// Min and max player stepped separately.
+    Players,
 }
 
 impl Tab {
     /// All tabs in display order.
-    pub const ALL: [Tab; 3] = [Tab::Overview, Tab::Alpha, Tab::Curves];
+    pub const ALL: [Tab; 7] = [
+        Tab::Overview,
+        Tab::Alpha,
+        Tab::Curves,
+        Tab::Data,
+        Tab::Collapse,
+        Tab::Theory,
+        Tab::Players,
+    ];
 
     /// Tab label.
     pub fn label(self) -> &'static str {
@@ -40,6 +60,10 @@ impl Tab {
             Tab::Overview => "Overview",
             Tab::Alpha => "α heat map",
             Tab::Curves => "Curves",
+            Tab::Data => "Data",
+            Tab::Collapse => "Collapse",
+            Tab::Theory => "Theory",
+            Tab::Players => "Players",
         }
     }
 
@@ -49,6 +73,10 @@ impl Tab {
             Tab::Overview => "overview",
             Tab::Alpha => "alpha",
             Tab::Curves => "curves",
+            Tab::Data => "data",
+            Tab::Collapse => "collapse",
+            Tab::Theory => "theory",
+            Tab::Players => "players",
         }
     }
 }
@@ -81,9 +109,19 @@ pub struct LabApp {
     pub stats: Stats,
     /// Screen rectangles of named widgets `[x, y, w, h]` in points (for browser tests).
     pub widget_rects: BTreeMap<String, [f32; 4]>,
+    /// Loaded data files and downloads in flight.
+    pub assets: Assets,
+    /// A run waiting for its data file (and whether to start it playing).
+    pub pending_run: Option<(RunConfig, bool)>,
+    /// The in-page benchmark (`#bench=standard`), if requested.
+    pub bench: Option<BenchRunner>,
+    data_view: views::DataView,
     curves: CurvesView,
     scatter: ScatterView,
     alpha: AlphaView,
+    collapse: views::CollapseView,
+    theory: views::TheoryView,
+    players: views::PlayersView,
 }
 
 impl Default for LabApp {
@@ -95,12 +133,24 @@ impl Default for LabApp {
 impl LabApp {
     /// A lab with a fresh run of `config` (paused).
     pub fn new(config: RunConfig) -> Self {
-        let (trainer, error) = match Trainer::new(config.clone()) {
+        let needs_asset = config.data.asset_path().is_some();
+        let first = if needs_asset {
+            RunConfig::default()
+        } else {
+            config.clone()
+        };
+        let (trainer, error) = match Trainer::new(first) {
             Ok(t) => (Some(t), None),
             Err(e) => (Trainer::new(RunConfig::default()).ok(), Some(e.to_string())),
         };
-        let cfg = trainer.as_ref().map_or(config, |t| t.config.clone());
-        Self {
+        let cfg = if needs_asset {
+            config.clone()
+        } else {
+            trainer
+                .as_ref()
+                .map_or(config.clone(), |t| t.config.clone())
+        };
+        let mut app = Self {
             trainer,
             controls: ControlPanel::new(cfg),
             running: false,
@@ -111,6 +161,112 @@ impl LabApp {
             curves: CurvesView::default(),
             scatter: ScatterView::default(),
             alpha: AlphaView::default(),
+            collapse: views::CollapseView::default(),
+            theory: views::TheoryView::default(),
+            players: views::PlayersView::default(),
+            assets: Assets::default(),
+            pending_run: None,
+            bench: None,
+            data_view: views::DataView::default(),
+        };
+        if needs_asset {
+            app.start_run(config, false);
+        }
+        app
+    }
+
+    /// Starts a run of `cfg`; a run whose data file is not loaded yet waits for it (the
+    /// current run stays on screen), then starts (playing if `play`).
+    pub fn start_run(&mut self, cfg: RunConfig, play: bool) {
+        if let Some(path) = cfg.data.asset_path() {
+            let Some(ds) = self.assets.loaded.get(path) else {
+                self.assets.want(path);
+                self.pending_run = Some((cfg, play));
+                self.running = false;
+                return;
+            };
+            let result = cfg
+                .data
+                .check_loaded(ds)
+                .map_err(|e| TrainError::Config(e.0))
+                .and_then(|()| Trainer::with_data(cfg.clone(), ds.clone()));
+            self.install(result, play);
+        } else {
+            self.install(Trainer::new(cfg), play);
+        }
+    }
+
+    fn install(&mut self, result: Result<Trainer, TrainError>, play: bool) {
+        match result {
+            Ok(t) => {
+                self.controls =
+                    ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
+                self.trainer = Some(t);
+                self.error = None;
+                self.running = play;
+            }
+            Err(e) => {
+                self.error = Some(e.to_string());
+                self.running = false;
+            }
+        }
+    }
+
+    /// The shell delivers a downloaded file (or the reason it could not).
+    pub fn asset_finished(&mut self, path: &str, bytes: Result<Vec<u8>, String>) {
+        match self.assets.finish(path, bytes) {
+            Ok(()) => {
+                if let Some((cfg, play)) = self.pending_run.take() {
+                    if cfg.data.asset_path() == Some(path) {
+                        self.start_run(cfg, play);
+                    } else {
+                        self.pending_run = Some((cfg, play));
+                    }
+                }
+            }
+            Err(msg) => {
+                if self
+                    .pending_run
+                    .as_ref()
+                    .and_then(|(c, _)| c.data.asset_path())
+                    == Some(path)
+                {
+                    self.pending_run = None;
+                    if let Some(t) = &self.trainer {
+                        self.controls =
+                            ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
+                    }
+                }
+                self.error = Some(msg);
+            }
+        }
+    }
+
+    /// Official CIFAR-10 binary files dropped onto the page: validated, downsampled to the
+    /// side of the current CIFAR spec (16 by default) and used for a new run.
+    pub fn files_dropped(&mut self, files: &[(String, Vec<u8>)]) {
+        let side = match self.controls.config.data {
+            crate::data::DataSpec::Cifar { size } => size,
+            _ => 16,
+        };
+        let named: Vec<(&str, &[u8])> = files
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        match crate::data::cifar::parse_official_bin(&named, side) {
+            Ok(ds) => {
+                let mut cfg = self.controls.config.clone();
+                cfg.data = crate::data::DataSpec::Cifar { size: side };
+                if let Some(path) = cfg.data.asset_path() {
+                    self.assets.loaded.insert(path.to_string(), ds);
+                }
+                self.start_run(cfg, false);
+            }
+            Err(e) => {
+                self.error = Some(format!(
+                    "The dropped files are not usable CIFAR-10 binaries: {e}"
+                ))
+            }
         }
     }
 
@@ -120,6 +276,7 @@ impl LabApp {
         let mut cfg = RunConfig::default();
         let mut autoplay = false;
         let mut tab = Tab::Overview;
+        let mut bench = false;
         let mut errors = Vec::new();
         for (k, v) in split_pairs(hash) {
             match k.as_str() {
@@ -128,7 +285,13 @@ impl LabApp {
                     Some(t) => tab = *t,
                     None => errors.push(format!("unknown view '{v}'")),
                 },
-                "bench" => {}
+                "bench" => {
+                    if v == "standard" {
+                        bench = true;
+                    } else {
+                        errors.push(format!("unknown benchmark '{v}' (known: standard)"));
+                    }
+                }
                 _ => {
                     if let Err(e) = cfg.set(&k, &v) {
                         errors.push(e.0);
@@ -141,6 +304,7 @@ impl LabApp {
         {
             errors.push(e.0);
         }
+        let wants_asset = errors.is_empty() && cfg.data.asset_path().is_some();
         let mut app = if errors.is_empty() {
             Self::new(cfg)
         } else {
@@ -152,21 +316,24 @@ impl LabApp {
             a
         };
         app.tab = tab;
-        app.running = autoplay && app.trainer.is_some();
+        if wants_asset {
+            if let Some((_, play)) = &mut app.pending_run {
+                *play = autoplay;
+            }
+        } else {
+            app.running = autoplay && app.trainer.is_some();
+        }
+        if bench {
+            app.bench = Some(BenchRunner::standard());
+            app.running = false;
+        }
         app
     }
 
     /// Restarts the run from the controls' config (new data, new init, empty history).
     pub fn reset(&mut self) {
         let cfg = self.controls.config.clone();
-        match Trainer::new(cfg) {
-            Ok(t) => {
-                self.trainer = Some(t);
-                self.error = None;
-            }
-            Err(e) => self.error = Some(e.to_string()),
-        }
-        self.running = false;
+        self.start_run(cfg, false);
     }
 
     /// One optimisation step (the Step button).
@@ -200,6 +367,12 @@ impl LabApp {
             }
         }
         self.stats.last_frame = Some(now);
+        if let Some(b) = &mut self.bench
+            && !b.done()
+        {
+            b.slice();
+            return;
+        }
         if !self.running {
             return;
         }
@@ -245,6 +418,9 @@ impl LabApp {
             "steps_per_sec": self.stats.steps_per_sec,
             "fps": self.stats.fps,
             "view": self.tab.key(),
+            "loading": self.assets.progress_text(),
+            "waiting_for_data": self.pending_run.as_ref().map(|(c, _)| c.data.to_text()),
+            "bench": self.bench.as_ref().map(BenchRunner::to_json),
             "error": self.error,
         })
     }
@@ -288,6 +464,28 @@ impl LabApp {
             if let Some(err) = self.error.clone() {
                 self.error_banner(ui, &err, &mut rects);
             }
+            if let Some(p) = self.assets.progress_text() {
+                ui.horizontal(|ui| {
+                    ui.spinner();
+                    ui.label(p);
+                });
+            }
+            if let Some(b) = &self.bench {
+                ui.group(|ui| {
+                    ui.strong("Benchmark: standard workload (MLP 768→512→128, 2B = 512, Adam), single thread");
+                    for f in &b.figures {
+                        ui.label(format!(
+                            "{:<32} {:>3} steps  {:6.1} steps/s  {:5.1} GFLOP/s",
+                            f.loss, f.steps, f.steps_per_sec, f.gflops
+                        ));
+                    }
+                    if b.done() {
+                        ui.label("done");
+                    } else {
+                        ui.ctx().request_repaint();
+                    }
+                });
+            }
             ui.horizontal(|ui| {
                 for tab in Tab::ALL {
                     let r = ui.selectable_value(&mut self.tab, tab, tab.label());
@@ -308,6 +506,16 @@ impl LabApp {
                     });
                 }
                 Tab::Alpha => self.alpha.ui(ui, t),
+                Tab::Data => self.data_view.ui(ui, t),
+                Tab::Collapse => self.collapse.ui(ui, t),
+                Tab::Theory => self.theory.ui(ui, t),
+                Tab::Players => {
+                    if let Some(t) = self.trainer.as_mut()
+                        && self.players.ui(ui, t)
+                    {
+                        self.running = false;
+                    }
+                }
                 Tab::Curves => {
                     let h = ui.available_height();
                     self.curves.ui(ui, t, h);

@@ -5,10 +5,95 @@
 //! second; `#alphacl-widgets` holds the screen rectangles of named widgets relative to the
 //! canvas (CSS pixels), so browser tests can click real buttons.
 
-use wasm_bindgen::JsCast as _;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use wasm_bindgen::{JsCast as _, JsValue};
+use wasm_bindgen_futures::JsFuture;
 use web_time::Instant;
 
 use super::LabApp;
+
+/// Results that async browser work hands back to the app on its next frame.
+#[derive(Default)]
+struct Mailbox {
+    /// Finished downloads: (asset path, bytes or reason).
+    assets: Vec<(String, Result<Vec<u8>, String>)>,
+    /// Download progress: (asset path, received, total).
+    progress: Vec<(String, usize, Option<usize>)>,
+    /// Files dropped on the page, read.
+    dropped: Option<Result<Vec<(String, Vec<u8>)>, String>>,
+}
+
+type SharedMailbox = Rc<RefCell<Mailbox>>;
+
+fn js_err(v: &JsValue) -> String {
+    v.as_string()
+        .or_else(|| js_sys::JSON::stringify(v).ok().and_then(|s| s.as_string()))
+        .unwrap_or_else(|| "unknown error".into())
+}
+
+fn call0(obj: &JsValue, method: &str) -> Result<JsValue, String> {
+    let f = js_sys::Reflect::get(obj, &JsValue::from_str(method)).map_err(|e| js_err(&e))?;
+    let f: js_sys::Function = f
+        .dyn_into()
+        .map_err(|_| format!("{method} is not a function"))?;
+    f.call0(obj).map_err(|e| js_err(&e))
+}
+
+/// Fetches `path` relative to the page, streaming so progress can be shown.
+async fn fetch_bytes(
+    path: String,
+    mailbox: SharedMailbox,
+    ctx: egui::Context,
+) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(&path))
+        .await
+        .map_err(|e| js_err(&e))?;
+    let resp: web_sys::Response = resp
+        .dyn_into()
+        .map_err(|_| "fetch did not return a Response")?;
+    if !resp.ok() {
+        return Err(format!("HTTP {} for {path}", resp.status()));
+    }
+    let total = resp
+        .headers()
+        .get("content-length")
+        .ok()
+        .flatten()
+        .and_then(|s| s.parse::<usize>().ok());
+    let Some(body) = resp.body() else {
+        let buf = JsFuture::from(resp.array_buffer().map_err(|e| js_err(&e))?)
+            .await
+            .map_err(|e| js_err(&e))?;
+        return Ok(js_sys::Uint8Array::new(&buf).to_vec());
+    };
+    let reader = call0(&body, "getReader")?;
+    let mut out = Vec::with_capacity(total.unwrap_or(0));
+    loop {
+        let promise: js_sys::Promise = call0(&reader, "read")?
+            .dyn_into()
+            .map_err(|_| "read() is not a promise")?;
+        let chunk = JsFuture::from(promise).await.map_err(|e| js_err(&e))?;
+        let done = js_sys::Reflect::get(&chunk, &JsValue::from_str("done"))
+            .map_err(|e| js_err(&e))?
+            .as_bool()
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value =
+            js_sys::Reflect::get(&chunk, &JsValue::from_str("value")).map_err(|e| js_err(&e))?;
+        out.extend(js_sys::Uint8Array::new(&value).to_vec());
+        mailbox
+            .borrow_mut()
+            .progress
+            .push((path.clone(), out.len(), total));
+        ctx.request_repaint();
+    }
+    Ok(out)
+}
 
 fn document() -> Option<web_sys::Document> {
     web_sys::window()?.document()
@@ -38,10 +123,64 @@ fn show_fatal(msg: &str) {
 struct WebApp {
     lab: LabApp,
     last_publish: Option<Instant>,
+    mailbox: SharedMailbox,
+}
+
+impl WebApp {
+    /// Starts downloads the lab asked for, reads dropped files, and delivers finished work.
+    fn exchange(&mut self, ctx: &egui::Context) {
+        for path in self.lab.assets.take_wanted() {
+            let mb = self.mailbox.clone();
+            let ctx2 = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let result = fetch_bytes(path.clone(), mb.clone(), ctx2.clone()).await;
+                mb.borrow_mut().assets.push((path, result));
+                ctx2.request_repaint();
+            });
+        }
+        let dropped: Vec<egui::DroppedFileHandle> = ctx.input(|i| i.raw.dropped_files.clone());
+        if !dropped.is_empty() {
+            let mb = self.mailbox.clone();
+            let ctx2 = ctx.clone();
+            wasm_bindgen_futures::spawn_local(async move {
+                let mut files = Vec::new();
+                let mut err = None;
+                for f in &dropped {
+                    let name = f
+                        .path()
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned())
+                        .unwrap_or_default();
+                    match f.bytes_async().await {
+                        Ok(b) => files.push((name, b)),
+                        Err(e) => err = Some(format!("could not read {name}: {e}")),
+                    }
+                }
+                mb.borrow_mut().dropped = Some(err.map_or(Ok(files), Err));
+                ctx2.request_repaint();
+            });
+        }
+        let mut mb = self.mailbox.borrow_mut();
+        for (p, r, t) in mb.progress.drain(..) {
+            self.lab.assets.progress(&p, r, t);
+        }
+        let done: Vec<_> = mb.assets.drain(..).collect();
+        let dropped = mb.dropped.take();
+        drop(mb);
+        for (p, r) in done {
+            self.lab.asset_finished(&p, r);
+        }
+        match dropped {
+            Some(Ok(files)) => self.lab.files_dropped(&files),
+            Some(Err(e)) => self.lab.error = Some(e),
+            None => {}
+        }
+    }
 }
 
 impl eframe::App for WebApp {
-    fn logic(&mut self, _ctx: &egui::Context, _frame: &mut eframe::Frame) {
+    fn logic(&mut self, ctx: &egui::Context, _frame: &mut eframe::Frame) {
+        self.exchange(ctx);
         self.lab.logic();
     }
 
@@ -96,6 +235,7 @@ pub fn start() {
                     Ok(Box::new(WebApp {
                         lab: LabApp::from_hash(&hash),
                         last_publish: None,
+                        mailbox: SharedMailbox::default(),
                     }))
                 }),
             )

@@ -127,6 +127,10 @@ impl Trainer {
                 data.x_train.nrows()
             )));
         }
+        config
+            .augment
+            .check_data(data.dim(), data.image_shape)
+            .map_err(|e| TrainError::Config(e.0))?;
         let mut init_rng = Rng::derive(config.seed, "init");
         let encoder = config
             .encoder
@@ -199,10 +203,13 @@ impl Trainer {
         let mut labels = vec![0; 2 * b];
         for (k, &i) in idx.iter().enumerate() {
             let src = self.data.x_train.row(i);
-            self.config.augment.apply(src, x.row_mut(k), &mut self.rng);
+            let shape = self.data.image_shape;
             self.config
                 .augment
-                .apply(src, x.row_mut(k + b), &mut self.rng);
+                .apply_image(src, shape, x.row_mut(k), &mut self.rng);
+            self.config
+                .augment
+                .apply_image(src, shape, x.row_mut(k + b), &mut self.rng);
             labels[k] = self.data.y_train[i];
             labels[k + b] = self.data.y_train[i];
         }

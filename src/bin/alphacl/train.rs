@@ -76,7 +76,14 @@ fn progress(done: usize, total: usize, loss: f32, knn: Option<f64>, sps: f64) ->
 pub fn run(args: Args) -> Result<()> {
     let cfg = load_config(&args)?;
     eprintln!("config: {}", cfg.to_text());
-    let mut t = Trainer::new(cfg)?;
+    // Generated sets are built from the seed; loaded ones (CIFAR) come from web/data/ or
+    // $ALPHACL_DATA_DIR.
+    let mut t = if cfg.data.asset_path().is_some() {
+        let data = cfg.data.load_native(cfg.seed)?;
+        Trainer::with_data(cfg, data)?
+    } else {
+        Trainer::new(cfg)?
+    };
     eprintln!(
         "encoder: {} ({} parameters), data: {} ({} train samples, dim {})",
         t.config.encoder.to_text(),
