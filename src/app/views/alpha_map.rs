@@ -51,27 +51,179 @@ pub fn alpha_stats(alpha: &Array2<f32>) -> AlphaStats {
     }
 }
 
-/// α heat-map view.
+/// Draws an α matrix as a texture (shared by the α view and the players view): a class strip
+/// on the left, β_i = Σ_j α_ij as a bar on the right, and a hover tooltip with i, j, α_ij, β_i
+/// and, when the batch embeddings are known, d²_ij = ‖z_i − z_j‖².
+#[derive(Default)]
+pub struct AlphaMapPainter {
+    texture: Option<egui::TextureHandle>,
+    key: Option<(usize, usize, bool, bool)>,
+    order: Vec<usize>,
+}
+
+impl AlphaMapPainter {
+    fn order(labels: &[usize], n: usize, sort: bool) -> Vec<usize> {
+        let mut o: Vec<usize> = (0..n).collect();
+        if sort {
+            o.sort_by_key(|&i| (labels.get(i).copied().unwrap_or(usize::MAX), i));
+        }
+        o
+    }
+
+    /// Draws `alpha` (2B × 2B, rows k and k + B partners) into a square of at most `max_side`
+    /// points. `key` identifies the content (e.g. (step, loss changes)): the texture is rebuilt
+    /// only when it, `sort` or `per_row` change. `d2` are the pairwise squared distances of
+    /// the batch embeddings, if known.
+    #[allow(clippy::too_many_arguments)]
+    pub fn show(
+        &mut self,
+        ui: &mut egui::Ui,
+        id: &str,
+        alpha: &Array2<f32>,
+        labels: &[usize],
+        key: (usize, usize),
+        sort: bool,
+        per_row: bool,
+        d2: Option<&Array2<f32>>,
+        max_side: f32,
+    ) {
+        let n = alpha.nrows();
+        if n == 0 || alpha.ncols() != n {
+            ui.label("No α yet: take a step.");
+            return;
+        }
+        let full_key = (key.0, key.1, sort, per_row);
+        if self.key != Some(full_key) || self.texture.is_none() || self.order.len() != n {
+            self.order = Self::order(labels, n, sort);
+            let gmax = alpha.iter().copied().fold(0.0f32, f32::max).max(1e-30);
+            let mut pixels = Vec::with_capacity(n * n);
+            for &i in &self.order {
+                let rmax = if per_row {
+                    alpha
+                        .row(i)
+                        .iter()
+                        .copied()
+                        .fold(0.0f32, f32::max)
+                        .max(1e-30)
+                } else {
+                    gmax
+                };
+                for &j in &self.order {
+                    pixels.push(ramp(alpha[[i, j]] / rmax));
+                }
+            }
+            let img = egui::ColorImage::new([n, n], pixels);
+            match &mut self.texture {
+                Some(tex) => tex.set(img, egui::TextureOptions::NEAREST),
+                None => {
+                    self.texture = Some(ui.ctx().load_texture(
+                        id,
+                        img,
+                        egui::TextureOptions::NEAREST,
+                    ));
+                }
+            }
+            self.key = Some(full_key);
+        }
+        let avail = ui.available_size();
+        let side = (avail.y - 10.0).min(avail.x - 60.0).min(max_side).max(64.0);
+        let (rect, resp) =
+            ui.allocate_exact_size(egui::vec2(side + 40.0, side), egui::Sense::hover());
+        let map =
+            egui::Rect::from_min_size(rect.min + egui::vec2(12.0, 0.0), egui::vec2(side, side));
+        let painter = ui.painter_at(rect);
+        if let Some(tex) = &self.texture {
+            painter.image(
+                tex.id(),
+                map,
+                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
+                egui::Color32::WHITE,
+            );
+        }
+        let cell = side / n as f32;
+        let betas: Vec<f32> = alpha.rows().into_iter().map(|r| r.sum()).collect();
+        let bmax = betas.iter().copied().fold(0.0f32, f32::max).max(1e-30);
+        for (row, &i) in self.order.iter().enumerate() {
+            let y0 = map.min.y + row as f32 * cell;
+            let lab = labels.get(i).copied().unwrap_or(0);
+            painter.rect_filled(
+                egui::Rect::from_min_size(
+                    egui::pos2(rect.min.x, y0),
+                    egui::vec2(8.0, cell.max(1.0)),
+                ),
+                0.0,
+                class_color(lab),
+            );
+            let w = 24.0 * betas[i] / bmax;
+            painter.rect_filled(
+                egui::Rect::from_min_size(
+                    egui::pos2(map.max.x + 4.0, y0),
+                    egui::vec2(w, cell.max(1.0)),
+                ),
+                0.0,
+                egui::Color32::from_gray(120),
+            );
+        }
+        if let Some(pos) = resp.hover_pos()
+            && map.contains(pos)
+        {
+            let r = (((pos.y - map.min.y) / cell) as usize).min(n - 1);
+            let c = (((pos.x - map.min.x) / cell) as usize).min(n - 1);
+            let (i, j) = (self.order[r], self.order[c]);
+            resp.on_hover_text(cell_text(alpha, labels, d2, i, j));
+        }
+    }
+}
+
+/// The tooltip text of cell (i, j): indices, classes, role, α_ij, β_i and d²_ij if known.
+pub fn cell_text(
+    alpha: &Array2<f32>,
+    labels: &[usize],
+    d2: Option<&Array2<f32>>,
+    i: usize,
+    j: usize,
+) -> String {
+    let n = alpha.nrows();
+    let li = labels.get(i).copied().unwrap_or(0);
+    let lj = labels.get(j).copied().unwrap_or(0);
+    let role = if i == j {
+        "self"
+    } else if j == (i + n / 2) % n {
+        "partner (positive)"
+    } else {
+        "negative"
+    };
+    let mut s = format!(
+        "i = {i} (class {li}), j = {j} (class {lj}) — {role}\nα_ij = {:.5}\nβ_i = Σ_j α_ij = {:.4}",
+        alpha[[i, j]],
+        alpha.row(i).sum()
+    );
+    if let Some(d) = d2.filter(|d| d.dim() == alpha.dim()) {
+        s.push_str(&format!("\nd²_ij = ‖z_i − z_j‖² = {:.4}", d[[i, j]]));
+    }
+    s
+}
+
+/// Pairwise squared distances ‖z_i − z_j‖² of the rows of `z`.
+pub fn pairwise_d2(z: &Array2<f32>) -> Array2<f32> {
+    let g = z.dot(&z.t());
+    let n = z.nrows();
+    Array2::from_shape_fn((n, n), |(i, j)| {
+        (g[[i, i]] + g[[j, j]] - 2.0 * g[[i, j]]).max(0.0)
+    })
+}
+
+/// α heat-map view of the trainer's last batch.
 #[derive(Default)]
 pub struct AlphaView {
     /// Sort rows and columns by class.
     pub sort_by_class: bool,
     /// Colour each row relative to its own maximum.
     pub per_row: bool,
-    texture: Option<egui::TextureHandle>,
-    key: Option<(usize, bool, bool, usize)>,
-    order: Vec<usize>,
+    map: AlphaMapPainter,
 }
 
 impl AlphaView {
-    fn order(labels: &[usize], sort: bool) -> Vec<usize> {
-        let mut o: Vec<usize> = (0..labels.len()).collect();
-        if sort {
-            o.sort_by_key(|&i| (labels[i], i));
-        }
-        o
-    }
-
     /// Draws the heat map of the trainer's latest snapshot.
     pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
         let alpha = &t.snapshot.alpha;
@@ -92,122 +244,36 @@ impl AlphaView {
             stats.max,
             t.snapshot.step
         ));
-        if n == 0 {
-            ui.label("Take a step to see α.");
-            return;
-        }
-        let key = (
-            t.snapshot.step,
+        ui.weak("rows: anchors i, columns: candidates j · left strip: class · right bars: β_i");
+        self.map.show(
+            ui,
+            "alpha",
+            alpha,
+            &t.snapshot.batch_labels,
+            (t.snapshot.step, t.history.loss_changes.len()),
             self.sort_by_class,
             self.per_row,
-            t.history.loss_changes.len(),
+            None,
+            f32::INFINITY,
         );
-        if self.key != Some(key) || self.texture.is_none() {
-            self.order = Self::order(&t.snapshot.batch_labels, self.sort_by_class);
-            let gmax = stats.max.max(1e-30) as f32;
-            let mut pixels = Vec::with_capacity(n * n);
-            for &i in &self.order {
-                let rmax = if self.per_row {
-                    alpha
-                        .row(i)
-                        .iter()
-                        .copied()
-                        .fold(0.0f32, f32::max)
-                        .max(1e-30)
-                } else {
-                    gmax
-                };
-                for &j in &self.order {
-                    pixels.push(ramp(alpha[[i, j]] / rmax));
-                }
-            }
-            let img = egui::ColorImage::new([n, n], pixels);
-            match &mut self.texture {
-                Some(tex) => tex.set(img, egui::TextureOptions::NEAREST),
-                None => {
-                    self.texture = Some(ui.ctx().load_texture(
-                        "alpha",
-                        img,
-                        egui::TextureOptions::NEAREST,
-                    ));
-                }
-            }
-            self.key = Some(key);
-        }
-        let avail = ui.available_size();
-        let side = (avail.y - 10.0).min(avail.x - 60.0).max(64.0);
-        let (rect, resp) =
-            ui.allocate_exact_size(egui::vec2(side + 40.0, side), egui::Sense::hover());
-        let map =
-            egui::Rect::from_min_size(rect.min + egui::vec2(12.0, 0.0), egui::vec2(side, side));
-        let painter = ui.painter_at(rect);
-        if let Some(tex) = &self.texture {
-            painter.image(
-                tex.id(),
-                map,
-                egui::Rect::from_min_max(egui::pos2(0.0, 0.0), egui::pos2(1.0, 1.0)),
-                egui::Color32::WHITE,
-            );
-        }
-        let cell = side / n as f32;
-        // Class strip on the left, β bars on the right.
-        let bmax = t
-            .snapshot
-            .alpha
-            .rows()
-            .into_iter()
-            .map(|r| r.sum())
-            .fold(0.0f32, f32::max)
-            .max(1e-30);
-        for (row, &i) in self.order.iter().enumerate() {
-            let y0 = map.min.y + row as f32 * cell;
-            let lab = t.snapshot.batch_labels.get(i).copied().unwrap_or(0);
-            painter.rect_filled(
-                egui::Rect::from_min_size(
-                    egui::pos2(rect.min.x, y0),
-                    egui::vec2(8.0, cell.max(1.0)),
-                ),
-                0.0,
-                class_color(lab),
-            );
-            let beta = alpha.row(i).sum();
-            let w = 24.0 * beta / bmax;
-            painter.rect_filled(
-                egui::Rect::from_min_size(
-                    egui::pos2(map.max.x + 4.0, y0),
-                    egui::vec2(w, cell.max(1.0)),
-                ),
-                0.0,
-                egui::Color32::from_gray(120),
-            );
-        }
-        if let Some(pos) = resp.hover_pos()
-            && map.contains(pos)
-        {
-            let r = (((pos.y - map.min.y) / cell) as usize).min(n - 1);
-            let c = (((pos.x - map.min.x) / cell) as usize).min(n - 1);
-            let (i, j) = (self.order[r], self.order[c]);
-            let li = t.snapshot.batch_labels.get(i).copied().unwrap_or(0);
-            let lj = t.snapshot.batch_labels.get(j).copied().unwrap_or(0);
-            let role = if i == j {
-                "self"
-            } else if j == (i + n / 2) % n {
-                "partner (positive)"
-            } else {
-                "negative"
-            };
-            resp.on_hover_text(format!(
-                "i = {i} (class {li}), j = {j} (class {lj}) — {role}\nα_ij = {:.5}\nβ_i = Σ_j α_ij = {:.4}",
-                alpha[[i, j]],
-                alpha.row(i).sum()
-            ));
-        }
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pairwise_d2_matches_direct_distances() {
+        let z = Array2::from_shape_vec((3, 2), vec![0.0f32, 0.0, 3.0, 4.0, 1.0, 0.0]).unwrap();
+        let d = pairwise_d2(&z);
+        assert!((d[[0, 1]] - 25.0).abs() < 1e-5);
+        assert!((d[[1, 2]] - 20.0).abs() < 1e-5);
+        assert_eq!(d[[2, 2]], 0.0);
+        let a = Array2::<f32>::zeros((4, 4));
+        let t = cell_text(&a, &[0, 1, 0, 1], None, 0, 2);
+        assert!(t.contains("partner") && !t.contains("d²"), "{t}");
+    }
 
     #[test]
     fn stats_count_only_negatives() {

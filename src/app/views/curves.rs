@@ -9,11 +9,29 @@ use crate::train::Trainer;
 pub struct CurvesView {
     /// EMA smoothing weight in [0, 0.999].
     pub smoothing: f64,
+    /// x-axis in seconds of training time instead of steps.
+    pub time_axis: bool,
 }
 
 impl Default for CurvesView {
     fn default() -> Self {
-        Self { smoothing: 0.9 }
+        Self {
+            smoothing: 0.9,
+            time_axis: false,
+        }
+    }
+}
+
+/// The x coordinate of step `step` (1-based): the step itself, or the cumulative training
+/// time (s) at that step when `time_axis` is set (falls back to the step if unknown).
+pub fn x_of_step(time: &[f32], step: usize, time_axis: bool) -> f64 {
+    if time_axis {
+        match step.checked_sub(1).and_then(|i| time.get(i)) {
+            Some(&t) => f64::from(t),
+            None => 0.0,
+        }
+    } else {
+        step as f64
     }
 }
 
@@ -35,9 +53,20 @@ impl CurvesView {
     pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer, height: f32) {
         ui.horizontal(|ui| {
             ui.strong("Loss");
-            ui.label("smoothing");
-            ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.999));
+            let l = ui.label("smoothing");
+            ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.999))
+                .labelled_by(l.id)
+                .on_hover_text("EMA weight of the loss curve");
+            ui.separator();
+            ui.label("x-axis");
+            ui.selectable_value(&mut self.time_axis, false, "steps");
+            ui.selectable_value(&mut self.time_axis, true, "time (s)");
         });
+        let x_label = if self.time_axis {
+            "training time (s)"
+        } else {
+            "step"
+        };
         let h = &t.history;
         // Thin very long histories for drawing (every k-th point of the smoothed curve).
         let stride = (h.loss.len() / 4000).max(1);
@@ -46,25 +75,29 @@ impl CurvesView {
             .iter()
             .enumerate()
             .step_by(stride)
-            .map(|(i, &l)| [(i + 1) as f64, l])
+            .map(|(i, &l)| [x_of_step(&h.time, i + 1, self.time_axis), l])
             .collect();
         let plot_h = ((height - 60.0) * 0.55).max(80.0);
         Plot::new("loss_plot")
             .height(plot_h)
             .legend(Legend::default())
-            .x_axis_label("step")
+            .x_axis_label(x_label)
             .show(ui, |p| {
                 p.line(Line::new("loss (EMA)", pts));
             });
         ui.strong("kNN accuracy (held-out)");
-        let acc: Vec<[f64; 2]> = h.evals.iter().map(|e| [e.step as f64, e.knn_acc]).collect();
+        let acc: Vec<[f64; 2]> = h
+            .evals
+            .iter()
+            .map(|e| [x_of_step(&h.time, e.step, self.time_axis), e.knn_acc])
+            .collect();
         let chance = 1.0 / t.data.num_classes.max(1) as f64;
         Plot::new("acc_plot")
             .height(((height - 60.0) * 0.45).max(60.0))
             .include_y(0.0)
             .include_y(1.0)
             .legend(Legend::default())
-            .x_axis_label("step")
+            .x_axis_label(x_label)
             .show(ui, |p| {
                 p.line(Line::new("kNN acc", acc));
                 p.hline(egui_plot::HLine::new("chance", chance));
@@ -75,6 +108,15 @@ impl CurvesView {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn x_axis_maps_steps_to_cumulative_time() {
+        let time = [0.5f32, 1.25, 2.0];
+        assert_eq!(x_of_step(&time, 2, false), 2.0);
+        assert_eq!(x_of_step(&time, 2, true), 1.25);
+        assert_eq!(x_of_step(&time, 0, true), 0.0);
+        assert_eq!(x_of_step(&time, 9, true), 0.0);
+    }
 
     #[test]
     fn ema_of_constant_is_constant_and_zero_weight_is_identity() {

@@ -1,0 +1,266 @@
+//! Collapse view: is the representation spreading out or collapsing?
+//!
+//! Computed once per snapshot (never per frame) on a fixed probe batch: 2B rows that are two
+//! augmented views of B fixed held-out samples (rows k and k + B partners, the same
+//! augmentations at every refresh so the curves are comparable), embedded by the current
+//! encoder and normalised like the training embeddings. From
+//! [`CollapseMetrics`](crate::analysis::spectrum::CollapseMetrics):
+//! - log₁₀ eigenvalues of Cov(z) (Jing et al. 2022), now and at a few earlier snapshots;
+//! - effective rank exp(H(σ/Σσ)) and RankMe over time;
+//! - alignment (1/B) Σ_k ‖ẑ_k − ẑ_{k+B}‖² vs uniformity log mean exp(−2‖ẑ_i − ẑ_j‖²)
+//!   (Wang & Isola 2020) as a trajectory;
+//! - per-dimension std of ẑ (≈ 1/√d when spread out, → 0 on collapse).
+
+use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
+use ndarray::{Array2, Axis};
+
+use crate::analysis::spectrum::CollapseMetrics;
+use crate::rng::Rng;
+use crate::train::Trainer;
+
+/// Number of held-out samples (pairs) in the collapse probe batch.
+pub const PROBE_PAIRS: usize = 128;
+
+/// Two augmented views of `pairs` fixed samples (rows k and k + B are partners) from the
+/// training split (`train`) or the held-out split, drawn from a stream derived from the run's
+/// seed and `stream`, so repeated calls give the same inputs.
+pub fn fixed_pairs(t: &Trainer, pairs: usize, stream: &str, train: bool) -> Array2<f32> {
+    let src = if train {
+        &t.data.x_train
+    } else {
+        &t.data.x_test
+    };
+    let b = pairs.min(src.nrows()).max(1);
+    let mut rng = Rng::derive(t.config.seed, stream);
+    let idx = rng.sample_indices(src.nrows(), b);
+    let mut x = Array2::<f32>::zeros((2 * b, src.ncols()));
+    for (k, &i) in idx.iter().enumerate() {
+        let row = src.row(i);
+        for r in [k, k + b] {
+            t.config
+                .augment
+                .apply_image(row, t.data.image_shape, x.row_mut(r), &mut rng);
+        }
+    }
+    x
+}
+
+/// Embeds rows with the trainer's encoder, unit-normalising them when the run does.
+pub fn embed_like_training(t: &Trainer, x: &Array2<f32>) -> Array2<f32> {
+    let mut z = t.encoder.embed(x);
+    if t.config.normalize {
+        for mut r in z.axis_iter_mut(Axis(0)) {
+            let n = r.dot(&r).sqrt().max(1e-12);
+            r.mapv_inplace(|v| v / n);
+        }
+    }
+    z
+}
+
+/// One point of the collapse trajectory.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CollapsePoint {
+    /// Training step.
+    pub step: usize,
+    /// Effective rank of the centred probe batch.
+    pub effective_rank: f64,
+    /// RankMe of the centred probe batch.
+    pub rankme: f64,
+    /// Wang & Isola alignment.
+    pub alignment: f64,
+    /// Wang & Isola uniformity.
+    pub uniformity: f64,
+}
+
+/// Collapse view (caches everything by snapshot step).
+#[derive(Default)]
+pub struct CollapseView {
+    run: String,
+    inputs: Option<Array2<f32>>,
+    computed_step: Option<usize>,
+    /// Metrics of the latest snapshot.
+    pub current: Option<CollapseMetrics>,
+    /// Why the metrics could not be computed, if so.
+    pub error: Option<String>,
+    /// Kept spectra (step, log₁₀ eigenvalues), oldest first (geometrically spaced steps).
+    pub spectra: Vec<(usize, Vec<f64>)>,
+    /// Trajectory over snapshots.
+    pub trace: Vec<CollapsePoint>,
+}
+
+impl CollapseView {
+    /// Recomputes the metrics if the snapshot (or the run) changed.
+    pub fn refresh(&mut self, t: &Trainer) {
+        let run = format!(
+            "{}|{}|{}",
+            t.config.data.to_text(),
+            t.config.seed,
+            t.config.encoder.to_text()
+        );
+        let step = t.snapshot.step;
+        let restarted = run != self.run || self.trace.last().is_some_and(|p| step < p.step);
+        if restarted {
+            *self = Self {
+                run,
+                ..Self::default()
+            };
+        }
+        if self.computed_step == Some(step) {
+            return;
+        }
+        self.computed_step = Some(step);
+        let x = self
+            .inputs
+            .get_or_insert_with(|| fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false));
+        let z = embed_like_training(t, x);
+        match CollapseMetrics::compute(&z) {
+            Ok(m) => {
+                self.error = None;
+                self.trace.push(CollapsePoint {
+                    step,
+                    effective_rank: m.effective_rank,
+                    rankme: m.rankme,
+                    alignment: m.alignment,
+                    uniformity: m.uniformity,
+                });
+                let keep = self
+                    .spectra
+                    .last()
+                    .is_none_or(|(s, _)| step >= 2 * (*s).max(1));
+                if keep {
+                    self.spectra.push((step, m.log_spectrum.clone()));
+                    if self.spectra.len() > 5 {
+                        self.spectra.remove(1);
+                    }
+                }
+                self.current = Some(m);
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// Draws the view.
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
+        self.refresh(t);
+        ui.strong(format!(
+            "Collapse — probe batch of {PROBE_PAIRS} held-out pairs (two augmented views each), step {}",
+            t.snapshot.step
+        ));
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
+            return;
+        }
+        let Some(m) = &self.current else {
+            return;
+        };
+        let inv = 1.0 / (m.dim as f64).sqrt();
+        ui.label(format!(
+            "effective rank {:.2} of d = {} · RankMe {:.2} · alignment {:.3} · uniformity {:.3} · mean per-dim std {:.4} (spread ≈ {inv:.4})",
+            m.effective_rank, m.dim, m.rankme, m.alignment, m.uniformity, m.mean_dim_std
+        ))
+        .on_hover_text(
+            "effective rank = exp(entropy of σ/Σσ) of the centred batch (Roy & Vetterli); RankMe adds ε = 1e-7 (Garrido et al.).\n\
+             alignment = mean ‖ẑ_k − ẑ_k'‖² over positive pairs (lower: views agree); uniformity = log mean exp(−2‖ẑ_i − ẑ_j‖²) (lower: more spread).\n\
+             per-dim std of ẑ → 0 means dimensional collapse.",
+        );
+        let h = ((ui.available_height() - 50.0) / 2.0).max(90.0);
+        ui.columns(2, |cols| {
+            cols[0].label("log₁₀ eigenvalues of Cov(z), descending");
+            let n_sp = self.spectra.len();
+            Plot::new("collapse_spectrum")
+                .height(h)
+                .legend(Legend::default())
+                .x_axis_label("index k")
+                .show(&mut cols[0], |p| {
+                    for (idx, (s, sp)) in self.spectra.iter().enumerate() {
+                        if idx + 1 == n_sp && *s == t.snapshot.step {
+                            continue;
+                        }
+                        let shade = 200 - (150 * (idx + 1) / (n_sp + 1)) as u8;
+                        let pts: Vec<[f64; 2]> = sp
+                            .iter()
+                            .enumerate()
+                            .map(|(k, &v)| [k as f64 + 1.0, v])
+                            .collect();
+                        p.line(
+                            Line::new(format!("step {s}"), pts)
+                                .color(egui::Color32::from_gray(shade)),
+                        );
+                    }
+                    let pts: Vec<[f64; 2]> = m
+                        .log_spectrum
+                        .iter()
+                        .enumerate()
+                        .map(|(k, &v)| [k as f64 + 1.0, v])
+                        .collect();
+                    p.line(
+                        Line::new(format!("now (step {})", t.snapshot.step), pts)
+                            .color(egui::Color32::from_rgb(31, 119, 180))
+                            .width(2.5),
+                    );
+                });
+            cols[1].label("effective rank and RankMe over training");
+            let er: Vec<[f64; 2]> = self
+                .trace
+                .iter()
+                .map(|p| [p.step as f64, p.effective_rank])
+                .collect();
+            let rm: Vec<[f64; 2]> = self
+                .trace
+                .iter()
+                .map(|p| [p.step as f64, p.rankme])
+                .collect();
+            Plot::new("collapse_rank")
+                .height(h)
+                .legend(Legend::default())
+                .include_y(0.0)
+                .include_y(m.dim as f64)
+                .x_axis_label("step")
+                .show(&mut cols[1], |p| {
+                    p.line(Line::new("effective rank", er));
+                    p.line(Line::new("RankMe", rm));
+                    p.hline(HLine::new("d", m.dim as f64));
+                });
+            cols[0].label("alignment vs uniformity (lower-left is better)");
+            let traj: Vec<[f64; 2]> = self
+                .trace
+                .iter()
+                .map(|p| [p.uniformity, p.alignment])
+                .collect();
+            let last = traj.last().copied();
+            Plot::new("collapse_align_uniform")
+                .height(h)
+                .legend(Legend::default())
+                .x_axis_label("uniformity")
+                .y_axis_label("alignment")
+                .show(&mut cols[0], |p| {
+                    p.line(Line::new("trajectory", traj.clone()));
+                    p.points(Points::new("snapshots", traj).radius(2.0));
+                    if let Some(l) = last {
+                        p.points(
+                            Points::new("now", vec![l])
+                                .radius(5.0)
+                                .color(egui::Color32::from_rgb(214, 39, 40)),
+                        );
+                    }
+                });
+            cols[1].label("per-dimension std of ẑ (sorted)");
+            let mut std = m.dim_std.clone();
+            std.sort_by(|a, b| b.total_cmp(a));
+            let bars: Vec<Bar> = std
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| Bar::new(k as f64 + 1.0, s).width(0.8))
+                .collect();
+            Plot::new("collapse_dim_std")
+                .height(h)
+                .legend(Legend::default())
+                .include_y(0.0)
+                .x_axis_label("dimension (sorted)")
+                .show(&mut cols[1], |p| {
+                    p.bar_chart(BarChart::new("std", bars));
+                    p.hline(HLine::new("1/√d", inv));
+                });
+        });
+    }
+}

@@ -1,0 +1,228 @@
+//! Players view: α-CL as coordinate-wise optimisation, one player at a time (PAPER §4).
+//!
+//! - **Min player** ([`Players::min_step`]): draw a batch, compute α (and β_i = Σ_j α_ij) from
+//!   the loss spec at the current θ, then freeze both.
+//! - **Max player** ([`Players::max_step`]): one θ update with α frozen, i.e. ascent on
+//!   E_α = ½ Σ_i Σ_{j≠i,p(i)} α_ij ‖z_i − z_j‖² − ½ Σ_i β_i ‖z_i − z_{p(i)}‖²; E_α of the frozen
+//!   batch goes up while α stays exactly as the min player left it.
+//!
+//! The view shows the frozen α (the shared heat-map painter, with d²_ij of the frozen batch at
+//! the current θ in the tooltip) and E_α after every move, like GAN Lab's two-player stepping.
+
+use egui_plot::{Legend, Line, Plot, Points};
+use ndarray::Array2;
+
+use super::alpha_map::{AlphaMapPainter, alpha_stats, pairwise_d2};
+use super::collapse::embed_like_training;
+use crate::train::Trainer;
+use crate::train::players::{MaxReport, MinReport, Players};
+
+/// Which player moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlayerMove {
+    /// α recomputed on a new batch.
+    Min,
+    /// θ step with α frozen.
+    Max,
+}
+
+/// The players view.
+#[derive(Default)]
+pub struct PlayersView {
+    /// The coordinate-wise stepping state (frozen batch and α).
+    pub players: Players,
+    /// Sort the heat map by class.
+    pub sort_by_class: bool,
+    map: AlphaMapPainter,
+    run: String,
+    min_moves: usize,
+    d2: Option<Array2<f32>>,
+    /// E_α of the frozen batch after every move.
+    pub energy_log: Vec<(PlayerMove, f64)>,
+    /// Report of the last min-player step.
+    pub last_min: Option<MinReport>,
+    /// Report of the last max-player step.
+    pub last_max: Option<MaxReport>,
+    /// Error of the last move.
+    pub error: Option<String>,
+}
+
+impl PlayersView {
+    fn check_run(&mut self, t: &Trainer) {
+        let run = format!(
+            "{}|{}|{}",
+            t.config.data.to_text(),
+            t.config.seed,
+            t.config.encoder.to_text()
+        );
+        let restarted = self.last_max.is_some_and(|m| t.step_count() < m.step);
+        if run != self.run || restarted {
+            *self = Self {
+                run,
+                sort_by_class: self.sort_by_class,
+                ..Self::default()
+            };
+        }
+    }
+
+    fn refresh_d2(&mut self, t: &Trainer) {
+        self.d2 = self
+            .players
+            .frozen()
+            .map(|f| pairwise_d2(&embed_like_training(t, &f.x)));
+    }
+
+    /// Min player: recomputes α on a fresh batch and freezes it.
+    pub fn min_move(&mut self, t: &mut Trainer) {
+        self.check_run(t);
+        match self.players.min_step(t) {
+            Ok(r) => {
+                self.min_moves += 1;
+                self.last_min = Some(r);
+                self.last_max = None;
+                self.energy_log.push((PlayerMove::Min, r.energy));
+                self.error = None;
+                self.refresh_d2(t);
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// Max player: one θ step with α frozen (refreshes the trainer's snapshot afterwards).
+    pub fn max_move(&mut self, t: &mut Trainer) {
+        self.check_run(t);
+        match self.players.max_step(t) {
+            Ok(r) => {
+                self.last_max = Some(r);
+                self.energy_log.push((PlayerMove::Max, r.energy_after));
+                self.error = None;
+                t.refresh_snapshot();
+                self.refresh_d2(t);
+            }
+            Err(e) => self.error = Some(e.to_string()),
+        }
+    }
+
+    /// Draws the view; returns true when a player moved (the caller pauses training so the
+    /// moves stay visible).
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &mut Trainer) -> bool {
+        self.check_run(t);
+        let mut moved = false;
+        ui.strong("Coordinate-wise optimisation: the min player picks α, the max player moves θ with α frozen");
+        ui.horizontal_wrapped(|ui| {
+            if ui
+                .button("Min player: recompute α")
+                .on_hover_text("draw a new batch, compute α from the current loss at the current θ, then freeze it")
+                .clicked()
+            {
+                self.min_move(t);
+                moved = true;
+            }
+            let has_frozen = self.players.frozen().is_some();
+            if ui
+                .add_enabled(has_frozen, egui::Button::new("Max player: θ step (α frozen)"))
+                .on_hover_text("one optimiser step on θ that increases E_α of the frozen batch")
+                .on_disabled_hover_text("take a min-player step first: there is no frozen α yet")
+                .clicked()
+            {
+                self.max_move(t);
+                moved = true;
+            }
+            if ui
+                .add_enabled(has_frozen, egui::Button::new("Max ×10"))
+                .clicked()
+            {
+                for _ in 0..10 {
+                    self.max_move(t);
+                }
+                moved = true;
+            }
+            ui.checkbox(&mut self.sort_by_class, "sort by class");
+            if ui.button("Clear log").clicked() {
+                self.energy_log.clear();
+            }
+        });
+        if let Some(e) = &self.error {
+            ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
+        }
+        let Some(frozen) = self.players.frozen() else {
+            ui.label("Press “Min player: recompute α” to draw a batch and freeze its α.");
+            return moved;
+        };
+        let stats = alpha_stats(&frozen.alpha);
+        let n = frozen.alpha.nrows();
+        let mut lines = vec![format!(
+            "frozen α: {n} × {n} · sparsity {:.1}% · max/mean {:.2} · max-player steps on this α: {}",
+            stats.sparsity * 100.0,
+            stats.max_over_mean,
+            frozen.max_steps
+        )];
+        if let Some(m) = &self.last_min {
+            lines.push(format!(
+                "after min player: E_α = {:.5} (loss {:.5})",
+                m.energy, m.loss
+            ));
+        }
+        if let Some(m) = &self.last_max {
+            lines.push(format!(
+                "max player: E_α before {:.5} → after {:.5} (Δ {:+.2e}) · training step {}",
+                m.energy_before,
+                m.energy_after,
+                m.energy_after - m.energy_before,
+                m.step
+            ));
+        }
+        let avail_h = ui.available_height();
+        ui.columns(2, |cols| {
+            cols[0].label("frozen α (hover: i, j, α_ij, β_i, d²_ij at the current θ)");
+            self.map.show(
+                &mut cols[0],
+                "players_alpha",
+                &frozen.alpha,
+                &frozen.labels,
+                (self.min_moves, 0),
+                self.sort_by_class,
+                false,
+                self.d2.as_ref(),
+                avail_h - 30.0,
+            );
+            for l in &lines {
+                cols[1].label(l);
+            }
+            cols[1].label("E_α of the frozen batch after each move (blue: min, orange: max)");
+            let pts: Vec<[f64; 2]> = self
+                .energy_log
+                .iter()
+                .enumerate()
+                .map(|(k, (_, e))| [k as f64 + 1.0, *e])
+                .collect();
+            let pick = |m: PlayerMove| -> Vec<[f64; 2]> {
+                self.energy_log
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, (mv, _))| *mv == m)
+                    .map(|(k, (_, e))| [k as f64 + 1.0, *e])
+                    .collect()
+            };
+            let (mins, maxs) = (pick(PlayerMove::Min), pick(PlayerMove::Max));
+            Plot::new("players_energy")
+                .height((avail_h - 30.0 - 20.0 * lines.len() as f32).max(100.0))
+                .legend(Legend::default())
+                .x_axis_label("move")
+                .show(&mut cols[1], |p| {
+                    p.line(Line::new("E_α", pts).color(egui::Color32::from_gray(140)));
+                    p.points(
+                        Points::new("min player (new α)", mins)
+                            .radius(4.0)
+                            .color(egui::Color32::from_rgb(31, 119, 180)),
+                    );
+                    p.points(
+                        Points::new("max player (θ step)", maxs)
+                            .radius(4.0)
+                            .color(egui::Color32::from_rgb(255, 127, 14)),
+                    );
+                });
+        });
+        moved
+    }
+}
