@@ -199,7 +199,7 @@ pub fn cell_text(
         alpha.row(i).sum()
     );
     if let Some(d) = d2.filter(|d| d.dim() == alpha.dim()) {
-        s.push_str(&format!("\nd²_ij = ‖z_i − z_j‖² = {:.4}", d[[i, j]]));
+        s.push_str(&format!("\nd²_ij = |z_i − z_j|² = {:.4}", d[[i, j]]));
     }
     s
 }

@@ -160,8 +160,8 @@ impl CollapseView {
         ))
         .on_hover_text(
             "effective rank = exp(entropy of σ/Σσ) of the centred batch (Roy & Vetterli); RankMe adds ε = 1e-7 (Garrido et al.).\n\
-             alignment = mean ‖ẑ_k − ẑ_k'‖² over positive pairs (lower: views agree); uniformity = log mean exp(−2‖ẑ_i − ẑ_j‖²) (lower: more spread).\n\
-             per-dim std of ẑ → 0 means dimensional collapse.",
+             alignment = mean |u_k − u_k'|² over positive pairs, u = z/|z| (lower: views agree); uniformity = log mean exp(−2|u_i − u_j|²) (lower: more spread).\n\
+             per-dim std of z/|z| near 0 means dimensional collapse.",
         );
         let h = ((ui.available_height() - 50.0) / 2.0).max(90.0);
         ui.columns(2, |cols| {
@@ -244,7 +244,7 @@ impl CollapseView {
                         );
                     }
                 });
-            cols[1].label("per-dimension std of ẑ (sorted)");
+            cols[1].label("per-dimension std of z/|z| (sorted)");
             let mut std = m.dim_std.clone();
             std.sort_by(|a, b| b.total_cmp(a));
             let bars: Vec<Bar> = std

@@ -165,7 +165,7 @@ impl PlayersView {
         }
         if let Some(m) = &self.last_max {
             lines.push(format!(
-                "max player: E_α before {:.5} → after {:.5} (Δ {:+.2e}) · training step {}",
+                "max player: E_α before {:.5}, after {:.5} (Δ {:+.2e}) · training step {}",
                 m.energy_before,
                 m.energy_after,
                 m.energy_after - m.energy_before,

@@ -325,16 +325,18 @@ impl TheoryView {
             if ui.button("Reset experiment").clicked() {
                 reset = true;
             }
-            ui.label("seed");
+            let seed_label = ui.label("seed").id;
             reset |= ui
                 .add(egui::DragValue::new(&mut self.seed).range(0..=1_000_000))
+                .labelled_by(seed_label)
                 .changed();
-            ui.label("budget ms/frame");
+            let budget_label = ui.label("budget ms/frame").id;
             ui.add(
                 egui::DragValue::new(&mut self.budget_ms)
                     .range(0.5..=30.0)
                     .speed(0.2),
-            );
+            )
+            .labelled_by(budget_label);
         });
         if self.experiment == Experiment::Relu2 {
             ui.horizontal(|ui| {
@@ -377,7 +379,7 @@ impl TheoryView {
         match &self.theorem1 {
             Some(Ok(th)) => {
                 ui.label(format!(
-                    "Theorem 1 (training loss {}): ‖∇L − g‖/‖g‖ = {:.2e} (f64), {:.2e} (f32, as trained) · ‖g‖ = {:.3e} · {} directions, {} pairs, at training step {}",
+                    "Theorem 1 (training loss {}): |dL/dz − g|/|g| = {:.2e} (f64), {:.2e} (f32, as trained) · |g| = {:.3e} · {} directions, {} pairs, at training step {}",
                     t.config.loss.to_text(),
                     th.relative_residual,
                     th.relative_residual_f32,
