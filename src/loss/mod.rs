@@ -10,6 +10,12 @@
 //!
 //! Losses are averaged over the 2B anchors: L = (1/2B) Σ_i φ(ξ_i) for the family and
 //! L = (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) = −E_α/2B for the α-CL rows.
+//!
+//! The same generic code serves the f32 training path and the f64 reference calculator. Cost
+//! per call: two GEMM-sized products (the Gram matrix, upper block triangle only, and M·Z in
+//! the max player) plus O((2B)²) row work; 2B × 2B temporaries come from a small per-thread
+//! buffer pool ([`Geometry::recycle`]), so a training step does not fault in fresh memory.
+//! [`bench::loss_bench`] times it.
 
 pub mod bench;
 pub mod energy;
