@@ -175,7 +175,7 @@ fn expect_error(name: &str, text: &str, extra: &[&str], needles: &[&str]) {
 }
 
 #[test]
-fn bad_inputs_give_clear_errors() {
+fn bad_embeddings_give_clear_errors() {
     expect_error("odd", "1,0\n0,1\n1,1\n", &[], &["3 rows", "even"]);
     expect_error("two", "1,0\n0,1\n", &[], &["2 rows", "at least 4"]);
     expect_error("empty", "# nothing\n\n", &[], &["no embeddings"]);
@@ -210,7 +210,11 @@ fn bad_inputs_give_clear_errors() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // Unknown spec, unknown key, bad value.
+}
+
+#[test]
+fn bad_specs_and_files_give_clear_errors() {
+    // Unknown spec, bad value, missing file.
     let ok = "1,0\n0,1\n1,1\n1,2\n";
     let out = run_file("spec", ok, &["--loss", "infonse"]);
     let err = String::from_utf8_lossy(&out.stderr);
