@@ -77,7 +77,7 @@ fn collapse_view_shows_the_effective_rank_of_the_probe_batch() {
     let text = label_of(&h, "mean per-dim std");
     let er = number_after(&text, "effective rank");
     let d = expected.dim as f64;
-    assert!(er >= 1.0 && er <= d, "{text}");
+    assert!((1.0..=d).contains(&er), "{text}");
     assert!(
         (er - expected.effective_rank).abs() < 0.006,
         "view {er} vs direct {}",
@@ -138,7 +138,7 @@ fn theory_relu2_settings_reset_the_experiment() {
     let text = label_of(&h, "effective rank of W₁");
     assert_eq!(number_after(&text, "experiment step"), 1.0, "{text}");
     let rank = number_after(&text, "effective rank of W₁");
-    assert!(rank >= 1.0 && rank <= 10.0, "{text}");
+    assert!((1.0..=10.0).contains(&rank), "{text}");
 }
 
 #[test]
