@@ -173,6 +173,7 @@ fn players_min_then_max_raises_e_alpha_with_alpha_frozen() {
         steps0.map(|s| s + 1)
     );
     h.get_by_label_contains("max-player steps on this α: 1");
+    h.get_by_label_contains("z of the frozen batch");
 }
 
 #[test]

@@ -10,10 +10,13 @@
 //! the current θ in the tooltip) and E_α after every move, like GAN Lab's two-player stepping.
 
 use egui_plot::{Legend, Line, Plot, Points};
-use ndarray::Array2;
+use ndarray::{Array1, Array2};
 
 use super::alpha_map::{AlphaMapPainter, alpha_stats, pairwise_d2};
 use super::collapse::embed_like_training;
+use crate::analysis::covariance::plain_covariance;
+use crate::analysis::linalg::sym_eigen;
+use crate::app::palette::class_color;
 use crate::train::Trainer;
 use crate::train::players::{MaxReport, MinReport, Players};
 
@@ -37,6 +40,9 @@ pub struct PlayersView {
     run: String,
     min_moves: usize,
     d2: Option<Array2<f32>>,
+    basis: Option<(Array1<f64>, Array2<f64>)>,
+    proj: Option<Array2<f64>>,
+    proj0: Option<Array2<f64>>,
     /// E_α of the frozen batch after every move.
     pub energy_log: Vec<(PlayerMove, f64)>,
     /// Report of the last min-player step.
@@ -65,11 +71,28 @@ impl PlayersView {
         }
     }
 
-    fn refresh_d2(&mut self, t: &Trainer) {
-        self.d2 = self
-            .players
-            .frozen()
-            .map(|f| pairwise_d2(&embed_like_training(t, &f.x)));
+    /// Recomputes d² and the 2-D projection of the frozen batch's embeddings at the current
+    /// θ. The projection axes (top-2 principal axes) are fixed when α is frozen, so max-player
+    /// steps show as motion in one frame.
+    fn refresh_z(&mut self, t: &Trainer) {
+        let Some(f) = self.players.frozen() else {
+            self.d2 = None;
+            self.proj = None;
+            return;
+        };
+        let z = embed_like_training(t, &f.x);
+        self.d2 = Some(pairwise_d2(&z));
+        let z64 = z.mapv(f64::from);
+        if self.basis.is_none() && z64.ncols() >= 2 {
+            let mean = z64
+                .mean_axis(ndarray::Axis(0))
+                .unwrap_or_else(|| Array1::zeros(z64.ncols()));
+            if let Ok(e) = sym_eigen(plain_covariance(z64.view()).view()) {
+                let v = e.vectors.slice(ndarray::s![.., 0..2]).to_owned();
+                self.basis = Some((mean, v));
+            }
+        }
+        self.proj = self.basis.as_ref().map(|(m, v)| (&z64 - m).dot(v));
     }
 
     /// Min player: recomputes α on a fresh batch and freezes it.
@@ -82,7 +105,9 @@ impl PlayersView {
                 self.last_max = None;
                 self.energy_log.push((PlayerMove::Min, r.energy));
                 self.error = None;
-                self.refresh_d2(t);
+                self.basis = None;
+                self.refresh_z(t);
+                self.proj0 = self.proj.clone();
             }
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -97,7 +122,7 @@ impl PlayersView {
                 self.energy_log.push((PlayerMove::Max, r.energy_after));
                 self.error = None;
                 t.refresh_snapshot();
-                self.refresh_d2(t);
+                self.refresh_z(t);
             }
             Err(e) => self.error = Some(e.to_string()),
         }
@@ -205,8 +230,9 @@ impl PlayersView {
                     .collect()
             };
             let (mins, maxs) = (pick(PlayerMove::Min), pick(PlayerMove::Max));
+            let plot_h = ((avail_h - 60.0 - 20.0 * lines.len() as f32) / 2.0).max(90.0);
             Plot::new("players_energy")
-                .height((avail_h - 30.0 - 20.0 * lines.len() as f32).max(100.0))
+                .height(plot_h)
                 .legend(Legend::default())
                 .x_axis_label("move")
                 .show(&mut cols[1], |p| {
@@ -221,6 +247,52 @@ impl PlayersView {
                             .radius(4.0)
                             .color(egui::Color32::from_rgb(255, 127, 14)),
                     );
+                });
+            cols[1].label(
+                "z of the frozen batch (fixed PCA axes; grey: when α was frozen, lines: positive pairs)",
+            );
+            let labels = &frozen.labels;
+            Plot::new("players_z")
+                .height(plot_h)
+                .data_aspect(1.0)
+                .show(&mut cols[1], |p| {
+                    if let Some(z0) = &self.proj0 {
+                        let ghost: Vec<[f64; 2]> =
+                            z0.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+                        p.points(
+                            Points::new("at freeze", ghost)
+                                .radius(2.0)
+                                .color(egui::Color32::from_gray(190)),
+                        );
+                    }
+                    if let Some(z) = &self.proj {
+                        let b = z.nrows() / 2;
+                        for k in 0..b {
+                            p.line(
+                                Line::new(
+                                    "pair",
+                                    vec![[z[[k, 0]], z[[k, 1]]], [z[[k + b, 0]], z[[k + b, 1]]]],
+                                )
+                                .color(egui::Color32::from_gray(170))
+                                .width(0.5)
+                                .allow_hover(false),
+                            );
+                        }
+                        let mut classes: Vec<usize> = labels.clone();
+                        classes.sort_unstable();
+                        classes.dedup();
+                        for c in classes {
+                            let pts: Vec<[f64; 2]> = (0..z.nrows())
+                                .filter(|&i| labels.get(i) == Some(&c))
+                                .map(|i| [z[[i, 0]], z[[i, 1]]])
+                                .collect();
+                            p.points(
+                                Points::new(format!("class {c}"), pts)
+                                    .radius(3.0)
+                                    .color(class_color(c)),
+                            );
+                        }
+                    }
                 });
         });
         moved
