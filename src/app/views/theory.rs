@@ -240,7 +240,7 @@ impl TheoryView {
 
     /// While playing: steps the experiment in chunks until the frame budget is used.
     pub fn tick(&mut self) {
-        if !self.playing {
+        if !self.playing || (self.dl.is_none() && self.r2.is_none()) {
             return;
         }
         let start = Instant::now();
