@@ -189,3 +189,24 @@ fn scatter_and_curves_render_with_data() {
     h.run();
     h.get_by_label_contains("right bars: β_i");
 }
+
+#[test]
+fn theory_play_advances_the_experiment_within_its_frame_budget() {
+    let mut h = harness(trained(1));
+    h.run();
+    h.get_by_label("Theory").click();
+    h.run();
+    h.get_by_label("Play experiment").click();
+    for _ in 0..3 {
+        h.step();
+    }
+    let text = label_of(&h, "effective rank of W₁");
+    assert!(number_after(&text, "experiment step") >= 5.0, "{text}");
+    h.get_by_label("Pause experiment").click();
+    h.step();
+    let paused = number_after(&label_of(&h, "effective rank of W₁"), "experiment step");
+    h.step();
+    h.step();
+    let later = number_after(&label_of(&h, "effective rank of W₁"), "experiment step");
+    assert_eq!(paused, later, "a paused experiment must not advance");
+}
