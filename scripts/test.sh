@@ -30,7 +30,7 @@ cargo test --features app 2>&1 | tee "$LOG_DIR/native.log"
 step "wasm tests (wasm-bindgen-test in Node)"
 wasm_tests=$(ls tests/web_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//')
 for t in $wasm_tests; do
-    cargo test --target wasm32-unknown-unknown --test "$t" 2>&1 | tee "$LOG_DIR/wasm-$t.log"
+    cargo test --release --target wasm32-unknown-unknown --test "$t" 2>&1 | tee "$LOG_DIR/wasm-$t.log"
 done
 
 step "release build for the browser (trunk)"

@@ -49,7 +49,11 @@ fn learned_direction_is_not_plain_pca_under_strong_augmentation() {
     assert!(e.run_to_convergence(1e-6, 1e-3, 3000));
     let r = e.readout();
     // PCA of the noisy views leans to dim 1, C_α[x] to dim 0, and the learned map follows C_α.
-    assert!(e.pca_top[1].abs() > e.pca_top[0].abs(), "PCA top = {:?}", e.pca_top);
+    assert!(
+        e.pca_top[1].abs() > e.pca_top[0].abs(),
+        "PCA top = {:?}",
+        e.pca_top
+    );
     let top = &e.spectrum.top_eigenvector;
     assert!(top[0].abs() > 0.9 && top[1].abs() < 0.3, "{top:?}");
     assert!(r.abs_cos_top_eig > 0.9999, "{r:?}");

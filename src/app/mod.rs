@@ -399,6 +399,11 @@ impl LabApp {
             }
             Err(e) => self.on_failure(&e),
         }
+        // Collapse metrics are recorded for every new snapshot (cached by snapshot step), so
+        // their history is complete even while another view is open.
+        if let Some(t) = &self.trainer {
+            self.collapse.refresh(t);
+        }
     }
 
     /// The status object published for tests and tools (`#alphacl-status`).

@@ -14,6 +14,9 @@ use web_time::Instant;
 
 use super::LabApp;
 
+/// Files read from a drop: (name, bytes), or why reading failed.
+type DroppedFiles = Result<Vec<(String, Vec<u8>)>, String>;
+
 /// Results that async browser work hands back to the app on its next frame.
 #[derive(Default)]
 struct Mailbox {
@@ -22,7 +25,7 @@ struct Mailbox {
     /// Download progress: (asset path, received, total).
     progress: Vec<(String, usize, Option<usize>)>,
     /// Files dropped on the page, read.
-    dropped: Option<Result<Vec<(String, Vec<u8>)>, String>>,
+    dropped: Option<DroppedFiles>,
 }
 
 type SharedMailbox = Rc<RefCell<Mailbox>>;

@@ -14,8 +14,6 @@
 //! (row, column) offset is valid, which is all the kernels require; the `&mut` output cannot
 //! alias the shared inputs.
 
-use std::any::TypeId;
-
 use ndarray::{ArrayView2, ArrayViewMut2, linalg::general_mat_mul};
 
 use crate::real::Real;
@@ -50,8 +48,8 @@ pub fn matmul_into<F: Real>(
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        let is_f32 = TypeId::of::<F>() == TypeId::of::<f32>();
-        let supported = is_f32 || TypeId::of::<F>() == TypeId::of::<f64>();
+        let is_f32 = std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>();
+        let supported = is_f32 || std::any::TypeId::of::<F>() == std::any::TypeId::of::<f64>();
         if supported {
             let (cs_r, cs_c) = (c.strides()[0], c.strides()[1]);
             let (as_r, as_c) = (a.strides()[0], a.strides()[1]);
