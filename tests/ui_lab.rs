@@ -105,5 +105,5 @@ fn every_tab_renders_with_data() {
     h.get_by_label_contains("sparsity");
     h.get_by_label("Curves").click();
     h.run();
-    h.get_by_label_contains("kNN accuracy");
+    h.get_by_label_contains("linear-probe accuracy");
 }

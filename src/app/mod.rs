@@ -419,6 +419,7 @@ impl LabApp {
             "dataset": t.map(|t| t.config.data.to_text()),
             "config": t.map(|t| t.config.to_text()),
             "knn_acc": t.and_then(|t| t.history.last_knn()),
+            "probe_acc": t.and_then(|t| t.history.last_probe()),
             "alpha_sparsity": t.map(|t| views::alpha_stats(&t.snapshot.alpha).sparsity),
             "steps_per_sec": self.stats.steps_per_sec,
             "fps": self.stats.fps,

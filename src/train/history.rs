@@ -7,7 +7,13 @@ pub struct EvalPoint {
     pub step: usize,
     /// Weighted-kNN accuracy on the held-out split.
     pub knn_acc: f64,
+    /// Linear-probe accuracy on the held-out split (every [`PROBE_EVERY`]-th evaluation).
+    #[serde(default)]
+    pub probe_acc: Option<f64>,
 }
+
+/// The linear probe runs at every this-many-th evaluation (it costs tens of kNN evaluations).
+pub const PROBE_EVERY: usize = 10;
 
 /// The record of a run.
 #[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
@@ -28,6 +34,11 @@ impl History {
         self.loss.len()
     }
 
+    /// Latest linear-probe accuracy, if any.
+    pub fn last_probe(&self) -> Option<f64> {
+        self.evals.iter().rev().find_map(|e| e.probe_acc)
+    }
+
     /// Latest kNN accuracy, if any.
     pub fn last_knn(&self) -> Option<f64> {
         self.evals.last().map(|e| e.knn_acc)
@@ -35,22 +46,23 @@ impl History {
 
     /// Metrics as CSV (`step,time_s,loss,knn_acc`; knn_acc empty between evaluations).
     pub fn to_csv(&self) -> String {
-        let mut s = String::from("step,time_s,loss,knn_acc\n");
+        let mut s = String::from("step,time_s,loss,knn_acc,probe_acc\n");
         let mut ev = self.evals.iter().peekable();
         for (i, (&l, &t)) in self.loss.iter().zip(&self.time).enumerate() {
             let step = i + 1;
-            let mut acc = String::new();
+            let (mut acc, mut probe) = (String::new(), String::new());
             while let Some(e) = ev.peek() {
                 if e.step < step {
                     ev.next();
                 } else {
                     if e.step == step {
                         acc = format!("{:.6}", e.knn_acc);
+                        probe = e.probe_acc.map_or(String::new(), |p| format!("{p:.6}"));
                     }
                     break;
                 }
             }
-            s.push_str(&format!("{step},{t:.6},{l:.8},{acc}\n"));
+            s.push_str(&format!("{step},{t:.6},{l:.8},{acc},{probe}\n"));
         }
         s
     }

@@ -305,9 +305,31 @@ impl Trainer {
         }
         let acc = probe::knn_accuracy(&tr_z, &tr_y, &te_z, &te_y, self.data.num_classes, 20, 0.07);
         if self.step > 0 || self.history.evals.is_empty() {
+            // The linear probe (softmax regression on frozen, standardised features) is far
+            // dearer than kNN, so it runs on every PROBE_EVERY-th evaluation only, on half of
+            // the training subset and a short schedule.
+            let probe_acc = (self.history.evals.len() % super::history::PROBE_EVERY == 0)
+                .then(|| {
+                    let half = tr_z.nrows() / 2;
+                    let cfg = probe::ProbeConfig {
+                        epochs: 40,
+                        ..probe::ProbeConfig::default()
+                    };
+                    probe::linear_probe(
+                        &tr_z.slice(ndarray::s![..half, ..]).to_owned(),
+                        &tr_y[..half],
+                        &te_z,
+                        &te_y,
+                        self.data.num_classes,
+                        &cfg,
+                    )
+                    .map(|r| r.test_acc)
+                })
+                .flatten();
             self.history.evals.push(EvalPoint {
                 step: self.step,
                 knn_acc: acc,
+                probe_acc,
             });
         }
         let (pca2, pca_var) = pca::project(&te_z, 2);

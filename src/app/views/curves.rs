@@ -85,11 +85,19 @@ impl CurvesView {
             .show(ui, |p| {
                 p.line(Line::new("loss (EMA)", pts));
             });
-        ui.strong("kNN accuracy (held-out)");
+        ui.strong("kNN and linear-probe accuracy (held-out)");
         let acc: Vec<[f64; 2]> = h
             .evals
             .iter()
             .map(|e| [x_of_step(&h.time, e.step, self.time_axis), e.knn_acc])
+            .collect();
+        let probe: Vec<[f64; 2]> = h
+            .evals
+            .iter()
+            .filter_map(|e| {
+                e.probe_acc
+                    .map(|p| [x_of_step(&h.time, e.step, self.time_axis), p])
+            })
             .collect();
         let chance = 1.0 / t.data.num_classes.max(1) as f64;
         Plot::new("acc_plot")
@@ -100,6 +108,7 @@ impl CurvesView {
             .x_axis_label(x_label)
             .show(ui, |p| {
                 p.line(Line::new("kNN acc", acc));
+                p.line(Line::new("linear probe", probe));
                 p.hline(egui_plot::HLine::new("chance", chance));
             });
     }
