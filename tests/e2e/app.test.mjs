@@ -1,26 +1,16 @@
 // End-to-end tests of the foundation: the app loads, trains from a link and from a real click,
 // keeps the loss finite and falling, reports bad links, and switches the loss live.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  serveDist, launch, openApp, status, waitStatus, clickWidget, shot, decodePng, distinctColours,
+  appSuite, openApp, status, waitStatus, clickWidget, shot, decodePng, distinctColours,
 } from './harness.mjs';
 
-let server;
-let browser;
+const suite = appSuite();
 
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
 
 test('autoplay link trains: step rises, loss finite and falling, canvas not blank', async () => {
-  const { page, context, errors } = await openApp(browser, server.url, 'autoplay=1');
+  const { page, context, errors } = await openApp(suite.browser, suite.server.url, 'autoplay=1');
   const first = await waitStatus(page, (s) => s.step >= 1 && Number.isFinite(s.loss), 30000, 'first step');
   const later = await waitStatus(page, (s) => s.step >= 400, 120000, '400 steps');
   assert.ok(later.step > first.step);
@@ -38,7 +28,7 @@ test('autoplay link trains: step rises, loss finite and falling, canvas not blan
 });
 
 test('a real click on Play starts training; Pause stops it', async () => {
-  const { page, context } = await openApp(browser, server.url, '');
+  const { page, context } = await openApp(suite.browser, suite.server.url, '');
   const s0 = await status(page);
   assert.equal(s0.running, false);
   assert.equal(s0.step, 0);
@@ -54,7 +44,7 @@ test('a real click on Play starts training; Pause stops it', async () => {
 });
 
 test('an invalid link config shows an error and falls back to the default run', async () => {
-  const { page, context } = await openApp(browser, server.url, 'loss=infonse:tau=0.5&autoplay=1');
+  const { page, context } = await openApp(suite.browser, suite.server.url, 'loss=infonse:tau=0.5&autoplay=1');
   const s = await status(page);
   assert.match(s.error || '', /unknown loss 'infonse'/);
   assert.equal(s.loss_spec, 'nt-xent:tau=0.5');
@@ -63,7 +53,7 @@ test('an invalid link config shows an error and falls back to the default run', 
 });
 
 test('switching the loss mid-run keeps training without a reset', async () => {
-  const { page, context } = await openApp(browser, server.url, 'autoplay=1');
+  const { page, context } = await openApp(suite.browser, suite.server.url, 'autoplay=1');
   const before = await waitStatus(page, (s) => s.step >= 50, 60000, '50 steps');
   await clickWidget(page, 'loss:acl-direct');
   const afterSwitch = await waitStatus(page, (s) => s.loss_spec.startsWith('acl-direct'), 10000, 'new loss spec');

@@ -1,28 +1,17 @@
 // End-to-end test with real data: the prepared CIFAR-10 file loads and kNN accuracy rises.
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { serveDist, launch, openApp, waitStatus, shot, DIST } from './harness.mjs';
+import { appSuite, openApp, waitStatus, shot, DIST } from './harness.mjs';
 
-let server;
-let browser;
+const suite = appSuite();
 const prepared = fs.existsSync(path.join(DIST, 'data', 'cifar10-16.bin'));
-
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
 
 test('CIFAR-10 16×16 loads, trains and its kNN accuracy rises', { skip: !prepared && 'data not prepared' }, async () => {
   const hash = 'data=cifar:size=16&aug=simclr:crop=0.6,flip=0.5,jitter=0.4,gray=0.2,noise=0'
     + '&encoder=mlp:hidden=256,out=64&loss=nt-xent:tau=0.2&optim=adam:lr=0.001&batch=128&eval=50&autoplay=1';
-  const { page, context, errors } = await openApp(browser, server.url, hash);
+  const { page, context, errors } = await openApp(suite.browser, suite.server.url, hash);
   const first = await waitStatus(
     page, (s) => s.dataset === 'cifar:size=16' && s.knn_acc !== null, 120000, 'CIFAR run started',
   );
@@ -43,7 +32,7 @@ test('CIFAR-10 16×16 loads, trains and its kNN accuracy rises', { skip: !prepar
 });
 
 test('a missing data file is explained and the lab keeps its toy run', async () => {
-  const { page, context } = await openApp(browser, server.url, 'data=cifar:size=32&autoplay=1');
+  const { page, context } = await openApp(suite.browser, suite.server.url, 'data=cifar:size=32&autoplay=1');
   const s = await waitStatus(page, (st) => st.error !== null, 30000, 'missing-file message');
   assert.match(s.error, /prepare-data\.sh|not on this server/);
   assert.equal(s.ready, true);

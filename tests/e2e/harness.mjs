@@ -8,6 +8,7 @@ import net from 'node:net';
 import path from 'node:path';
 import zlib from 'node:zlib';
 import { fileURLToPath } from 'node:url';
+import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -184,4 +185,21 @@ export function distinctColours(png, region = null) {
     }
   }
   return seen.size;
+}
+
+/**
+ * Registers suite hooks that serve dist/ and launch one browser for the file's tests; returns
+ * an object whose `server` and `browser` are set once the suite has started.
+ */
+export function appSuite() {
+  const suite = { server: null, browser: null };
+  before(async () => {
+    suite.server = await serveDist();
+    suite.browser = await launch();
+  });
+  after(async () => {
+    await suite.browser?.close();
+    suite.server?.stop();
+  });
+  return suite;
 }

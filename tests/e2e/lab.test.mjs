@@ -1,25 +1,15 @@
 // End-to-end tests of the lab's controls and views (issue: the lab).
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  serveDist, launch, openApp, status, waitStatus, clickWidget, clickWidgetAt, shot, decodePng, distinctColours,
+  appSuite, openApp, status, waitStatus, clickWidget, clickWidgetAt, shot, decodePng, distinctColours,
 } from './harness.mjs';
 
-let server;
-let browser;
+const suite = appSuite();
 
-before(async () => {
-  server = await serveDist();
-  browser = await launch();
-});
-
-after(async () => {
-  await browser?.close();
-  server?.stop();
-});
 
 test('moving the τ slider of the quadratic min player changes α sparsity live', async () => {
-  const { page, context } = await openApp(browser, server.url, 'loss=acl-quadratic:tau=1,eps=0&autoplay=1&view=alpha');
+  const { page, context } = await openApp(suite.browser, suite.server.url, 'loss=acl-quadratic:tau=1,eps=0&autoplay=1&view=alpha');
   const s0 = await waitStatus(page, (s) => s.step >= 60 && s.alpha_sparsity !== null, 60000, 'α snapshot');
   // Far left of the log slider = the smallest τ: the simplex projection keeps fewer negatives.
   await clickWidgetAt(page, 'param:tau', 0.02);
@@ -35,7 +25,7 @@ test('moving the τ slider of the quadratic min player changes α sparsity live'
 });
 
 test('every view opens and draws something', async () => {
-  const { page, context, errors } = await openApp(browser, server.url, 'autoplay=1');
+  const { page, context, errors } = await openApp(suite.browser, suite.server.url, 'autoplay=1');
   await waitStatus(page, (s) => s.step >= 100, 60000, '100 steps');
   const widgets = JSON.parse((await page.textContent('#alphacl-widgets')) || '{}');
   const tabs = Object.keys(widgets).filter((k) => k.startsWith('tab:')).map((k) => k.slice(4));
