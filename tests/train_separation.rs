@@ -7,8 +7,10 @@ use alphacl::train::{RunConfig, Trainer};
 #[test]
 fn training_separates_the_clusters_of_the_default_toy_set() {
     for seed in [1u64, 2, 3] {
-        let mut cfg = RunConfig::default();
-        cfg.seed = seed;
+        let cfg = RunConfig {
+            seed,
+            ..RunConfig::default()
+        };
         let mut t = Trainer::new(cfg).expect("default config runs");
         let chance = 1.0 / t.data.num_classes as f64;
         let at_init = t

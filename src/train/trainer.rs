@@ -308,24 +308,28 @@ impl Trainer {
             // The linear probe (softmax regression on frozen, standardised features) is far
             // dearer than kNN, so it runs on every PROBE_EVERY-th evaluation only, on half of
             // the training subset and a short schedule.
-            let probe_acc = (self.history.evals.len() % super::history::PROBE_EVERY == 0)
-                .then(|| {
-                    let half = tr_z.nrows() / 2;
-                    let cfg = probe::ProbeConfig {
-                        epochs: 40,
-                        ..probe::ProbeConfig::default()
-                    };
-                    probe::linear_probe(
-                        &tr_z.slice(ndarray::s![..half, ..]).to_owned(),
-                        &tr_y[..half],
-                        &te_z,
-                        &te_y,
-                        self.data.num_classes,
-                        &cfg,
-                    )
-                    .map(|r| r.test_acc)
-                })
-                .flatten();
+            let probe_acc = (self
+                .history
+                .evals
+                .len()
+                .is_multiple_of(super::history::PROBE_EVERY))
+            .then(|| {
+                let half = tr_z.nrows() / 2;
+                let cfg = probe::ProbeConfig {
+                    epochs: 40,
+                    ..probe::ProbeConfig::default()
+                };
+                probe::linear_probe(
+                    &tr_z.slice(ndarray::s![..half, ..]).to_owned(),
+                    &tr_y[..half],
+                    &te_z,
+                    &te_y,
+                    self.data.num_classes,
+                    &cfg,
+                )
+                .map(|r| r.test_acc)
+            })
+            .flatten();
             self.history.evals.push(EvalPoint {
                 step: self.step,
                 knn_acc: acc,
