@@ -47,7 +47,7 @@ test('every view opens and draws something', async () => {
 
 test('a diverging run pauses with the reason and keeps its history', async () => {
   const { page, context } = await openApp(
-    browser, server.url, 'loss=triplet-contrastive&normalize=0&optim=sgd:lr=50,momentum=0.9&autoplay=1',
+    suite.browser, suite.server.url, 'loss=triplet-contrastive&normalize=0&optim=sgd:lr=50,momentum=0.9&autoplay=1',
   );
   const s = await waitStatus(page, (st) => st.error !== null && !st.running, 60000, 'divergence');
   assert.match(s.error, /non-finite|diverg/i);
