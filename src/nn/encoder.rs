@@ -222,31 +222,13 @@ impl EncoderSpec {
                 out,
                 act,
                 wnorm,
-            } => {
-                let mut v = vec![("hidden", s(hidden)), ("out", s(out))];
-                if *act != Activation::Relu {
-                    v.push(("act", act.name().into()));
-                }
-                if *wnorm != WeightNorm::None {
-                    v.push(("wnorm", wnorm.name().into()));
-                }
-                format_spec("mlp", &v)
-            }
+            } => two_layer_text("mlp", *hidden, *out, *act, *wnorm, WeightNorm::None),
             Self::Relu2 {
                 hidden,
                 out,
                 act,
                 wnorm,
-            } => {
-                let mut v = vec![("hidden", s(hidden)), ("out", s(out))];
-                if *act != Activation::Relu {
-                    v.push(("act", act.name().into()));
-                }
-                if *wnorm != WeightNorm::Rows {
-                    v.push(("wnorm", wnorm.name().into()));
-                }
-                format_spec("relu2", &v)
-            }
+            } => two_layer_text("relu2", *hidden, *out, *act, *wnorm, WeightNorm::Rows),
             Self::CnnSmall { out } => format!("cnn:small,out={out}"),
         }
     }
@@ -596,4 +578,24 @@ impl<F: Real> Encoder<F> {
     pub fn row_norms(z: &Array2<F>) -> Vec<F> {
         z.axis_iter(Axis(0)).map(|r| r.dot(&r).sqrt()).collect()
     }
+}
+
+/// Text form of a two-layer encoder (`mlp`, `relu2`): non-default activation and weight norm
+/// are written out, defaults are omitted.
+fn two_layer_text(
+    name: &str,
+    hidden: usize,
+    out: usize,
+    act: Activation,
+    wnorm: WeightNorm,
+    default_wnorm: WeightNorm,
+) -> String {
+    let mut v = vec![("hidden", hidden.to_string()), ("out", out.to_string())];
+    if act != Activation::Relu {
+        v.push(("act", act.name().into()));
+    }
+    if wnorm != default_wnorm {
+        v.push(("wnorm", wnorm.name().into()));
+    }
+    format_spec(name, &v)
 }
