@@ -1,4 +1,5 @@
-//! Encoders with explicit forward and backward passes, and their optimisers.
+//! Encoders with explicit forward and backward passes, their optimisers, and saving/loading
+//! their weights as JSON ([`weights`]).
 //!
 //! Layout convention: a batch is a matrix with one sample per row; a linear layer stores W as
 //! (in × out) so that forward is `Y = X W + b` and backward is `∂W = Xᵀ ∂Y`, `∂X = ∂Y Wᵀ`.
@@ -9,7 +10,9 @@ pub mod encoder;
 pub mod gemm;
 pub mod layers;
 pub mod optim;
+pub mod weights;
 
 pub use encoder::{Encoder, EncoderSpec, WeightNorm};
 pub use layers::{Activation, Layer, Shape3};
 pub use optim::{OptimKind, OptimSpec, Optimizer, Schedule};
+pub use weights::{WeightTensor, WeightsError, WeightsFile};

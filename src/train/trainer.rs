@@ -348,3 +348,48 @@ impl Trainer {
         };
     }
 }
+
+/// Saving and loading the encoder's weights (format: [`crate::nn::weights`]).
+impl Trainer {
+    /// The encoder's weights as `weights.json` text, recording the step count and the run's
+    /// config text. Values round-trip bit-exactly through [`Trainer::load_weights_json`].
+    pub fn weights_json(&self) -> String {
+        self.encoder
+            .export_weights(self.step, &self.config.to_text())
+            .to_json()
+    }
+
+    /// Loads weights saved by [`Trainer::weights_json`] (here or in another run with the same
+    /// encoder spec and data dimensions).
+    ///
+    /// Everything is parsed and checked first; on error the trainer is left exactly as it was.
+    /// On success the encoder's parameters are replaced, the optimiser restarts from a fresh
+    /// state (moment buffers zeroed and its step count reset to 0, so a warm-up or cosine
+    /// schedule starts again), a divergence ([`Trainer::failure`]) is cleared, the step
+    /// counter and history are kept, and the snapshot is refreshed (adding an evaluation point
+    /// at the current step that measures the loaded weights).
+    pub fn load_weights_json(&mut self, text: &str) -> Result<(), crate::nn::WeightsError> {
+        let file = crate::nn::WeightsFile::parse(text)?;
+        self.encoder.import_weights(&file)?;
+        self.optim = Optimizer::new(self.config.optim.clone());
+        self.failure = None;
+        self.refresh_snapshot();
+        Ok(())
+    }
+
+    /// Embeddings of the first `n` test samples (fewer if the test set is smaller): no
+    /// augmentation, L2-normalised like the snapshot when `config.normalize` is set. A fixed
+    /// probe to compare encoders, e.g. before and after a weights round trip.
+    pub fn probe_embeddings(&self, n: usize) -> Array2<f32> {
+        let n = n.min(self.data.x_test.nrows());
+        let x = self.data.x_test.slice(ndarray::s![..n, ..]).to_owned();
+        let mut z = self.encoder.embed(&x);
+        if self.config.normalize {
+            for mut r in z.axis_iter_mut(Axis(0)) {
+                let norm = r.dot(&r).sqrt().max(1e-12);
+                r.mapv_inplace(|v| v / norm);
+            }
+        }
+        z
+    }
+}
