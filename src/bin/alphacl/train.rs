@@ -1,9 +1,13 @@
-//! `alphacl train`: headless runs that write `metrics.csv` and `run.json`.
+//! `alphacl train`: headless runs that write `metrics.csv`, `run.json` and `weights.json`.
 //!
-//! `alphacl train [--config FILE] [--set key=value]… [--steps N] [--out DIR]` — the config is
-//! the `RunConfig` text form (or a run.json with a "config" string); every `--set` overrides one
-//! key. Progress (step, loss, kNN accuracy, steps/s) is shown on one stderr line. A divergence
-//! stops the run cleanly: the outputs are still written, with the reason in run.json.
+//! `alphacl train [--config FILE] [--set key=value]… [--init-weights FILE] [--steps N]
+//! [--out DIR]` — the config is the `RunConfig` text form (or a run.json with a "config"
+//! string); every `--set` overrides one key. `--init-weights` starts from a saved
+//! `weights.json` (from the lab or an earlier `--out`; format in `alphacl::nn::weights`) with a
+//! fresh optimiser; weights that do not fit the run's encoder or data are an error. Progress
+//! (step, loss, kNN accuracy, steps/s) is shown on one stderr line. A divergence stops the run
+//! cleanly: the outputs are still written (weights.json holds the last finite parameters),
+//! with the reason in run.json.
 
 use alphacl::train::{RunConfig, TrainError, Trainer};
 use anyhow::{Context as _, Result};
@@ -22,9 +26,12 @@ pub struct Args {
     /// Number of steps.
     #[arg(long, default_value_t = 500)]
     steps: usize,
-    /// Output directory for metrics.csv and run.json.
+    /// Output directory for metrics.csv, run.json and weights.json.
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Start from the encoder weights in this weights.json instead of a fresh initialisation.
+    #[arg(long, value_name = "FILE")]
+    init_weights: Option<PathBuf>,
     /// No progress line.
     #[arg(long)]
     quiet: bool,
@@ -84,6 +91,13 @@ pub fn run(args: Args) -> Result<()> {
     } else {
         Trainer::new(cfg)?
     };
+    if let Some(p) = &args.init_weights {
+        let text = std::fs::read_to_string(p)
+            .with_context(|| format!("reading weights {}", p.display()))?;
+        t.load_weights_json(&text)
+            .with_context(|| format!("loading weights from {}", p.display()))?;
+        eprintln!("weights: loaded from {}", p.display());
+    }
     eprintln!(
         "encoder: {} ({} parameters), data: {} ({} train samples, dim {})",
         t.config.encoder.to_text(),
@@ -138,7 +152,11 @@ pub fn run(args: Args) -> Result<()> {
             "error": failure.as_ref().map(|e| e.to_string()),
         });
         std::fs::write(out.join("run.json"), serde_json::to_string_pretty(&run)?)?;
-        eprintln!("wrote {}/metrics.csv and run.json", out.display());
+        std::fs::write(out.join("weights.json"), t.weights_json())?;
+        eprintln!(
+            "wrote {}/metrics.csv, run.json and weights.json",
+            out.display()
+        );
     }
     if let Some(e) = failure {
         anyhow::bail!("{e}");
