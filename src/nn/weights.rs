@@ -293,12 +293,17 @@ impl WeightsFile {
     /// field types, and that every tensor's data fills its shape with finite values). Whether
     /// the weights fit a given encoder is checked by [`Encoder::check_weights`].
     pub fn parse(text: &str) -> Result<Self, WeightsError> {
-        let header: Header = serde_json::from_str(text).map_err(|e| match e.classify() {
-            serde_json::error::Category::Data => WeightsError::NotWeights {
+        // Syntax first (with line and column), then whether it is a weights file at all, then
+        // the structure.
+        serde_json::from_str::<serde::de::IgnoredAny>(text)
+            .map_err(|e| WeightsError::Json(e.to_string()))?;
+        if !text.trim_start().starts_with('{') {
+            return Err(WeightsError::NotWeights {
                 found: "it is not a JSON object".into(),
-            },
-            _ => WeightsError::Json(e.to_string()),
-        })?;
+            });
+        }
+        let header: Header =
+            serde_json::from_str(text).map_err(|e| WeightsError::Malformed(e.to_string()))?;
         check_header(header.format.as_ref(), header.version.as_ref())?;
         let file: WeightsFile =
             serde_json::from_str(text).map_err(|e| WeightsError::Malformed(e.to_string()))?;
@@ -556,6 +561,28 @@ mod tests {
         assert_eq!(bits(&back.tensors[0].data), bits(&vals));
         assert_eq!(back.step, 3);
         assert_eq!(back.config, "seed=1");
+    }
+
+    #[test]
+    fn random_bit_patterns_round_trip_bit_exactly() {
+        // Finite f32 values of every magnitude, from subnormals to f32::MAX.
+        let mut rng = Rng::seed_from_u64(5);
+        let vals: Vec<f32> = (0..20_000)
+            .map(|_| f32::from_bits((rng.uniform() * f64::from(u32::MAX)) as u32))
+            .filter(|v| v.is_finite())
+            .collect();
+        assert!(vals.len() > 19_000);
+        let t = WeightTensor {
+            name: "layer0.weight".into(),
+            shape: vec![vals.len()],
+            data: vals.clone(),
+        };
+        let back: WeightTensor = serde_json::from_str(&json(&t)).unwrap();
+        let bad = vals
+            .iter()
+            .zip(&back.data)
+            .find(|(a, b)| a.to_bits() != b.to_bits());
+        assert_eq!(bad, None);
     }
 
     #[test]
