@@ -20,6 +20,7 @@
 
 pub mod analysis;
 pub mod data;
+pub mod figures;
 pub mod loss;
 pub mod nn;
 pub mod real;

@@ -1,0 +1,391 @@
+//! Heat map of the pairwise importance α (2B × 2B) of one batch.
+//!
+//! Rows and columns are reordered by class label (stable, so within a class the batch order is
+//! kept) and thin white lines mark the class boundaries, so the block structure shows. The
+//! colour scale (viridis-like, with a colour bar) runs from min(0, min α) to max α over the
+//! finite entries; non-finite entries are drawn grey.
+//!
+//! Resolution: the SVG aggregates into at most [`ALPHA_SVG_MAX_CELLS`]² cells — when 2B is
+//! larger, rows and columns are grouped into g = ⌈2B/128⌉ consecutive sorted indices and each
+//! cell shows the mean of the finite α in its g × g block — so the file stays small. The PNG
+//! draws one rectangle per α entry whenever the plot is at least 2B pixels wide; when an entry
+//! would be smaller than a pixel it averages blocks in the same way down to pixel resolution.
+
+use ndarray::ArrayView2;
+use plotters::prelude::*;
+use plotters::style::FontTransform;
+use plotters::style::text_anchor::{HPos, Pos, VPos};
+
+use super::{
+    ALPHA_SVG_SIZE, Area, DESC_SIZE, FONT_FAMILY, FigureError, INK, TICK_SIZE, TITLE_SIZE,
+    render_png, render_svg, tick_decimals,
+};
+
+/// The SVG heat map has at most this many cells per side (block means beyond).
+pub const ALPHA_SVG_MAX_CELLS: usize = 128;
+
+/// Layout margins (pixels) around the square heat map.
+const TOP: i32 = 48;
+const LEFT: i32 = 68;
+const BOTTOM: i32 = 54;
+const RIGHT: i32 = 110;
+/// Colour bar: gap to the heat map and width.
+const BAR_GAP: i32 = 18;
+const BAR_W: i32 = 18;
+/// Smallest heat-map side, in pixels.
+const MIN_SIDE: i32 = 32;
+/// Colour of non-finite cells.
+const MISSING: RGBColor = RGBColor(160, 160, 160);
+
+/// A pixel rectangle: `x0..x1` × `y0..y1` (end exclusive).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PlotRect {
+    /// Left edge (first column inside).
+    pub x0: i32,
+    /// Top edge (first row inside).
+    pub y0: i32,
+    /// Right edge (first column outside).
+    pub x1: i32,
+    /// Bottom edge (first row outside).
+    pub y1: i32,
+}
+
+/// Where the square heat map lies in an α figure of `width` × `height` pixels (the same layout
+/// for PNG and SVG). Row r of the sorted α occupies the pixel rows from
+/// `y0 + round(r·side/2B)` to `y0 + round((r+1)·side/2B)`, and the same for columns.
+pub fn alpha_plot_area(width: u32, height: u32) -> Result<PlotRect, FigureError> {
+    let w = i32::try_from(width).unwrap_or(i32::MAX);
+    let h = i32::try_from(height).unwrap_or(i32::MAX);
+    let side = (w.saturating_sub(LEFT + RIGHT)).min(h.saturating_sub(TOP + BOTTOM));
+    if side < MIN_SIDE {
+        return Err(FigureError::Size { width, height });
+    }
+    Ok(PlotRect {
+        x0: LEFT,
+        y0: TOP,
+        x1: LEFT + side,
+        y1: TOP + side,
+    })
+}
+
+/// The α heat map as an SVG document of [`ALPHA_SVG_SIZE`] (block means beyond 128 × 128).
+pub fn alpha_svg(alpha: ArrayView2<f32>, labels: &[usize]) -> Result<String, FigureError> {
+    let data = AlphaData::new(alpha, labels)?;
+    let rect = alpha_plot_area(ALPHA_SVG_SIZE.0, ALPHA_SVG_SIZE.1)?;
+    render_svg(ALPHA_SVG_SIZE, |root| {
+        draw(root, &data, rect, ALPHA_SVG_MAX_CELLS)
+    })
+}
+
+/// The α heat map as PNG bytes of `width` × `height` pixels.
+pub fn alpha_png(
+    alpha: ArrayView2<f32>,
+    labels: &[usize],
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, FigureError> {
+    let data = AlphaData::new(alpha, labels)?;
+    super::check_png_size(width, height)?;
+    let rect = alpha_plot_area(width, height)?;
+    let max_cells = (rect.x1 - rect.x0) as usize;
+    render_png(width, height, |root| draw(root, &data, rect, max_cells))
+}
+
+/// α with rows/columns in class order, and the colour scale.
+struct AlphaData {
+    n: usize,
+    /// Sorted α, row-major n × n.
+    sorted: Vec<f32>,
+    /// (label, first sorted index, end) of each class run.
+    classes: Vec<(usize, usize, usize)>,
+    lo: f64,
+    hi: f64,
+}
+
+impl AlphaData {
+    fn new(alpha: ArrayView2<f32>, labels: &[usize]) -> Result<Self, FigureError> {
+        let (rows, cols) = alpha.dim();
+        if rows == 0 || cols == 0 {
+            return Err(FigureError::NoData("α is empty".into()));
+        }
+        if rows != cols {
+            return Err(FigureError::NotSquare { rows, cols });
+        }
+        if labels.len() != rows {
+            return Err(FigureError::LabelsMismatch {
+                labels: labels.len(),
+                rows,
+            });
+        }
+        let n = rows;
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_by_key(|&i| labels[i]);
+        let mut sorted = Vec::with_capacity(n * n);
+        for &i in &order {
+            for &j in &order {
+                sorted.push(alpha[[i, j]]);
+            }
+        }
+        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+        for v in sorted
+            .iter()
+            .map(|&v| f64::from(v))
+            .filter(|v| v.is_finite())
+        {
+            lo = lo.min(v);
+            hi = hi.max(v);
+        }
+        if lo > hi {
+            return Err(FigureError::NonFinite("α matrix".into()));
+        }
+        lo = lo.min(0.0);
+        if hi <= lo {
+            hi = lo + 1.0;
+        }
+        let mut classes: Vec<(usize, usize, usize)> = Vec::new();
+        for (pos, &i) in order.iter().enumerate() {
+            match classes.last_mut() {
+                Some(c) if c.0 == labels[i] => c.2 = pos + 1,
+                _ => classes.push((labels[i], pos, pos + 1)),
+            }
+        }
+        Ok(Self {
+            n,
+            sorted,
+            classes,
+            lo,
+            hi,
+        })
+    }
+
+    /// Block size g and the means of the finite entries of each g × g block (row-major m × m).
+    fn blocks(&self, max_cells: usize) -> (usize, usize, Vec<Option<f64>>) {
+        let n = self.n;
+        let g = n.div_ceil(max_cells.max(1));
+        let m = n.div_ceil(g);
+        let mut out = Vec::with_capacity(m * m);
+        for a in 0..m {
+            for b in 0..m {
+                let (mut sum, mut count) = (0.0f64, 0usize);
+                for i in a * g..((a + 1) * g).min(n) {
+                    for &v in &self.sorted[i * n + b * g..i * n + ((b + 1) * g).min(n)] {
+                        if v.is_finite() {
+                            sum += f64::from(v);
+                            count += 1;
+                        }
+                    }
+                }
+                out.push((count > 0).then(|| sum / count as f64));
+            }
+        }
+        (g, m, out)
+    }
+
+    fn color(&self, v: Option<f64>) -> RGBColor {
+        match v {
+            Some(v) => viridis((v - self.lo) / (self.hi - self.lo)),
+            None => MISSING,
+        }
+    }
+}
+
+/// A viridis-like sequential map, t ∈ [0, 1] (clamped) → colour.
+fn viridis(t: f64) -> RGBColor {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * (STOPS.len() - 1) as f64;
+    let k = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - k as f64;
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
+    let (a, b) = (STOPS[k], STOPS[k + 1]);
+    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+}
+
+fn draw<B: DrawingBackend>(
+    root: &Area<B>,
+    data: &AlphaData,
+    rect: PlotRect,
+    max_cells: usize,
+) -> Result<(), FigureError> {
+    root.fill(&WHITE)?;
+    let n = data.n;
+    let side = rect.x1 - rect.x0;
+    let edge = |k: usize| (k.min(n) as f64 * f64::from(side) / n as f64).round() as i32;
+
+    let (width, _) = root.dim_in_pixel();
+    let title = (FONT_FAMILY, TITLE_SIZE)
+        .into_font()
+        .color(&INK)
+        .pos(Pos::new(HPos::Center, VPos::Top));
+    root.draw(&Text::new(
+        "pairwise importance α",
+        (width as i32 / 2, 12),
+        title,
+    ))?;
+
+    // Cells.
+    let (g, m, cells) = data.blocks(max_cells);
+    for a in 0..m {
+        let (ya, yb) = (rect.y0 + edge(a * g), rect.y0 + edge((a + 1) * g));
+        for b in 0..m {
+            let (xa, xb) = (rect.x0 + edge(b * g), rect.x0 + edge((b + 1) * g));
+            if xb > xa && yb > ya {
+                root.draw(&Rectangle::new(
+                    [(xa, ya), (xb, yb)],
+                    data.color(cells[a * m + b]).filled(),
+                ))?;
+            }
+        }
+    }
+    // Class boundaries.
+    for &(_, start, _) in data.classes.iter().skip(1) {
+        let p = edge(start);
+        root.draw(&PathElement::new(
+            vec![(rect.x0 + p, rect.y0), (rect.x0 + p, rect.y1 - 1)],
+            WHITE.stroke_width(1),
+        ))?;
+        root.draw(&PathElement::new(
+            vec![(rect.x0, rect.y0 + p), (rect.x1 - 1, rect.y0 + p)],
+            WHITE.stroke_width(1),
+        ))?;
+    }
+    root.draw(&Rectangle::new(
+        [(rect.x0 - 1, rect.y0 - 1), (rect.x1, rect.y1)],
+        INK.stroke_width(1),
+    ))?;
+
+    // Class labels along the left and bottom edges, where there is room.
+    let ticks = (FONT_FAMILY, TICK_SIZE).into_font().color(&INK);
+    if data.classes.len() <= 20 {
+        for &(label, start, end) in &data.classes {
+            let (a, b) = (edge(start), edge(end));
+            if b - a < 14 {
+                continue;
+            }
+            let mid = (a + b) / 2;
+            root.draw(&Text::new(
+                label.to_string(),
+                (rect.x0 - 6, rect.y0 + mid),
+                ticks.pos(Pos::new(HPos::Right, VPos::Center)),
+            ))?;
+            root.draw(&Text::new(
+                label.to_string(),
+                (rect.x0 + mid, rect.y1 + 4),
+                ticks.pos(Pos::new(HPos::Center, VPos::Top)),
+            ))?;
+        }
+    }
+    let desc = (FONT_FAMILY, DESC_SIZE).into_font().color(&INK);
+    let bottom = if g > 1 {
+        format!("column j (by class; {g}×{g} block means)")
+    } else {
+        "column j (sorted by class)".to_string()
+    };
+    root.draw(&Text::new(
+        bottom,
+        (rect.x0 + side / 2, rect.y1 + 26),
+        desc.pos(Pos::new(HPos::Center, VPos::Top)),
+    ))?;
+    root.draw(&Text::new(
+        format!("row i (2B = {n}, sorted by class)"),
+        (rect.x0 - 48, rect.y0 + side / 2),
+        desc.pos(Pos::new(HPos::Center, VPos::Center))
+            .transform(FontTransform::Rotate270),
+    ))?;
+
+    // Colour bar with five ticks.
+    let bx = rect.x1 + BAR_GAP;
+    let strips = side.clamp(1, 96);
+    for s in 0..strips {
+        let ya = rect.y0 + (s * side) / strips;
+        let yb = rect.y0 + ((s + 1) * side) / strips;
+        let t = 1.0 - (f64::from(s) + 0.5) / f64::from(strips);
+        root.draw(&Rectangle::new(
+            [(bx, ya), (bx + BAR_W, yb)],
+            viridis(t).filled(),
+        ))?;
+    }
+    root.draw(&Rectangle::new(
+        [(bx - 1, rect.y0 - 1), (bx + BAR_W, rect.y1)],
+        INK.stroke_width(1),
+    ))?;
+    let dec = tick_decimals(data.hi - data.lo);
+    for k in 0..5 {
+        let f = f64::from(k) / 4.0;
+        let y = rect.y1 - 1 - (f * f64::from(side - 1)).round() as i32;
+        let v = data.lo + f * (data.hi - data.lo);
+        root.draw(&PathElement::new(
+            vec![(bx + BAR_W, y), (bx + BAR_W + 4, y)],
+            INK.stroke_width(1),
+        ))?;
+        root.draw(&Text::new(
+            format!("{v:.dec$}"),
+            (bx + BAR_W + 7, y),
+            ticks.pos(Pos::new(HPos::Left, VPos::Center)),
+        ))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ndarray::Array2;
+
+    #[test]
+    fn sorting_groups_classes_and_blocks_average() {
+        // Labels interleaved: 1,0,1,0; α = 1 within a class.
+        let labels = [1usize, 0, 1, 0];
+        let a = Array2::from_shape_fn(
+            (4, 4),
+            |(i, j)| {
+                if labels[i] == labels[j] { 1.0f32 } else { 0.0 }
+            },
+        );
+        let d = AlphaData::new(a.view(), &labels).unwrap();
+        assert_eq!(d.classes, vec![(0, 0, 2), (1, 2, 4)]);
+        // Sorted matrix is block diagonal.
+        assert_eq!(&d.sorted[0..4], &[1.0, 1.0, 0.0, 0.0]);
+        assert_eq!(&d.sorted[12..16], &[0.0, 0.0, 1.0, 1.0]);
+        let (g, m, cells) = d.blocks(2);
+        assert_eq!((g, m), (2, 2));
+        assert_eq!(cells, vec![Some(1.0), Some(0.0), Some(0.0), Some(1.0)]);
+        let (g, m, cells) = d.blocks(1);
+        assert_eq!((g, m), (4, 1));
+        assert_eq!(cells, vec![Some(0.5)]);
+    }
+
+    #[test]
+    fn blocks_skip_non_finite_entries() {
+        let mut a = Array2::from_elem((2, 2), 2.0f32);
+        a[[0, 1]] = f32::NAN;
+        let d = AlphaData::new(a.view(), &[0, 0]).unwrap();
+        let (_, _, cells) = d.blocks(1);
+        assert_eq!(cells, vec![Some(2.0)]);
+        let (_, _, cells) = d.blocks(2);
+        assert_eq!(cells[1], None);
+        assert_eq!(d.color(None), MISSING);
+    }
+
+    #[test]
+    fn viridis_ends_and_clamps() {
+        assert_eq!(viridis(0.0), RGBColor(68, 1, 84));
+        assert_eq!(viridis(1.0), RGBColor(253, 231, 37));
+        assert_eq!(viridis(7.0), viridis(1.0));
+        assert_eq!(viridis(f64::NAN), viridis(0.0));
+    }
+}

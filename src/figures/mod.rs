@@ -1,0 +1,347 @@
+//! Publication figures as PNG and SVG bytes: training curves, embedding spectrum, α heat map.
+//!
+//! Pure functions over plain data, drawn with `plotters`. The same code runs natively (the CLI
+//! writes the files) and in wasm (the app offers them for download): text is measured and, for
+//! PNG, rasterised from the Ubuntu Light font bundled with `epaint_default_fonts` (no system
+//! fonts, no DOM), and PNG bytes are encoded with the `png` crate from an RGB buffer.
+//!
+//! Conventions shared by all figures:
+//! - Non-finite values (NaN, ±∞) are skipped — a curve simply has no point there, a heat-map
+//!   cell is drawn grey — and only when *every* value is non-finite is it an error
+//!   ([`FigureError::NonFinite`]).
+//! - Runs and series are coloured with [`PALETTE`] (Okabe–Ito, colour-blind friendly), in order.
+//! - SVG figures have fixed sizes ([`CURVES_SVG_SIZE`], [`SPECTRUM_SVG_SIZE`],
+//!   [`ALPHA_SVG_SIZE`]); PNG sizes are chosen by the caller within [`MIN_PNG_SIZE`] and
+//!   [`MAX_PNG_SIDE`].
+
+mod alpha;
+mod backend;
+mod curves;
+mod spectrum;
+
+pub use alpha::{ALPHA_SVG_MAX_CELLS, PlotRect, alpha_plot_area, alpha_png, alpha_svg};
+pub use curves::{MAX_RUNS, RunSeries, curves_png, curves_svg};
+pub use spectrum::{MAX_SPECTRUM_SERIES, spectrum_png, spectrum_svg};
+
+use ab_glyph::FontRef;
+use backend::TextBackend;
+use plotters::coord::Shift;
+use plotters::prelude::{BitMapBackend, DrawingArea, DrawingAreaErrorKind, IntoDrawingArea};
+use plotters::prelude::{RGBColor, SVGBackend};
+
+/// Why a figure could not be drawn.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum FigureError {
+    /// Nothing to draw (no runs, empty histories, empty spectra, an empty α).
+    #[error("no data to plot: {0}")]
+    NoData(String),
+    /// Every value was NaN or infinite.
+    #[error("nothing finite to plot: every value of the {0} is NaN or infinite")]
+    NonFinite(String),
+    /// α must be square (2B × 2B).
+    #[error("α must be square (2B × 2B), got {rows} × {cols}")]
+    NotSquare {
+        /// Rows of the given matrix.
+        rows: usize,
+        /// Columns of the given matrix.
+        cols: usize,
+    },
+    /// One label per row of α is needed.
+    #[error("α has {rows} rows but {labels} labels were given (need one label per row)")]
+    LabelsMismatch {
+        /// Number of labels given.
+        labels: usize,
+        /// Number of rows of α.
+        rows: usize,
+    },
+    /// More runs or series than the figure can tell apart.
+    #[error("{got} runs/series given, at most {max} can be drawn in one figure")]
+    TooManyRuns {
+        /// How many were given.
+        got: usize,
+        /// The limit of this figure.
+        max: usize,
+    },
+    /// PNG size outside [`MIN_PNG_SIZE`] … [`MAX_PNG_SIDE`].
+    #[error(
+        "PNG size {width}×{height} is out of range: width ≥ {min_w}, height ≥ {min_h}, each side ≤ {max}",
+        min_w = MIN_PNG_SIZE.0,
+        min_h = MIN_PNG_SIZE.1,
+        max = MAX_PNG_SIDE
+    )]
+    Size {
+        /// Requested width in pixels.
+        width: u32,
+        /// Requested height in pixels.
+        height: u32,
+    },
+    /// The plotting library reported an error (should not happen for valid input).
+    #[error("drawing failed: {0}")]
+    Draw(String),
+    /// PNG encoding failed.
+    #[error("PNG encoding failed: {0}")]
+    Encode(String),
+}
+
+impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for FigureError {
+    fn from(e: DrawingAreaErrorKind<E>) -> Self {
+        FigureError::Draw(e.to_string())
+    }
+}
+
+/// Colour-blind-friendly run/series colours (Okabe & Ito 2008), as RGB: blue, vermillion,
+/// bluish green, reddish purple, orange, sky blue, black, yellow-brown.
+pub const PALETTE: [(u8, u8, u8); 8] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 0, 0),
+    (170, 140, 0),
+];
+
+/// Smallest PNG (width, height) accepted.
+pub const MIN_PNG_SIZE: (u32, u32) = (240, 180);
+/// Largest PNG side accepted, in pixels.
+pub const MAX_PNG_SIDE: u32 = 8192;
+
+/// Size of [`curves_svg`] (width, height).
+pub const CURVES_SVG_SIZE: (u32, u32) = (1000, 420);
+/// Size of [`spectrum_svg`] (width, height).
+pub const SPECTRUM_SVG_SIZE: (u32, u32) = (640, 440);
+/// Size of [`alpha_svg`] (width, height).
+pub const ALPHA_SVG_SIZE: (u32, u32) = (620, 560);
+
+/// Plotters text size (≈ line height in pixels) of titles, axis descriptions, tick labels and
+/// legends.
+pub(crate) const TITLE_SIZE: f64 = 24.0;
+pub(crate) const DESC_SIZE: f64 = 18.0;
+pub(crate) const TICK_SIZE: f64 = 15.0;
+pub(crate) const LEGEND_SIZE: f64 = 16.0;
+/// Font family written into SVG text; bitmaps always use the bundled Ubuntu Light.
+pub(crate) const FONT_FAMILY: &str = "sans-serif";
+
+/// Colour `k` of [`PALETTE`] (cycles).
+pub(crate) fn palette(k: usize) -> RGBColor {
+    let (r, g, b) = PALETTE[k % PALETTE.len()];
+    RGBColor(r, g, b)
+}
+
+/// Light grey of grid lines and dark grey of axes and text.
+pub(crate) const GRID: RGBColor = RGBColor(228, 228, 228);
+pub(crate) const INK: RGBColor = RGBColor(40, 40, 40);
+
+/// The drawing area every figure draws on: a plotters backend wrapped for text.
+pub(crate) type Area<B> = DrawingArea<TextBackend<B>, Shift>;
+
+fn font() -> Result<FontRef<'static>, FigureError> {
+    FontRef::try_from_slice(epaint_default_fonts::UBUNTU_LIGHT)
+        .map_err(|e| FigureError::Draw(format!("bundled font: {e}")))
+}
+
+/// Checks a requested PNG size.
+pub(crate) fn check_png_size(width: u32, height: u32) -> Result<(), FigureError> {
+    if width < MIN_PNG_SIZE.0
+        || height < MIN_PNG_SIZE.1
+        || width > MAX_PNG_SIDE
+        || height > MAX_PNG_SIDE
+    {
+        return Err(FigureError::Size { width, height });
+    }
+    Ok(())
+}
+
+/// Draws with `draw` on an SVG canvas of `size` and returns the document.
+pub(crate) fn render_svg(
+    size: (u32, u32),
+    draw: impl FnOnce(&Area<SVGBackend<'_>>) -> Result<(), FigureError>,
+) -> Result<String, FigureError> {
+    let font = font()?;
+    let mut out = String::new();
+    {
+        let root = TextBackend::new(SVGBackend::with_string(&mut out, size), font, false)
+            .into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    Ok(out)
+}
+
+/// Draws with `draw` on an RGB canvas of `width` × `height` and returns PNG bytes.
+pub(crate) fn render_png(
+    width: u32,
+    height: u32,
+    draw: impl FnOnce(&Area<BitMapBackend<'_>>) -> Result<(), FigureError>,
+) -> Result<Vec<u8>, FigureError> {
+    check_png_size(width, height)?;
+    let font = font()?;
+    let mut rgb = vec![255u8; width as usize * height as usize * 3];
+    {
+        let root = TextBackend::new(
+            BitMapBackend::with_buffer(&mut rgb, (width, height)),
+            font,
+            true,
+        )
+        .into_drawing_area();
+        draw(&root)?;
+        root.present()?;
+    }
+    encode_png(&rgb, width, height)
+}
+
+/// Encodes an 8-bit RGB buffer as PNG.
+fn encode_png(rgb: &[u8], width: u32, height: u32) -> Result<Vec<u8>, FigureError> {
+    let mut out = Vec::new();
+    let mut encoder = png::Encoder::new(&mut out, width, height);
+    encoder.set_color(png::ColorType::Rgb);
+    encoder.set_depth(png::BitDepth::Eight);
+    let mut writer = encoder
+        .write_header()
+        .map_err(|e| FigureError::Encode(e.to_string()))?;
+    writer
+        .write_image_data(rgb)
+        .map_err(|e| FigureError::Encode(e.to_string()))?;
+    writer
+        .finish()
+        .map_err(|e| FigureError::Encode(e.to_string()))?;
+    Ok(out)
+}
+
+/// Decimal places for tick labels of an axis spanning `span`.
+pub(crate) fn tick_decimals(span: f64) -> usize {
+    if !span.is_finite() || span <= 0.0 {
+        return 2;
+    }
+    (2.0 - span.log10().floor()).clamp(0.0, 6.0) as usize
+}
+
+/// A padded (lo, hi) range around finite `values`, or `None` if none is finite.
+pub(crate) fn padded_range(values: impl IntoIterator<Item = f64>) -> Option<(f64, f64)> {
+    let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
+    for v in values.into_iter().filter(|v| v.is_finite()) {
+        lo = lo.min(v);
+        hi = hi.max(v);
+    }
+    if lo > hi {
+        return None;
+    }
+    let span = hi - lo;
+    let pad = if span > 0.0 {
+        0.05 * span
+    } else {
+        0.5 * lo.abs().max(1e-3)
+    };
+    Some((lo - pad, hi + pad))
+}
+
+/// Shortens `s` to at most `max` characters, with an ellipsis.
+pub(crate) fn ellipsize(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(max.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// One legend entry: a label and how to draw its key.
+pub(crate) struct LegendEntry {
+    pub label: String,
+    pub color: RGBColor,
+    pub dashed: bool,
+    pub marker: bool,
+}
+
+/// Where a legend box is anchored inside the plotting rectangle.
+#[derive(Clone, Copy)]
+pub(crate) enum Corner {
+    TopRight,
+    BottomRight,
+}
+
+/// Draws a boxed legend inside the pixel rectangle `plot` ((x0, x1), (y0, y1)) of `area`.
+///
+/// plotters' own series labels measure text through its font layer (the DOM on wasm), so the
+/// legend is drawn here from primitives and `Text` elements.
+pub(crate) fn draw_legend<B: plotters::prelude::DrawingBackend>(
+    area: &Area<B>,
+    plot: (std::ops::Range<i32>, std::ops::Range<i32>),
+    entries: &[LegendEntry],
+    corner: Corner,
+) -> Result<(), FigureError> {
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    if entries.is_empty() {
+        return Ok(());
+    }
+    let style = (FONT_FAMILY, LEGEND_SIZE)
+        .into_font()
+        .color(&INK)
+        .pos(Pos::new(HPos::Left, VPos::Center));
+    let mut text_w = 0i32;
+    let mut text_h = 0i32;
+    for e in entries {
+        let (w, h) = area.estimate_text_size(&e.label, &style)?;
+        text_w = text_w.max(w as i32);
+        text_h = text_h.max(h as i32);
+    }
+    const KEY: i32 = 28;
+    const PAD: i32 = 8;
+    let row = text_h.max(12) + 4;
+    let box_w = PAD + KEY + 6 + text_w + PAD;
+    let box_h = PAD + row * entries.len() as i32 + PAD - 4;
+    let (xr, yr) = plot;
+    // Areas use coordinates relative to themselves; `plot` is absolute.
+    let (ox, oy) = {
+        let (x, y) = area.get_base_pixel();
+        (x, y)
+    };
+    let x0 = xr.end - ox - box_w - 10;
+    let y0 = match corner {
+        Corner::TopRight => yr.start - oy + 10,
+        Corner::BottomRight => yr.end - oy - box_h - 10,
+    };
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + box_w, y0 + box_h)],
+        WHITE.mix(0.9).filled(),
+    ))?;
+    area.draw(&Rectangle::new(
+        [(x0, y0), (x0 + box_w, y0 + box_h)],
+        RGBColor(170, 170, 170).stroke_width(1),
+    ))?;
+    for (k, e) in entries.iter().enumerate() {
+        let cy = y0 + PAD + row * k as i32 + row / 2 - 2;
+        let kx = x0 + PAD;
+        if e.dashed {
+            for s in 0..3 {
+                let a = kx + s * 10;
+                area.draw(&PathElement::new(
+                    vec![(a, cy), (a + 6, cy)],
+                    e.color.stroke_width(2),
+                ))?;
+            }
+        } else {
+            area.draw(&PathElement::new(
+                vec![(kx, cy), (kx + KEY, cy)],
+                e.color.stroke_width(2),
+            ))?;
+        }
+        if e.marker {
+            let style = if e.dashed {
+                e.color.stroke_width(2)
+            } else {
+                e.color.filled()
+            };
+            area.draw(&Circle::new((kx + KEY / 2, cy), 3, style))?;
+        }
+        area.draw(&Text::new(
+            e.label.clone(),
+            (kx + KEY + 6, cy),
+            style.clone(),
+        ))?;
+    }
+    Ok(())
+}
