@@ -8,11 +8,16 @@
 //! (step, loss, kNN accuracy, steps/s) is shown on one stderr line. A divergence stops the run
 //! cleanly: the outputs are still written (weights.json holds the last finite parameters),
 //! with the reason in run.json.
+//!
+//! `--out DIR` also writes figures as PNG and SVG (`alphacl::figures`): `curves` (loss and
+//! accuracy vs step), `spectrum` (log₁₀ eigenvalues of the covariance of the final evaluation
+//! embeddings) and `alpha` (the last batch's pairwise importance α, sorted by class). A figure
+//! that cannot be drawn is a warning on stderr; it never stops the other outputs.
 
 use alphacl::train::{RunConfig, TrainError, Trainer};
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 /// Arguments of `alphacl train`.
 #[derive(clap::Args)]
@@ -157,6 +162,10 @@ pub fn run(args: Args) -> Result<()> {
             "wrote {}/metrics.csv, run.json and weights.json",
             out.display()
         );
+        let figures = write_figures(&t, out);
+        if !figures.is_empty() {
+            eprintln!("wrote figures: {}", figures.join(", "));
+        }
     }
     if let Some(e) = failure {
         anyhow::bail!("{e}");
@@ -170,4 +179,57 @@ pub fn run(args: Args) -> Result<()> {
             .map_or("n/a".to_string(), |k| format!("{k:.3}"))
     );
     Ok(())
+}
+
+/// PNG size of the spectrum and α figures written by `--out`.
+const FIGURE_PNG: (u32, u32) = (1000, 800);
+/// PNG size of the two-panel curves figure.
+const CURVES_PNG: (u32, u32) = (1500, 600);
+
+/// Writes the curves, spectrum and α figures (PNG and SVG) into `out` and returns the names of
+/// the files written; a figure that fails is a warning on stderr.
+fn write_figures(t: &Trainer, out: &Path) -> Vec<String> {
+    use alphacl::figures;
+    let mut written = Vec::new();
+    let mut save = |name: &str, bytes: Result<Vec<u8>, String>| match bytes
+        .and_then(|b| std::fs::write(out.join(name), b).map_err(|e| e.to_string()))
+    {
+        Ok(()) => written.push(name.to_string()),
+        Err(e) => eprintln!("warning: figure {name} not written: {e}"),
+    };
+    let svg = |r: Result<String, figures::FigureError>| {
+        r.map(String::into_bytes).map_err(|e| e.to_string())
+    };
+    let runs = [figures::RunSeries {
+        label: t.config.loss.to_text(),
+        history: &t.history,
+    }];
+    let (cw, ch) = CURVES_PNG;
+    save(
+        "curves.png",
+        figures::curves_png(&runs, cw, ch).map_err(|e| e.to_string()),
+    );
+    save("curves.svg", svg(figures::curves_svg(&runs)));
+    let embeddings = t.snapshot.embeddings.mapv(f64::from);
+    let spectrum = alphacl::analysis::spectrum::log_spectrum(embeddings.view())
+        .map(|s| vec![(format!("step {}", t.snapshot.step), s)])
+        .map_err(|e| e.to_string());
+    let (w, h) = FIGURE_PNG;
+    save(
+        "spectrum.png",
+        spectrum
+            .clone()
+            .and_then(|s| figures::spectrum_png(&s, w, h).map_err(|e| e.to_string())),
+    );
+    save(
+        "spectrum.svg",
+        spectrum.and_then(|s| svg(figures::spectrum_svg(&s))),
+    );
+    let (alpha, labels) = (t.snapshot.alpha.view(), &t.snapshot.batch_labels);
+    save(
+        "alpha.png",
+        figures::alpha_png(alpha, labels, w, h).map_err(|e| e.to_string()),
+    );
+    save("alpha.svg", svg(figures::alpha_svg(alpha, labels)));
+    written
 }
