@@ -185,10 +185,9 @@ fn bad_files_are_refused_with_a_reason_and_change_nothing() {
     source.step().unwrap();
     let good = source.weights_json();
     let other_encoder = trainer(&format!("{GAUSS}&encoder=mlp:hidden=12,out=8")).weights_json();
-    let other_data = trainer(&format!(
-        "data=gauss:k=4,d=6,n=256&batch=16&eval=1000&seed=3&encoder=mlp:hidden=16,out=8"
-    ))
-    .weights_json();
+    let other_data =
+        trainer("data=gauss:k=4,d=6,n=256&batch=16&eval=1000&seed=3&encoder=mlp:hidden=16,out=8")
+            .weights_json();
 
     let cases: Vec<(&str, String, Vec<&str>)> = vec![
         (
