@@ -215,7 +215,7 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), Figu
         .y_label_formatter(&loss_fmt)
         .label_style(ticks.clone())
         .axis_desc_style(desc.clone())
-        .light_line_style(WHITE)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .axis_style(INK)
         .draw()?;
@@ -266,7 +266,7 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), Figu
         .y_label_formatter(&acc_fmt)
         .label_style(ticks.clone())
         .axis_desc_style(desc)
-        .light_line_style(WHITE)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .axis_style(INK)
         .draw()?;

@@ -97,7 +97,7 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &SpectrumData) -> Result<(), Fi
         .y_label_formatter(&y_fmt)
         .label_style((FONT_FAMILY, TICK_SIZE).into_font().color(&INK))
         .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&INK))
-        .light_line_style(WHITE)
+        .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .axis_style(INK)
         .draw()?;
