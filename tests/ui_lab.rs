@@ -3,20 +3,10 @@
 
 use alphacl::app::LabApp;
 use alphacl::loss::LossKind;
-use egui_kittest::{Harness, kittest::Queryable as _};
+use egui_kittest::kittest::Queryable as _;
 
-fn harness(app: LabApp) -> Harness<'static, LabApp> {
-    Harness::builder()
-        .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(
-            |ui, app: &mut LabApp| {
-                // As the browser shell does: the training slice, then drawing.
-                app.logic();
-                app.ui(ui);
-            },
-            app,
-        )
-}
+mod ui_common;
+use ui_common::harness;
 
 #[test]
 fn step_button_takes_exactly_one_step() {

@@ -131,6 +131,7 @@ pub struct ControlPanel {
     augment: SpecField,
     optim: SpecField,
     pending_reset: bool,
+    hidden: Vec<String>,
 }
 
 impl ControlPanel {
@@ -144,6 +145,7 @@ impl ControlPanel {
             config,
             budget_ms: 12.0,
             pending_reset: false,
+            hidden: Vec::new(),
         }
     }
 
@@ -154,39 +156,52 @@ impl ControlPanel {
         c
     }
 
-    /// Draws the panel and returns the requested actions.
+    fn shows(&self, name: &str) -> bool {
+        !self.hidden.iter().any(|h| h == name)
+    }
+
+    /// Draws the panel and returns the requested actions (controls named in `hidden` are
+    /// not drawn).
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
         trainer: Option<&Trainer>,
         running: bool,
+        hidden: &[String],
         rects: &mut BTreeMap<String, [f32; 4]>,
     ) -> Actions {
+        self.hidden = hidden.to_vec();
         let mut act = Actions::default();
         ui.add_space(4.0);
         ui.horizontal(|ui| {
             let label = if running { "Pause" } else { "Play" };
-            let r = ui.add(egui::Button::new(label).min_size(egui::vec2(70.0, 26.0)));
-            LabApp::note_rect(rects, "play", r.rect);
-            if r.clicked() {
-                if running {
-                    act.pause = true;
-                } else {
-                    act.play = true;
+            if self.shows("play") {
+                let r = ui.add(egui::Button::new(label).min_size(egui::vec2(70.0, 26.0)));
+                LabApp::note_rect(rects, "play", r.rect);
+                if r.clicked() {
+                    if running {
+                        act.pause = true;
+                    } else {
+                        act.play = true;
+                    }
                 }
             }
-            let r = ui.add(egui::Button::new("Step").min_size(egui::vec2(60.0, 26.0)));
-            LabApp::note_rect(rects, "step", r.rect);
-            if r.clicked() {
-                act.step = true;
+            if self.shows("step") {
+                let r = ui.add(egui::Button::new("Step").min_size(egui::vec2(60.0, 26.0)));
+                LabApp::note_rect(rects, "step", r.rect);
+                if r.clicked() {
+                    act.step = true;
+                }
             }
-            let r = ui.add(egui::Button::new("Reset").min_size(egui::vec2(60.0, 26.0)));
-            LabApp::note_rect(rects, "reset", r.rect);
-            if r.on_hover_text("new data, new initialisation, empty history")
-                .clicked()
-            {
-                act.reset = true;
-                self.pending_reset = false;
+            if self.shows("reset") {
+                let r = ui.add(egui::Button::new("Reset").min_size(egui::vec2(60.0, 26.0)));
+                LabApp::note_rect(rects, "reset", r.rect);
+                if r.on_hover_text("new data, new initialisation, empty history")
+                    .clicked()
+                {
+                    act.reset = true;
+                    self.pending_reset = false;
+                }
             }
         });
         if let Some(t) = trainer {
@@ -199,13 +214,15 @@ impl ControlPanel {
                     .map_or("–".into(), |l| format!("{l:.4}"))
             ));
         }
-        ui.horizontal(|ui| {
-            let l = ui
-                .label("Speed")
-                .on_hover_text("training time per frame; the rest of the frame draws the views");
-            ui.add(egui::Slider::new(&mut self.budget_ms, 1.0..=40.0).suffix(" ms/frame"))
-                .labelled_by(l.id);
-        });
+        if self.shows("speed") {
+            ui.horizontal(|ui| {
+                let l = ui.label("Speed").on_hover_text(
+                    "training time per frame; the rest of the frame draws the views",
+                );
+                ui.add(egui::Slider::new(&mut self.budget_ms, 1.0..=40.0).suffix(" ms/frame"))
+                    .labelled_by(l.id);
+            });
+        }
         ui.separator();
         self.loss_ui(ui, &mut act, rects);
         ui.separator();
@@ -222,11 +239,17 @@ impl ControlPanel {
         ui.strong("Loss")
             .on_hover_text("changes take effect on the next step, without resetting the encoder");
         let mut next = self.config.loss.clone();
-        for (group, title) in [
-            (LossGroup::Family, "Classic losses (φ, ψ)"),
-            (LossGroup::MinPlayer, "α-CL min players"),
-            (LossGroup::Reference, "Reference"),
-        ] {
+        let groups = if self.shows("loss") {
+            &[
+                (LossGroup::Family, "Classic losses (φ, ψ)"),
+                (LossGroup::MinPlayer, "α-CL min players"),
+                (LossGroup::Reference, "Reference"),
+            ][..]
+        } else {
+            ui.label(next.info().display);
+            &[][..]
+        };
+        for &(group, title) in groups {
             ui.label(egui::RichText::new(title).italics());
             ui.horizontal_wrapped(|ui| {
                 for info in LOSSES.iter().filter(|l| l.group == group) {
@@ -245,7 +268,12 @@ impl ControlPanel {
         ui.add_space(2.0);
         ui.label(egui::RichText::new(info.formula).monospace())
             .on_hover_text(info.reference);
-        for (i, p) in info.params.iter().enumerate() {
+        let params = if self.shows("params") {
+            info.params
+        } else {
+            &[]
+        };
+        for (i, p) in params.iter().enumerate() {
             ui.horizontal(|ui| {
                 let l = ui.label(p.symbol).on_hover_text(p.help);
                 let mut v = next.values[i];
@@ -277,23 +305,32 @@ impl ControlPanel {
     ) {
         ui.strong("Optimiser");
         let mut lr = self.config.optim.lr();
-        ui.horizontal(|ui| {
-            let l = ui.label("learning rate");
-            if ui
-                .add(egui::Slider::new(&mut lr, 1e-5..=1.0).logarithmic(true))
-                .labelled_by(l.id)
-                .changed()
-            {
-                self.config.optim = self.config.optim.with_lr(lr);
-                self.optim.text = self.config.optim.to_text();
-                act.lr = Some(lr);
-            }
-        });
+        if self.shows("lr") {
+            ui.horizontal(|ui| {
+                let l = ui.label("learning rate");
+                let r = ui
+                    .add(egui::Slider::new(&mut lr, 1e-5..=1.0).logarithmic(true))
+                    .labelled_by(l.id);
+                LabApp::note_rect(rects, "lr", r.rect);
+                if r.changed() {
+                    self.config.optim = self.config.optim.with_lr(lr);
+                    self.optim.text = self.config.optim.to_text();
+                    act.lr = Some(lr);
+                }
+            });
+        }
         ui.separator();
         ui.strong("Run (applies on Reset)");
-        ui.label("Data set");
+        let show_data = self.shows("data");
+        if show_data {
+            ui.label("Data set");
+        }
         let mut preset_clicked = None;
+        let hidden_data = !show_data;
         ui.horizontal_wrapped(|ui| {
+            if hidden_data {
+                return;
+            }
             for (i, (label, data, ..)) in DATA_PRESETS.iter().enumerate() {
                 let selected = self.config.data.to_text()
                     == crate::data::DataSpec::parse(data)
@@ -327,46 +364,71 @@ impl ControlPanel {
                 self.pending_reset = false;
             }
         }
+        let shown = |k: &str| !self.hidden.iter().any(|h| h == k);
+        let (s_enc, s_aug, s_opt, s_batch, s_seed, s_norm) = (
+            shown("encoder"),
+            shown("augment"),
+            shown("optimiser"),
+            shown("batch"),
+            shown("seed"),
+            shown("normalize"),
+        );
         let cfg = &mut self.config;
         let mut changed = false;
-        changed |= self.data.ui(ui, "Data", "e.g. gauss:k=4,d=8", |t| {
-            cfg.data = crate::data::DataSpec::parse(t)?;
-            Ok(())
-        });
-        changed |= self
-            .encoder
-            .ui(ui, "Encoder", "e.g. mlp:hidden=64,out=16", |t| {
-                cfg.encoder = crate::nn::EncoderSpec::parse(t)?;
+        if show_data {
+            changed |= self.data.ui(ui, "Data", "e.g. gauss:k=4,d=8", |t| {
+                cfg.data = crate::data::DataSpec::parse(t)?;
                 Ok(())
             });
-        changed |= self
-            .augment
-            .ui(ui, "Augmentation", "e.g. noise:std=0.5", |t| {
-                cfg.augment = crate::data::AugmentSpec::parse(t)?;
-                Ok(())
-            });
-        changed |= self
-            .optim
-            .ui(ui, "Optimiser spec", "e.g. adam:lr=0.003", |t| {
-                cfg.optim = crate::nn::OptimSpec::parse(t)?;
-                Ok(())
-            });
+        }
+        if s_enc {
+            changed |= self
+                .encoder
+                .ui(ui, "Encoder", "e.g. mlp:hidden=64,out=16", |t| {
+                    cfg.encoder = crate::nn::EncoderSpec::parse(t)?;
+                    Ok(())
+                });
+        }
+        if s_aug {
+            changed |= self
+                .augment
+                .ui(ui, "Augmentation", "e.g. noise:std=0.5", |t| {
+                    cfg.augment = crate::data::AugmentSpec::parse(t)?;
+                    Ok(())
+                });
+        }
+        if s_opt {
+            changed |= self
+                .optim
+                .ui(ui, "Optimiser spec", "e.g. adam:lr=0.003", |t| {
+                    cfg.optim = crate::nn::OptimSpec::parse(t)?;
+                    Ok(())
+                });
+        }
         ui.horizontal(|ui| {
-            let l = ui.label("batch B");
-            changed |= ui
-                .add(egui::DragValue::new(&mut cfg.batch).range(2..=1024))
-                .labelled_by(l.id)
-                .changed();
-            let l = ui.label("seed");
-            changed |= ui
-                .add(egui::DragValue::new(&mut cfg.seed))
-                .labelled_by(l.id)
-                .changed();
+            if s_batch {
+                let l = ui.label("batch B");
+                let r = ui
+                    .add(egui::DragValue::new(&mut cfg.batch).range(2..=1024))
+                    .labelled_by(l.id);
+                LabApp::note_rect(rects, "batch", r.rect);
+                changed |= r.changed();
+            }
+            if s_seed {
+                let l = ui.label("seed");
+                let r = ui
+                    .add(egui::DragValue::new(&mut cfg.seed))
+                    .labelled_by(l.id);
+                LabApp::note_rect(rects, "seed", r.rect);
+                changed |= r.changed();
+            }
         });
-        changed |= ui
-            .checkbox(&mut cfg.normalize, "L2-normalise embeddings")
-            .on_hover_text("the paper's experiments normalise; its theory works with raw z")
-            .changed();
+        if s_norm {
+            changed |= ui
+                .checkbox(&mut cfg.normalize, "L2-normalise embeddings")
+                .on_hover_text("the paper's experiments normalise; its theory works with raw z")
+                .changed();
+        }
         if changed {
             self.pending_reset = true;
         }

@@ -8,7 +8,10 @@
 pub mod assets;
 pub mod bench;
 pub mod controls;
+pub mod export;
 pub mod palette;
+pub mod share;
+pub mod tour;
 pub mod views;
 #[cfg(target_arch = "wasm32")]
 pub mod web;
@@ -17,11 +20,13 @@ use std::collections::BTreeMap;
 
 use web_time::{Duration, Instant};
 
-use crate::train::{RunConfig, TrainError, Trainer, config::split_pairs};
+use crate::train::{RunConfig, TrainError, Trainer};
 use assets::Assets;
 use bench::BenchRunner;
 use controls::ControlPanel;
-use views::{AlphaView, CurvesView, ScatterView};
+use export::Outbox;
+use share::{MAX_RUNS, ShareState};
+use views::{AlphaView, CompareAction, CompareView, CurvesView, RunRef, ScatterView};
 
 /// Which view fills the central area.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,11 +45,13 @@ pub enum Tab {
     Theory,
     /// Min and max player stepped separately.
     Players,
+    /// Several runs side by side.
+    Compare,
 }
 
 impl Tab {
     /// All tabs in display order.
-    pub const ALL: [Tab; 7] = [
+    pub const ALL: [Tab; 8] = [
         Tab::Overview,
         Tab::Alpha,
         Tab::Curves,
@@ -52,6 +59,7 @@ impl Tab {
         Tab::Collapse,
         Tab::Theory,
         Tab::Players,
+        Tab::Compare,
     ];
 
     /// Tab label.
@@ -64,6 +72,7 @@ impl Tab {
             Tab::Collapse => "Collapse",
             Tab::Theory => "Theory",
             Tab::Players => "Players",
+            Tab::Compare => "Compare",
         }
     }
 
@@ -77,6 +86,7 @@ impl Tab {
             Tab::Collapse => "collapse",
             Tab::Theory => "theory",
             Tab::Players => "players",
+            Tab::Compare => "compare",
         }
     }
 }
@@ -93,26 +103,73 @@ pub struct Stats {
     last_frame: Option<Instant>,
 }
 
+/// A compared run beside the edited one.
+pub struct CompareRun {
+    /// Colour number (0-based); the run is "run colour+1" in links and legends.
+    pub colour: usize,
+    /// The run.
+    pub trainer: Trainer,
+}
+
+/// Every run (the edited one included) ordered by colour number.
+fn collect_runs<'a>(
+    trainer: Option<&'a Trainer>,
+    focus_colour: usize,
+    others: &'a [CompareRun],
+) -> Vec<RunRef<'a>> {
+    let mut v: Vec<RunRef> = others
+        .iter()
+        .map(|o| RunRef {
+            colour: o.colour,
+            focused: false,
+            trainer: &o.trainer,
+        })
+        .collect();
+    if let Some(t) = trainer {
+        v.push(RunRef {
+            colour: focus_colour,
+            focused: true,
+            trainer: t,
+        });
+    }
+    v.sort_by_key(|r| r.colour);
+    v
+}
+
 /// The whole lab.
 pub struct LabApp {
-    /// The current run (None only if even the default config failed).
+    /// The run the control panel edits (None only if even the default config failed).
     pub trainer: Option<Trainer>,
+    /// Colour number of the edited run.
+    pub focus_colour: usize,
+    /// Further runs in compare mode (trained in turn with the edited run).
+    pub others: Vec<CompareRun>,
     /// Controls (their edited config applies on Reset, except loss and LR which are live).
     pub controls: ControlPanel,
     /// Whether training advances every frame.
     pub running: bool,
-    /// Error shown in a banner (bad URL config, divergence).
+    /// Error shown in a banner (bad URL config, divergence, bad import).
     pub error: Option<String>,
+    /// Information shown in a banner (restored session, imported weights).
+    pub notice: Option<String>,
+    /// The active tour preset (index into [`tour::PRESETS`]), whose "what to watch" is shown.
+    pub preset: Option<usize>,
     /// Selected central view.
     pub tab: Tab,
+    /// Hidden controls and views (`hide=` in the link).
+    pub hidden: Vec<String>,
+    /// The page address without the hash (for "Copy link"); set by the shell.
+    pub page_url: String,
+    /// Browser effects requested by the last frames (downloads, file picker).
+    pub outbox: Outbox,
     /// Statistics.
     pub stats: Stats,
     /// Screen rectangles of named widgets `[x, y, w, h]` in points (for browser tests).
     pub widget_rects: BTreeMap<String, [f32; 4]>,
     /// Loaded data files and downloads in flight.
     pub assets: Assets,
-    /// A run waiting for its data file (and whether to start it playing).
-    pub pending_run: Option<(RunConfig, bool)>,
+    /// Runs waiting for their data file (and whether to start them playing).
+    pub pending_run: Option<(Vec<RunConfig>, bool)>,
     /// The in-page benchmark (`#bench=standard`), if requested.
     pub bench: Option<BenchRunner>,
     data_view: views::DataView,
@@ -122,6 +179,7 @@ pub struct LabApp {
     collapse: views::CollapseView,
     theory: views::TheoryView,
     players: views::PlayersView,
+    compare: CompareView,
 }
 
 impl Default for LabApp {
@@ -133,29 +191,19 @@ impl Default for LabApp {
 impl LabApp {
     /// A lab with a fresh run of `config` (paused).
     pub fn new(config: RunConfig) -> Self {
-        let needs_asset = config.data.asset_path().is_some();
-        let first = if needs_asset {
-            RunConfig::default()
-        } else {
-            config.clone()
-        };
-        let (trainer, error) = match Trainer::new(first) {
-            Ok(t) => (Some(t), None),
-            Err(e) => (Trainer::new(RunConfig::default()).ok(), Some(e.to_string())),
-        };
-        let cfg = if needs_asset {
-            config.clone()
-        } else {
-            trainer
-                .as_ref()
-                .map_or(config.clone(), |t| t.config.clone())
-        };
         let mut app = Self {
-            trainer,
-            controls: ControlPanel::new(cfg),
+            trainer: None,
+            focus_colour: 0,
+            others: Vec::new(),
+            controls: ControlPanel::new(config.clone()),
             running: false,
-            error,
+            error: None,
+            notice: None,
+            preset: None,
             tab: Tab::Overview,
+            hidden: Vec::new(),
+            page_url: "http://127.0.0.1:8080/".into(),
+            outbox: Outbox::default(),
             stats: Stats::default(),
             widget_rects: BTreeMap::new(),
             curves: CurvesView::default(),
@@ -164,73 +212,164 @@ impl LabApp {
             collapse: views::CollapseView::default(),
             theory: views::TheoryView::default(),
             players: views::PlayersView::default(),
+            compare: CompareView::default(),
             assets: Assets::default(),
             pending_run: None,
             bench: None,
             data_view: views::DataView::default(),
         };
-        if needs_asset {
-            app.start_run(config, false);
+        if config.data.asset_path().is_some() {
+            // Show the default run while the data file loads.
+            app.install_runs(vec![Trainer::new(RunConfig::default())], false);
+        }
+        app.start_runs(vec![config], false);
+        if app.trainer.is_none() {
+            let e = app.error.take();
+            app.install_runs(vec![Trainer::new(RunConfig::default())], false);
+            app.error = e;
         }
         app
     }
 
-    /// Starts a run of `cfg`; a run whose data file is not loaded yet waits for it (the
-    /// current run stays on screen), then starts (playing if `play`).
+    /// Starts a new edited run of `cfg`, keeping compared runs. A run whose data file is not
+    /// loaded yet waits for it (the current runs stay on screen), then starts alone (playing
+    /// if `play`).
     pub fn start_run(&mut self, cfg: RunConfig, play: bool) {
-        if let Some(path) = cfg.data.asset_path() {
-            let Some(ds) = self.assets.loaded.get(path) else {
-                self.assets.want(path);
-                self.pending_run = Some((cfg, play));
+        match self.build(&cfg) {
+            None => {
+                self.pending_run = Some((vec![cfg], play));
                 self.running = false;
-                return;
-            };
-            let result = cfg
-                .data
-                .check_loaded(ds)
-                .map_err(|e| TrainError::Config(e.0))
-                .and_then(|()| Trainer::with_data(cfg.clone(), ds.clone()));
-            self.install(result, play);
-        } else {
-            self.install(Trainer::new(cfg), play);
-        }
-    }
-
-    fn install(&mut self, result: Result<Trainer, TrainError>, play: bool) {
-        match result {
-            Ok(t) => {
+            }
+            Some(Ok(t)) => {
                 self.controls =
                     ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
                 self.trainer = Some(t);
                 self.error = None;
                 self.running = play;
             }
-            Err(e) => {
+            Some(Err(e)) => {
                 self.error = Some(e.to_string());
                 self.running = false;
             }
         }
     }
 
+    /// Builds a trainer for `cfg` if its data is available: `None` when a data file is still
+    /// missing (it is then requested).
+    fn build(&mut self, cfg: &RunConfig) -> Option<Result<Trainer, TrainError>> {
+        let Some(path) = cfg.data.asset_path() else {
+            return Some(Trainer::new(cfg.clone()));
+        };
+        let Some(ds) = self.assets.loaded.get(path) else {
+            self.assets.want(path);
+            return None;
+        };
+        Some(
+            cfg.data
+                .check_loaded(ds)
+                .map_err(|e| TrainError::Config(e.0))
+                .and_then(|()| Trainer::with_data(cfg.clone(), ds.clone())),
+        )
+    }
+
+    /// Replaces every run by fresh runs of `cfgs` (run 1 is edited in the panel). Runs that
+    /// need a data file wait for it; until then the current runs stay on screen.
+    pub fn start_runs(&mut self, cfgs: Vec<RunConfig>, play: bool) {
+        let mut built = Vec::new();
+        let mut missing = false;
+        for c in &cfgs {
+            match self.build(c) {
+                Some(r) => built.push(r),
+                None => missing = true,
+            }
+        }
+        if missing {
+            self.pending_run = Some((cfgs, play));
+            self.running = false;
+            return;
+        }
+        self.install_runs(built, play);
+    }
+
+    fn install_runs(&mut self, built: Vec<Result<Trainer, TrainError>>, play: bool) {
+        let mut trainers = Vec::new();
+        for (i, r) in built.into_iter().enumerate() {
+            match r {
+                Ok(t) => trainers.push(t),
+                Err(e) => {
+                    let who = if i == 0 {
+                        String::new()
+                    } else {
+                        format!("run {}: ", i + 1)
+                    };
+                    self.error = Some(format!("{who}{e}"));
+                    self.running = false;
+                    return;
+                }
+            }
+        }
+        let mut it = trainers.into_iter();
+        let Some(first) = it.next() else {
+            return;
+        };
+        self.controls = ControlPanel::with_budget(first.config.clone(), self.controls.budget_ms);
+        self.trainer = Some(first);
+        self.focus_colour = 0;
+        self.others = it
+            .enumerate()
+            .map(|(i, trainer)| CompareRun {
+                colour: i + 1,
+                trainer,
+            })
+            .collect();
+        self.error = None;
+        self.running = play;
+    }
+
+    /// Every run (the edited one included) ordered by colour number.
+    pub fn runs_by_colour(&self) -> Vec<RunRef<'_>> {
+        collect_runs(self.trainer.as_ref(), self.focus_colour, &self.others)
+    }
+
+    /// The shareable state: every run's config, the open view and the hidden controls.
+    pub fn share_state(&self) -> ShareState {
+        ShareState {
+            runs: self
+                .runs_by_colour()
+                .iter()
+                .map(|r| r.trainer.config.clone())
+                .collect(),
+            tab: self.tab,
+            hide: self.hidden.clone(),
+        }
+    }
+
+    /// The full link to this state.
+    pub fn share_link(&self) -> String {
+        format!("{}#{}", self.page_url, self.share_state().to_hash())
+    }
+
+    /// Whether the control or view `name` is shown (not hidden by the link).
+    pub fn shows(&self, name: &str) -> bool {
+        !self.hidden.iter().any(|h| h == name)
+    }
+
     /// The shell delivers a downloaded file (or the reason it could not).
     pub fn asset_finished(&mut self, path: &str, bytes: Result<Vec<u8>, String>) {
+        let waiting = |p: &Option<(Vec<RunConfig>, bool)>| {
+            p.as_ref()
+                .is_some_and(|(cfgs, _)| cfgs.iter().any(|c| c.data.asset_path() == Some(path)))
+        };
         match self.assets.finish(path, bytes) {
             Ok(()) => {
-                if let Some((cfg, play)) = self.pending_run.take() {
-                    if cfg.data.asset_path() == Some(path) {
-                        self.start_run(cfg, play);
-                    } else {
-                        self.pending_run = Some((cfg, play));
-                    }
+                if waiting(&self.pending_run)
+                    && let Some((cfgs, play)) = self.pending_run.take()
+                {
+                    self.start_runs(cfgs, play);
                 }
             }
             Err(msg) => {
-                if self
-                    .pending_run
-                    .as_ref()
-                    .and_then(|(c, _)| c.data.asset_path())
-                    == Some(path)
-                {
+                if waiting(&self.pending_run) {
                     self.pending_run = None;
                     if let Some(t) = &self.trainer {
                         self.controls =
@@ -242,14 +381,26 @@ impl LabApp {
         }
     }
 
-    /// Official CIFAR-10 binary files dropped onto the page: validated, downsampled to the
-    /// side of the current CIFAR spec (16 by default) and used for a new run.
+    /// Files dropped onto the page (or opened with the file picker): encoder-weights JSON
+    /// files are imported into the edited run; official CIFAR-10 binary files are validated,
+    /// downsampled to the side of the current CIFAR spec (16 by default) and used for a new
+    /// run.
     pub fn files_dropped(&mut self, files: &[(String, Vec<u8>)]) {
+        let (json, bins): (Vec<_>, Vec<_>) = files.iter().partition(|(n, b)| {
+            n.to_ascii_lowercase().ends_with(".json")
+                || b.iter().find(|c| !c.is_ascii_whitespace()) == Some(&b'{')
+        });
+        for (name, bytes) in &json {
+            self.import_weights(name, bytes);
+        }
+        if bins.is_empty() {
+            return;
+        }
         let side = match self.controls.config.data {
             crate::data::DataSpec::Cifar { size } => size,
             _ => 16,
         };
-        let named: Vec<(&str, &[u8])> = files
+        let named: Vec<(&str, &[u8])> = bins
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
@@ -270,73 +421,65 @@ impl LabApp {
         }
     }
 
-    /// Builds the lab from URL-hash parameters: run-config keys plus `autoplay=1` and `view=`.
-    /// An invalid config shows a readable error and falls back to the default run.
+    /// Builds the lab from a link's hash (see [`share`]): the runs, `view=`, `hide=`,
+    /// `autoplay=1`, `bench=standard`. An invalid config shows a readable error and falls back
+    /// to the default run.
     pub fn from_hash(hash: &str) -> Self {
-        let mut cfg = RunConfig::default();
-        let mut autoplay = false;
-        let mut tab = Tab::Overview;
-        let mut bench = false;
-        let mut errors = Vec::new();
-        for (k, v) in split_pairs(hash) {
-            match k.as_str() {
-                "autoplay" => autoplay = v == "1" || v == "true",
-                "view" => match Tab::ALL.iter().find(|t| t.key() == v) {
-                    Some(t) => tab = *t,
-                    None => errors.push(format!("unknown view '{v}'")),
-                },
-                "bench" => {
-                    if v == "standard" {
-                        bench = true;
-                    } else {
-                        errors.push(format!("unknown benchmark '{v}' (known: standard)"));
-                    }
-                }
-                _ => {
-                    if let Err(e) = cfg.set(&k, &v) {
-                        errors.push(e.0);
-                    }
-                }
-            }
-        }
-        if errors.is_empty()
-            && let Err(e) = cfg.validate()
-        {
-            errors.push(e.0);
-        }
-        let wants_asset = errors.is_empty() && cfg.data.asset_path().is_some();
-        let mut app = if errors.is_empty() {
-            Self::new(cfg)
-        } else {
-            let mut a = Self::new(RunConfig::default());
-            a.error = Some(format!(
-                "The link's run configuration is invalid — using the default run instead. {}",
-                errors.join("; ")
-            ));
-            a
-        };
-        app.tab = tab;
-        if wants_asset {
-            if let Some((_, play)) = &mut app.pending_run {
-                *play = autoplay;
-            }
-        } else {
-            app.running = autoplay && app.trainer.is_some();
-        }
-        if bench {
-            app.bench = Some(BenchRunner::standard());
-            app.running = false;
-        }
+        let mut app = Self::new(RunConfig::default());
+        app.apply_link(hash);
         app
     }
 
-    /// Restarts the run from the controls' config (new data, new init, empty history).
+    /// Applies a link's hash to this lab (replacing its runs, view and hidden controls).
+    pub fn apply_link(&mut self, hash: &str) {
+        let link = share::parse_link(hash);
+        let play = link.autoplay && !link.bench;
+        self.tab = link.state.tab;
+        self.hidden = link.state.hide.clone();
+        if link.state.runs != self.share_state().runs
+            || self.others.len() + 1 != link.state.runs.len()
+        {
+            self.start_runs(link.state.runs.clone(), play);
+        } else {
+            self.running = play && self.trainer.is_some();
+        }
+        self.error = link.message().or(self.error.take());
+        if link.bench {
+            self.bench = Some(BenchRunner::standard());
+            self.running = false;
+        }
+    }
+
+    /// Starts tour preset `i`: its runs, its view, and its "what to watch" banner.
+    pub fn apply_preset(&mut self, i: usize) {
+        let Some(p) = tour::PRESETS.get(i) else {
+            return;
+        };
+        let hidden = self.hidden.clone();
+        self.apply_link(&format!("{}&autoplay=1", p.link));
+        self.hidden = hidden;
+        self.preset = Some(i);
+        self.notice = None;
+    }
+
+    /// Back to the default run with nothing hidden; asks the shell to forget the saved state.
+    pub fn reset_to_defaults(&mut self) {
+        self.start_runs(vec![RunConfig::default()], false);
+        self.tab = Tab::Overview;
+        self.hidden.clear();
+        self.preset = None;
+        self.error = None;
+        self.notice = None;
+        self.outbox.forget_state = true;
+    }
+
+    /// Restarts the edited run from the controls' config (new data, new init, empty history).
     pub fn reset(&mut self) {
         let cfg = self.controls.config.clone();
         self.start_run(cfg, false);
     }
 
-    /// One optimisation step (the Step button).
+    /// One optimisation step of every run (the Step button).
     pub fn single_step(&mut self) {
         if let Some(t) = &mut self.trainer {
             if let Err(e) = t.step() {
@@ -345,11 +488,42 @@ impl LabApp {
                 t.refresh_snapshot();
             }
         }
+        for o in &mut self.others {
+            if o.trainer.step().is_ok() {
+                o.trainer.refresh_snapshot();
+            }
+        }
     }
 
     fn on_failure(&mut self, e: &TrainError) {
         self.running = false;
         self.error = Some(e.to_string());
+    }
+
+    /// Trains every run in turn, one step each per round, until `budget` is used (at least
+    /// one round). Compared runs that diverge stop alone (their row says why); a divergence of
+    /// the edited run pauses everything. Returns the edited run's steps.
+    fn train_round_robin(&mut self, budget: Duration) -> Result<usize, TrainError> {
+        let start = Instant::now();
+        let mut n = 0;
+        loop {
+            if let Some(t) = &mut self.trainer {
+                t.step()?;
+                n += 1;
+            }
+            for o in &mut self.others {
+                if o.trainer.failure.is_none() && o.trainer.step().is_err() {
+                    self.notice = Some(format!(
+                        "Run {} diverged and stopped; the other runs continue (lower its \
+                         learning rate or change its loss, then Restart all).",
+                        o.colour + 1
+                    ));
+                }
+            }
+            if start.elapsed() >= budget {
+                return Ok(n);
+            }
+        }
     }
 
     /// Per-frame work outside drawing: the training time slice.
@@ -373,15 +547,12 @@ impl LabApp {
             b.slice();
             return;
         }
-        if !self.running {
+        if !self.running || self.trainer.is_none() {
             return;
         }
         let budget = Duration::from_secs_f64(f64::from(self.controls.budget_ms) / 1000.0);
-        let Some(t) = &mut self.trainer else {
-            return;
-        };
         let start = Instant::now();
-        let result = t.run_for(budget);
+        let result = self.train_round_robin(budget);
         let elapsed = start.elapsed().as_secs_f64();
         self.stats.train_ms = elapsed * 1000.0;
         match result {
@@ -406,10 +577,42 @@ impl LabApp {
         }
     }
 
+    /// A fingerprint of the edited run's encoder: FNV-1a of the bits of the embeddings of the
+    /// first eight held-out samples (equal fingerprints ⇔ the same embeddings, bit for bit).
+    pub fn embedding_fingerprint(&self) -> Option<String> {
+        let t = self.trainer.as_ref()?;
+        let z = t.probe_embeddings(8);
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for v in &z {
+            for b in v.to_bits().to_le_bytes() {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0100_0000_01b3);
+            }
+        }
+        Some(format!("{h:016x}"))
+    }
+
     /// The status object published for tests and tools (`#alphacl-status`).
     pub fn status_json(&self) -> serde_json::Value {
         let t = self.trainer.as_ref();
         let last_loss = t.and_then(|t| t.history.loss.last().copied());
+        let first = |t: &Trainer| -> Vec<f32> { t.history.loss.iter().take(10).copied().collect() };
+        let runs: Vec<serde_json::Value> = self
+            .runs_by_colour()
+            .iter()
+            .map(|r| {
+                serde_json::json!({
+                    "run": r.colour + 1,
+                    "focused": r.focused,
+                    "step": r.trainer.step_count(),
+                    "loss": r.trainer.history.loss.last().copied().filter(|l| l.is_finite()),
+                    "loss_spec": r.trainer.config.loss.to_text(),
+                    "config": r.trainer.config.to_text(),
+                    "first_losses": first(r.trainer),
+                    "diverged": r.trainer.failure.is_some(),
+                })
+            })
+            .collect();
         serde_json::json!({
             "ready": t.is_some(),
             "running": self.running,
@@ -418,15 +621,22 @@ impl LabApp {
             "loss_spec": t.map(|t| t.config.loss.to_text()),
             "dataset": t.map(|t| t.config.data.to_text()),
             "config": t.map(|t| t.config.to_text()),
+            "first_losses": t.map(first),
+            "runs": runs,
             "knn_acc": t.and_then(|t| t.history.last_knn()),
             "probe_acc": t.and_then(|t| t.history.last_probe()),
             "alpha_sparsity": t.map(|t| views::alpha_stats(&t.snapshot.alpha).sparsity),
+            "fingerprint": self.embedding_fingerprint(),
             "steps_per_sec": self.stats.steps_per_sec,
             "fps": self.stats.fps,
             "view": self.tab.key(),
+            "hidden": self.hidden,
+            "link": self.share_link(),
+            "preset": self.preset.and_then(|i| tour::PRESETS.get(i)).map(|p| p.key),
             "loading": self.assets.progress_text(),
-            "waiting_for_data": self.pending_run.as_ref().map(|(c, _)| c.data.to_text()),
+            "waiting_for_data": self.pending_run.as_ref().map(|(c, _)| c.first().map(|c| c.data.to_text())),
             "bench": self.bench.as_ref().map(BenchRunner::to_json),
+            "notice": self.notice,
             "error": self.error,
         })
     }
@@ -436,31 +646,97 @@ impl LabApp {
         rects.insert(name.to_string(), [r.min.x, r.min.y, r.width(), r.height()]);
     }
 
-    /// Draws the whole lab.
-    pub fn ui(&mut self, ui: &mut egui::Ui) {
-        let mut rects = std::mem::take(&mut self.widget_rects);
-        egui::Panel::top("top_bar").show(ui, |ui| {
-            ui.horizontal(|ui| {
-                ui.heading("α-CL Lab");
-                ui.label(
-                    "— watch contrastive learning as coordinate-wise optimisation (Tian 2022)",
-                );
-                ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                    ui.label(format!(
-                        "{:.0} fps · {:.0} steps/s",
-                        self.stats.fps, self.stats.steps_per_sec
-                    ));
+    fn top_bar(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        ui.horizontal(|ui| {
+            ui.heading("α-CL Lab");
+            ui.label("— contrastive learning as coordinate-wise optimisation (Tian 2022)");
+            if self.shows("tour") {
+                let r = ui.menu_button("Tour", |ui| {
+                    ui.label("One click sets up a run, opens a view and says what to watch:");
+                    for (i, p) in tour::PRESETS.iter().enumerate() {
+                        let b = ui.button(p.title);
+                        Self::note_rect(rects, &format!("preset:{}", p.key), b.rect);
+                        if b.clicked() {
+                            self.apply_preset(i);
+                            ui.close();
+                        }
+                    }
                 });
+                Self::note_rect(rects, "menu:tour", r.response.rect);
+            }
+            if self.shows("share") {
+                let r = ui.menu_button("Share & export", |ui| self.share_menu(ui, rects));
+                Self::note_rect(rects, "menu:share", r.response.rect);
+            }
+            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                ui.label(format!(
+                    "{:.0} fps · {:.0} steps/s",
+                    self.stats.fps, self.stats.steps_per_sec
+                ));
             });
         });
+    }
+
+    fn share_menu(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        let b = ui
+            .button("Copy link")
+            .on_hover_text("every run's config and seed, the open view and hidden controls");
+        Self::note_rect(rects, "share:copy", b.rect);
+        if b.clicked() {
+            ui.ctx().copy_text(self.share_link());
+            self.notice = Some("Link copied: opening it reproduces these runs.".into());
+            ui.close();
+        }
+        ui.separator();
+        ui.label("Export");
+        for (key, label) in export::EXPORTS {
+            let b = ui.button(*label);
+            Self::note_rect(rects, &format!("export:{key}"), b.rect);
+            if b.clicked() {
+                match self.export(key) {
+                    Ok(d) => self.outbox.downloads.push(d),
+                    Err(e) => self.error = Some(format!("Export failed: {e}")),
+                }
+                ui.close();
+            }
+        }
+        ui.separator();
+        let b = ui
+            .button("Import weights…")
+            .on_hover_text("a JSON file exported from this run's encoder (or drop it on the page)");
+        Self::note_rect(rects, "import:weights", b.rect);
+        if b.clicked() {
+            self.outbox.pick_weights = true;
+            ui.close();
+        }
+        let b = ui
+            .button("Reset to defaults")
+            .on_hover_text("forget the saved session: default run, nothing hidden");
+        Self::note_rect(rects, "share:defaults", b.rect);
+        if b.clicked() {
+            self.reset_to_defaults();
+            ui.close();
+        }
+    }
+
+    /// Draws the whole lab.
+    pub fn ui(&mut self, ui: &mut egui::Ui) {
+        let mut rects = BTreeMap::new();
+        egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui, &mut rects));
+        let hidden = self.hidden.clone();
         let actions = egui::Panel::left("controls")
             .resizable(true)
             .default_size(300.0)
             .show(ui, |ui| {
                 egui::ScrollArea::vertical()
                     .show(ui, |ui| {
-                        self.controls
-                            .ui(ui, self.trainer.as_ref(), self.running, &mut rects)
+                        self.controls.ui(
+                            ui,
+                            self.trainer.as_ref(),
+                            self.running,
+                            &hidden,
+                            &mut rects,
+                        )
                     })
                     .inner
             })
@@ -470,6 +746,7 @@ impl LabApp {
             if let Some(err) = self.error.clone() {
                 self.error_banner(ui, &err, &mut rects);
             }
+            self.info_banners(ui);
             if let Some(p) = self.assets.progress_text() {
                 ui.horizontal(|ui| {
                     ui.spinner();
@@ -492,45 +769,204 @@ impl LabApp {
                     }
                 });
             }
-            ui.horizontal(|ui| {
-                for tab in Tab::ALL {
-                    let r = ui.selectable_value(&mut self.tab, tab, tab.label());
-                    Self::note_rect(&mut rects, &format!("tab:{}", tab.key()), r.rect);
-                }
-            });
+            if self.shows("tabs") {
+                ui.horizontal(|ui| {
+                    for tab in Tab::ALL {
+                        if !self.shows(&format!("view:{}", tab.key())) {
+                            continue;
+                        }
+                        let label = if tab == Tab::Compare && !self.others.is_empty() {
+                            format!("Compare ({})", self.others.len() + 1)
+                        } else {
+                            tab.label().to_string()
+                        };
+                        let r = ui.selectable_value(&mut self.tab, tab, label);
+                        Self::note_rect(&mut rects, &format!("tab:{}", tab.key()), r.rect);
+                    }
+                });
+            }
+            egui::CollapsingHeader::new("What am I looking at?")
+                .id_salt(("note", self.tab.key()))
+                .show(ui, |ui| ui.label(tour::view_note(self.tab)));
             ui.separator();
-            let Some(t) = &self.trainer else {
+            if self.trainer.is_none() {
                 ui.label("No run: fix the configuration in the panel and press Reset.");
                 return;
-            };
-            match self.tab {
-                Tab::Overview => {
-                    let h = ui.available_height();
-                    ui.columns(2, |cols| {
-                        self.scatter.ui(&mut cols[0], t, h);
-                        self.curves.ui(&mut cols[1], t, h);
-                    });
-                }
-                Tab::Alpha => self.alpha.ui(ui, t),
-                Tab::Data => self.data_view.ui(ui, t),
-                Tab::Collapse => self.collapse.ui(ui, t),
-                Tab::Theory => self.theory.ui(ui, t),
-                Tab::Players => {
-                    if let Some(t) = self.trainer.as_mut()
-                        && self.players.ui(ui, t)
-                    {
-                        self.running = false;
-                    }
-                }
-                Tab::Curves => {
-                    let h = ui.available_height();
-                    self.curves.ui(ui, t, h);
-                }
             }
+            self.central_view(ui, &mut rects);
         });
         self.widget_rects = rects;
         if self.running {
             ui.ctx().request_repaint();
+        }
+    }
+
+    fn central_view(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        if self.tab == Tab::Compare {
+            let runs = collect_runs(self.trainer.as_ref(), self.focus_colour, &self.others);
+            let acts = self.compare.ui(ui, &runs, rects);
+            drop(runs);
+            for a in acts {
+                self.compare_action(a);
+            }
+            return;
+        }
+        let Some(t) = &self.trainer else {
+            return;
+        };
+        match self.tab {
+            Tab::Overview => {
+                let h = ui.available_height();
+                ui.columns(2, |cols| {
+                    self.scatter.ui(&mut cols[0], t, h);
+                    self.curves.ui(&mut cols[1], t, h);
+                });
+            }
+            Tab::Alpha => self.alpha.ui(ui, t),
+            Tab::Data => self.data_view.ui(ui, t),
+            Tab::Collapse => self.collapse.ui(ui, t),
+            Tab::Theory => self.theory.ui(ui, t),
+            Tab::Players => {
+                if let Some(t) = self.trainer.as_mut()
+                    && self.players.ui(ui, t)
+                {
+                    self.running = false;
+                }
+            }
+            Tab::Curves => {
+                let h = ui.available_height();
+                self.curves.ui(ui, t, h);
+            }
+            Tab::Compare => {}
+        }
+    }
+
+    /// Carries out a request from the compare view.
+    pub fn compare_action(&mut self, a: CompareAction) {
+        match a {
+            CompareAction::Add => {
+                let Some(t) = &self.trainer else { return };
+                if self.others.len() + 1 >= MAX_RUNS {
+                    return;
+                }
+                let used: Vec<usize> = self.runs_by_colour().iter().map(|r| r.colour).collect();
+                let colour = (0..MAX_RUNS).find(|c| !used.contains(c)).unwrap_or(0);
+                match Trainer::with_data(t.config.clone(), t.data.clone()) {
+                    Ok(trainer) => self.others.push(CompareRun { colour, trainer }),
+                    Err(e) => self.error = Some(format!("Could not add a run: {e}")),
+                }
+                self.tab = Tab::Compare;
+            }
+            CompareAction::Remove(c) => {
+                if c == self.focus_colour {
+                    if self.others.is_empty() {
+                        return;
+                    }
+                    let next = self.others.remove(0);
+                    self.focus_colour = next.colour;
+                    self.controls = ControlPanel::with_budget(
+                        next.trainer.config.clone(),
+                        self.controls.budget_ms,
+                    );
+                    self.trainer = Some(next.trainer);
+                    self.collapse = views::CollapseView::default();
+                } else {
+                    self.others.retain(|o| o.colour != c);
+                }
+            }
+            CompareAction::Focus(c) => {
+                if let Some(o) = self.others.iter_mut().find(|o| o.colour == c)
+                    && let Some(t) = self.trainer.as_mut()
+                {
+                    std::mem::swap(t, &mut o.trainer);
+                    o.colour = self.focus_colour;
+                    self.focus_colour = c;
+                    self.controls =
+                        ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
+                    self.collapse = views::CollapseView::default();
+                }
+            }
+            CompareAction::RestartAll => {
+                let mut fresh = Vec::new();
+                for r in self.runs_by_colour() {
+                    let t = r.trainer;
+                    fresh.push((
+                        r.colour,
+                        Trainer::with_data(t.config.clone(), t.data.clone()),
+                    ));
+                }
+                let mut runs = Vec::new();
+                for (c, r) in fresh {
+                    match r {
+                        Ok(t) => runs.push((c, t)),
+                        Err(e) => {
+                            self.error = Some(format!("run {}: {e}", c + 1));
+                            return;
+                        }
+                    }
+                }
+                self.others.clear();
+                for (c, t) in runs {
+                    if c == self.focus_colour {
+                        self.trainer = Some(t);
+                    } else {
+                        self.others.push(CompareRun {
+                            colour: c,
+                            trainer: t,
+                        });
+                    }
+                }
+                self.collapse = views::CollapseView::default();
+                self.notice = None;
+            }
+            CompareAction::SetLoss(c, spec) => {
+                if c == self.focus_colour {
+                    if let Some(t) = &mut self.trainer {
+                        t.set_loss(spec.clone());
+                        t.refresh_snapshot();
+                    }
+                    self.controls.config.loss = spec;
+                } else if let Some(o) = self.others.iter_mut().find(|o| o.colour == c) {
+                    o.trainer.set_loss(spec);
+                    o.trainer.refresh_snapshot();
+                }
+            }
+        }
+    }
+
+    fn info_banners(&mut self, ui: &mut egui::Ui) {
+        let blue = |ui: &mut egui::Ui, add: &mut dyn FnMut(&mut egui::Ui)| {
+            egui::Frame::new()
+                .fill(egui::Color32::from_rgb(225, 238, 252))
+                .stroke(egui::Stroke::new(
+                    1.0,
+                    egui::Color32::from_rgb(70, 120, 190),
+                ))
+                .inner_margin(8.0)
+                .show(ui, |ui| add(ui));
+        };
+        if let Some(p) = self.preset.and_then(|i| tour::PRESETS.get(i)) {
+            let mut close = false;
+            blue(ui, &mut |ui| {
+                ui.strong(format!("Tour: {}", p.title));
+                ui.label(p.watch);
+                close = ui.button("Close").clicked();
+            });
+            if close {
+                self.preset = None;
+            }
+        }
+        if let Some(n) = self.notice.clone() {
+            let mut close = false;
+            blue(ui, &mut |ui| {
+                ui.horizontal_wrapped(|ui| {
+                    ui.label(&n);
+                    close = ui.button("OK").clicked();
+                });
+            });
+            if close {
+                self.notice = None;
+            }
         }
     }
 

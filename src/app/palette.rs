@@ -46,3 +46,17 @@ pub fn ramp(t: f32) -> Color32 {
     }
     Color32::from_rgb(253, 231, 37)
 }
+
+/// Run colours in compare mode (run 1, 2, 3, 4): dark, distinct from each other and readable
+/// on the light background.
+pub const RUN_COLORS: [Color32; 4] = [
+    Color32::from_rgb(0, 90, 181),
+    Color32::from_rgb(220, 50, 32),
+    Color32::from_rgb(0, 140, 70),
+    Color32::from_rgb(150, 60, 170),
+];
+
+/// Colour of run number `k` (0-based).
+pub fn run_color(k: usize) -> Color32 {
+    RUN_COLORS[k % RUN_COLORS.len()]
+}

@@ -1,6 +1,12 @@
 //! The browser shell: eframe's `WebRunner`, the URL hash, the `#alphacl-status` element and a
 //! panic hook that reports in the page.
 //!
+//! The shell also carries out the app's [`Outbox`](super::export::Outbox): downloads (a Blob
+//! behind a temporary `<a download>`), the weights file picker (a temporary
+//! `<input type=file>`), and the saved session: the share state is written to `localStorage`
+//! (key [`STATE_KEY`]) and into the address bar (`history.replaceState`) whenever it changes,
+//! and restored on a visit without a hash.
+//!
 //! `#alphacl-status` holds JSON (see [`LabApp::status_json`]) refreshed about four times a
 //! second; `#alphacl-widgets` holds the screen rectangles of named widgets relative to the
 //! canvas (CSS pixels), so browser tests can click real buttons.
@@ -14,6 +20,9 @@ use web_time::Instant;
 
 use super::LabApp;
 
+/// `localStorage` key of the saved session (the share-link hash).
+pub const STATE_KEY: &str = "alphacl-state";
+
 /// Files read from a drop: (name, bytes), or why reading failed.
 type DroppedFiles = Result<Vec<(String, Vec<u8>)>, String>;
 
@@ -26,6 +35,8 @@ struct Mailbox {
     progress: Vec<(String, usize, Option<usize>)>,
     /// Files dropped on the page, read.
     dropped: Option<DroppedFiles>,
+    /// A weights file chosen with the file picker: (name, bytes), or why reading failed.
+    picked_weights: Option<Result<(String, Vec<u8>), String>>,
 }
 
 type SharedMailbox = Rc<RefCell<Mailbox>>;
@@ -127,6 +138,73 @@ struct WebApp {
     lab: LabApp,
     last_publish: Option<Instant>,
     mailbox: SharedMailbox,
+    saved_state: String,
+}
+
+fn local_storage() -> Option<web_sys::Storage> {
+    web_sys::window()?.local_storage().ok().flatten()
+}
+
+/// Hands `d` to the browser as a file download.
+fn download(d: &super::export::Download) -> Result<(), String> {
+    let doc = document().ok_or("no document")?;
+    let body = doc.body().ok_or("no body")?;
+    let arr = js_sys::Uint8Array::from(d.bytes.as_slice());
+    let parts = js_sys::Array::of1(&arr);
+    let opts = web_sys::BlobPropertyBag::new();
+    opts.set_type(d.mime);
+    let blob = web_sys::Blob::new_with_u8_array_sequence_and_options(&parts, &opts)
+        .map_err(|e| js_err(&e))?;
+    let url = web_sys::Url::create_object_url_with_blob(&blob).map_err(|e| js_err(&e))?;
+    let a: web_sys::HtmlAnchorElement = doc
+        .create_element("a")
+        .map_err(|e| js_err(&e))?
+        .dyn_into()
+        .map_err(|_| "not an anchor")?;
+    a.set_href(&url);
+    a.set_download(&d.name);
+    body.append_child(&a).map_err(|e| js_err(&e))?;
+    a.click();
+    let _ = body.remove_child(&a);
+    // Revoke the object URL once the browser has started the download.
+    let revoke = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let _ = web_sys::Url::revoke_object_url(&url);
+    });
+    if let Some(w) = web_sys::window() {
+        let _ =
+            w.set_timeout_with_callback_and_timeout_and_arguments_0(revoke.unchecked_ref(), 60_000);
+    }
+    Ok(())
+}
+
+/// Opens a file picker for a JSON weights file; the file is delivered like a dropped file.
+fn pick_weights_file(mailbox: SharedMailbox, ctx: egui::Context) -> Result<(), String> {
+    let doc = document().ok_or("no document")?;
+    let input: web_sys::HtmlInputElement = doc
+        .create_element("input")
+        .map_err(|e| js_err(&e))?
+        .dyn_into()
+        .map_err(|_| "not an input")?;
+    input.set_type("file");
+    input.set_accept(".json,application/json");
+    let input2 = input.clone();
+    let on_change = wasm_bindgen::closure::Closure::once_into_js(move || {
+        let Some(file) = input2.files().and_then(|f| f.get(0)) else {
+            return;
+        };
+        wasm_bindgen_futures::spawn_local(async move {
+            let name = file.name();
+            let result = JsFuture::from(file.array_buffer())
+                .await
+                .map(|buf| (name.clone(), js_sys::Uint8Array::new(&buf).to_vec()))
+                .map_err(|e| format!("could not read {name}: {}", js_err(&e)));
+            mailbox.borrow_mut().picked_weights = Some(result);
+            ctx.request_repaint();
+        });
+    });
+    input.set_onchange(Some(on_change.unchecked_ref()));
+    input.click();
+    Ok(())
 }
 
 impl WebApp {
@@ -169,7 +247,13 @@ impl WebApp {
         }
         let done: Vec<_> = mb.assets.drain(..).collect();
         let dropped = mb.dropped.take();
+        let picked = mb.picked_weights.take();
         drop(mb);
+        match picked {
+            Some(Ok((name, bytes))) => self.lab.import_weights(&name, &bytes),
+            Some(Err(e)) => self.lab.error = Some(e),
+            None => {}
+        }
         for (p, r) in done {
             self.lab.asset_finished(&p, r);
         }
@@ -177,6 +261,42 @@ impl WebApp {
             Some(Ok(files)) => self.lab.files_dropped(&files),
             Some(Err(e)) => self.lab.error = Some(e),
             None => {}
+        }
+        for d in std::mem::take(&mut self.lab.outbox.downloads) {
+            if let Err(e) = download(&d) {
+                self.lab.error = Some(format!("Could not save {}: {e}", d.name));
+            }
+        }
+        if std::mem::take(&mut self.lab.outbox.pick_weights)
+            && let Err(e) = pick_weights_file(self.mailbox.clone(), ctx.clone())
+        {
+            self.lab.error = Some(format!("Could not open a file picker: {e}"));
+        }
+        if std::mem::take(&mut self.lab.outbox.forget_state)
+            && let Some(s) = local_storage()
+        {
+            let _ = s.remove_item(STATE_KEY);
+        }
+    }
+
+    /// Saves the share state (localStorage and the address bar) when it changed. The default
+    /// state is not saved (a visit without a hash then starts from defaults anyway).
+    fn save_state(&mut self) {
+        let hash = self.lab.share_state().to_hash();
+        if hash == self.saved_state {
+            return;
+        }
+        self.saved_state = hash.clone();
+        let is_default = hash == super::share::ShareState::default().to_hash();
+        if let Some(s) = local_storage() {
+            let _ = if is_default {
+                s.remove_item(STATE_KEY)
+            } else {
+                s.set_item(STATE_KEY, &hash)
+            };
+        }
+        if let Some(h) = web_sys::window().and_then(|w| w.history().ok()) {
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{hash}")));
         }
     }
 }
@@ -197,6 +317,7 @@ impl eframe::App for WebApp {
             set_text("alphacl-status", &self.lab.status_json().to_string());
             let rects = serde_json::to_string(&self.lab.widget_rects).unwrap_or_default();
             set_text("alphacl-widgets", &rects);
+            self.save_state();
         }
         // Keep publishing status even when idle.
         ui.ctx()
@@ -231,14 +352,38 @@ pub fn start() {
                 eframe::WebOptions::default(),
                 Box::new(|cc| {
                     cc.egui_ctx.set_visuals(egui::Visuals::light());
-                    let hash = web_sys::window()
-                        .and_then(|w| w.location().hash().ok())
+                    let location = web_sys::window().map(|w| w.location());
+                    let hash = location
+                        .as_ref()
+                        .and_then(|l| l.hash().ok())
                         .unwrap_or_default();
                     let hash = crate::train::config::percent_decode(&hash);
+                    let hash = hash.trim_start_matches('#').to_string();
+                    let saved = local_storage()
+                        .and_then(|s| s.get_item(STATE_KEY).ok().flatten())
+                        .filter(|s| !s.is_empty());
+                    let mut lab = match (&hash[..], saved) {
+                        ("", Some(saved)) => {
+                            let mut lab = LabApp::from_hash(&saved);
+                            if lab.error.is_none() {
+                                lab.notice = Some(
+                                    "Restored your last session (Share & export > Reset to \
+                                     defaults starts afresh)."
+                                        .into(),
+                                );
+                            }
+                            lab
+                        }
+                        _ => LabApp::from_hash(&hash),
+                    };
+                    if let Some(href) = location.as_ref().and_then(|l| l.href().ok()) {
+                        lab.page_url = href.split('#').next().unwrap_or_default().to_string();
+                    }
                     Ok(Box::new(WebApp {
-                        lab: LabApp::from_hash(&hash),
+                        lab,
                         last_publish: None,
                         mailbox: SharedMailbox::default(),
+                        saved_state: String::new(),
                     }))
                 }),
             )

@@ -2,6 +2,7 @@
 
 mod alpha_map;
 mod collapse;
+mod compare;
 mod curves;
 mod data_view;
 mod players;
@@ -10,6 +11,7 @@ mod theory;
 
 pub use alpha_map::{AlphaMapPainter, AlphaStats, AlphaView, alpha_stats, cell_text, pairwise_d2};
 pub use collapse::{CollapsePoint, CollapseView, PROBE_PAIRS, embed_like_training, fixed_pairs};
+pub use compare::{CompareAction, CompareView, RunRef, run_label};
 pub use curves::{CurvesView, x_of_step};
 pub use data_view::DataView;
 pub use players::{PlayerMove, PlayersView};

@@ -1,0 +1,256 @@
+//! Export and import: what the Share & export menu produces, as (file name, MIME type, bytes).
+//!
+//! - `alphacl-metrics.csv`: the edited run's per-step metrics (`History::to_csv`, one row per
+//!   step);
+//! - `alphacl-metrics.json`: every run's config and full history;
+//! - `alphacl-run.json`: `{ "config": "<RunConfig text>", "link": "…", "step": n }` — the CLI
+//!   accepts it as `alphacl train --config alphacl-run.json`;
+//! - `alphacl-weights.json`: the edited run's encoder weights ([`crate::nn::weights`]);
+//!   dropping or opening such a file imports it back into the run;
+//! - figures drawn by [`crate::figures`] as PNG and SVG: loss/accuracy curves of every run,
+//!   the covariance spectrum (earlier snapshots of the edited run, or one line per compared
+//!   run) and the α map of the last batch.
+//!
+//! The shell turns a [`Download`] into a file the browser saves; natively (tests) the
+//! downloads are inspected directly.
+
+use crate::figures::{self, RunSeries};
+
+use super::LabApp;
+use super::views::{PROBE_PAIRS, embed_like_training, fixed_pairs, run_label};
+use crate::analysis::spectrum::CollapseMetrics;
+
+/// The covariance log-spectrum of `t`'s encoder on the Collapse view's fixed probe batch.
+fn probe_spectrum(t: &crate::train::Trainer) -> Option<Vec<f64>> {
+    let x = fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false);
+    CollapseMetrics::compute(&embed_like_training(t, &x))
+        .ok()
+        .map(|m| m.log_spectrum)
+}
+
+/// A file for the user to save.
+#[derive(Debug, Clone)]
+pub struct Download {
+    /// Suggested file name.
+    pub name: String,
+    /// MIME type.
+    pub mime: &'static str,
+    /// Content.
+    pub bytes: Vec<u8>,
+}
+
+/// Things the shell must do for the app after a frame (browser-only effects).
+#[derive(Debug, Default)]
+pub struct Outbox {
+    /// Files to hand to the browser's download mechanism.
+    pub downloads: Vec<Download>,
+    /// Open a file picker for a weights file.
+    pub pick_weights: bool,
+    /// Forget the saved state (Reset to defaults).
+    pub forget_state: bool,
+}
+
+/// Which figure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Figure {
+    /// Loss and accuracy curves of every run.
+    Curves,
+    /// Covariance spectrum.
+    Spectrum,
+    /// α map of the last batch.
+    Alpha,
+}
+
+/// Figure file format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// Raster, 1600 × 1000 (curves, spectrum) or 1200 × 1100 (α).
+    Png,
+    /// Vector.
+    Svg,
+}
+
+/// Everything the export menu offers: (widget key, label).
+pub const EXPORTS: &[(&str, &str)] = &[
+    ("csv", "Metrics (CSV)"),
+    ("json", "Metrics of every run (JSON)"),
+    ("config", "Run config (JSON, for the CLI)"),
+    ("weights", "Encoder weights (JSON)"),
+    ("curves.png", "Curves figure (PNG)"),
+    ("curves.svg", "Curves figure (SVG)"),
+    ("spectrum.png", "Spectrum figure (PNG)"),
+    ("spectrum.svg", "Spectrum figure (SVG)"),
+    ("alpha.png", "α map figure (PNG)"),
+    ("alpha.svg", "α map figure (SVG)"),
+];
+
+fn text(name: &str, mime: &'static str, s: String) -> Download {
+    Download {
+        name: name.to_string(),
+        mime,
+        bytes: s.into_bytes(),
+    }
+}
+
+impl LabApp {
+    /// Produces the export named by `key` (one of [`EXPORTS`]).
+    pub fn export(&self, key: &str) -> Result<Download, String> {
+        let t = self.trainer.as_ref().ok_or("there is no run to export")?;
+        let runs = self.runs_by_colour();
+        Ok(match key {
+            "csv" => text("alphacl-metrics.csv", "text/csv", t.history.to_csv()),
+            "json" => {
+                let all: Vec<serde_json::Value> = runs
+                    .iter()
+                    .map(|r| {
+                        serde_json::json!({
+                            "run": r.colour + 1,
+                            "config": r.trainer.config.to_text(),
+                            "history": r.trainer.history,
+                        })
+                    })
+                    .collect();
+                let v = serde_json::json!({ "format": "alphacl-metrics", "runs": all });
+                text(
+                    "alphacl-metrics.json",
+                    "application/json",
+                    serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
+                )
+            }
+            "config" => {
+                let v = serde_json::json!({
+                    "config": t.config.to_text(),
+                    "step": t.step_count(),
+                    "link": self.share_link(),
+                });
+                text(
+                    "alphacl-run.json",
+                    "application/json",
+                    serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
+                )
+            }
+            "weights" => text("alphacl-weights.json", "application/json", t.weights_json()),
+            _ => {
+                let (stem, ext) = key
+                    .split_once('.')
+                    .ok_or_else(|| format!("unknown export '{key}'"))?;
+                let fig = match stem {
+                    "curves" => Figure::Curves,
+                    "spectrum" => Figure::Spectrum,
+                    "alpha" => Figure::Alpha,
+                    _ => return Err(format!("unknown figure '{stem}'")),
+                };
+                let fmt = match ext {
+                    "png" => Format::Png,
+                    "svg" => Format::Svg,
+                    _ => return Err(format!("unknown figure format '{ext}'")),
+                };
+                self.figure(fig, fmt)?
+            }
+        })
+    }
+
+    fn figure(&self, fig: Figure, fmt: Format) -> Result<Download, String> {
+        let t = self.trainer.as_ref().ok_or("there is no run")?;
+        let err = |e: figures::FigureError| format!("could not draw the figure: {e}");
+        let runs = self.runs_by_colour();
+        let (stem, png, svg) = match fig {
+            Figure::Curves => {
+                let series: Vec<RunSeries> = runs
+                    .iter()
+                    .map(|r| RunSeries {
+                        label: run_label(r.colour, r.trainer),
+                        history: &r.trainer.history,
+                    })
+                    .collect();
+                match fmt {
+                    Format::Png => (
+                        "curves",
+                        Some(figures::curves_png(&series, 1600, 1000)),
+                        None,
+                    ),
+                    Format::Svg => ("curves", None, Some(figures::curves_svg(&series))),
+                }
+            }
+            Figure::Spectrum => {
+                let series: Vec<(String, Vec<f64>)> = if runs.len() > 1 {
+                    runs.iter()
+                        .filter_map(|r| {
+                            probe_spectrum(r.trainer).map(|s| (format!("run {}", r.colour + 1), s))
+                        })
+                        .collect()
+                } else {
+                    let mut v: Vec<(String, Vec<f64>)> = self
+                        .collapse
+                        .spectra
+                        .iter()
+                        .filter(|(step, _)| *step < t.snapshot.step)
+                        .map(|(step, s)| (format!("step {step}"), s.clone()))
+                        .collect();
+                    if let Some(s) = probe_spectrum(t) {
+                        v.push((format!("step {} (now)", t.snapshot.step), s));
+                    }
+                    v
+                };
+                match fmt {
+                    Format::Png => (
+                        "spectrum",
+                        Some(figures::spectrum_png(&series, 1600, 1000)),
+                        None,
+                    ),
+                    Format::Svg => ("spectrum", None, Some(figures::spectrum_svg(&series))),
+                }
+            }
+            Figure::Alpha => {
+                let a = t.snapshot.alpha.view();
+                let l = &t.snapshot.batch_labels;
+                match fmt {
+                    Format::Png => ("alpha", Some(figures::alpha_png(a, l, 1200, 1100)), None),
+                    Format::Svg => ("alpha", None, Some(figures::alpha_svg(a, l))),
+                }
+            }
+        };
+        Ok(match (png, svg) {
+            (Some(p), _) => Download {
+                name: format!("alphacl-{stem}.png"),
+                mime: "image/png",
+                bytes: p.map_err(err)?,
+            },
+            (_, Some(s)) => text(
+                &format!("alphacl-{stem}.svg"),
+                "image/svg+xml",
+                s.map_err(err)?,
+            ),
+            _ => return Err("no figure".into()),
+        })
+    }
+
+    /// Imports an encoder-weights file into the edited run (the run is untouched on error).
+    pub fn import_weights(&mut self, name: &str, bytes: &[u8]) {
+        let Some(t) = self.trainer.as_mut() else {
+            self.error = Some("There is no run to load weights into.".into());
+            return;
+        };
+        let text = match std::str::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(_) => {
+                self.error = Some(format!("{name} is not a text (JSON) file."));
+                return;
+            }
+        };
+        match t.load_weights_json(text) {
+            Ok(()) => {
+                self.error = None;
+                self.notice = Some(format!(
+                    "Loaded the encoder weights from {name}; training continues from them \
+                     (optimiser moments reset)."
+                ));
+            }
+            Err(e) => {
+                self.error = Some(format!(
+                    "Could not import {name}: {e}. The current run is unchanged."
+                ))
+            }
+        }
+    }
+}

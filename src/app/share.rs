@@ -1,0 +1,280 @@
+//! The lab's shareable state as a URL hash, TensorFlow-Playground style.
+//!
+//! ```text
+//! data=gauss:…&encoder=…&loss=infonce:tau=0.5,eps=0&…&run2=loss=acl-direct:tau=0.5,p=4,eps=0&view=compare&hide=data,seed
+//! ```
+//!
+//! - Run 1 is the ordinary [`RunConfig`] text form (missing keys take their defaults).
+//! - `run2` … `run4` are compared runs, written as the keys in which they *differ* from run 1,
+//!   `;`-separated (`run2=loss=acl-quadratic:tau=0.2;batch=32`); an empty value is a clone.
+//!   Every run therefore starts from its own config and seed, so opening a link reproduces the
+//!   same first losses.
+//! - `view=` selects the open view, `hide=` hides named controls for a lesson
+//!   (see [`HIDEABLE`]), `autoplay=1` starts training, `bench=standard` runs the benchmark.
+//!
+//! A link whose run configuration is invalid falls back to the default run and reports why;
+//! unknown views or hide names are reported and ignored.
+
+use super::Tab;
+use crate::train::RunConfig;
+use crate::train::config::split_pairs;
+
+/// At most this many runs are compared at once.
+pub const MAX_RUNS: usize = 4;
+
+/// Controls that `hide=` can hide: (name, what it hides). Views are hidden with `view:<key>`.
+pub const HIDEABLE: &[(&str, &str)] = &[
+    ("play", "the Play/Pause button"),
+    ("step", "the Step button"),
+    ("reset", "the Reset button"),
+    ("speed", "the speed slider"),
+    ("loss", "the loss picker"),
+    ("params", "the loss hyper-parameter sliders"),
+    ("lr", "the learning-rate slider"),
+    ("data", "the data-set presets and data spec"),
+    ("encoder", "the encoder spec"),
+    ("augment", "the augmentation spec"),
+    ("optimiser", "the optimiser spec"),
+    ("batch", "the batch size"),
+    ("seed", "the seed"),
+    ("normalize", "the L2-normalisation switch"),
+    ("tabs", "the whole view tab bar"),
+    ("tour", "the Tour menu"),
+    ("share", "the Share & export menu"),
+];
+
+/// Everything a link carries.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShareState {
+    /// The runs (1 to [`MAX_RUNS`]); run 1 is the one the control panel edits.
+    pub runs: Vec<RunConfig>,
+    /// The open view.
+    pub tab: Tab,
+    /// Hidden controls and views (names from [`HIDEABLE`] or `view:<key>`).
+    pub hide: Vec<String>,
+}
+
+impl Default for ShareState {
+    fn default() -> Self {
+        Self {
+            runs: vec![RunConfig::default()],
+            tab: Tab::Overview,
+            hide: Vec::new(),
+        }
+    }
+}
+
+/// A parsed link: the state, the one-shot flags and everything that was wrong with it.
+#[derive(Debug, Clone, Default)]
+pub struct ParsedLink {
+    /// The state to show (the default runs if the link's configs were invalid).
+    pub state: ShareState,
+    /// `autoplay=1`.
+    pub autoplay: bool,
+    /// `bench=standard`.
+    pub bench: bool,
+    /// Problems with the run configurations (the runs fell back to the default).
+    pub config_errors: Vec<String>,
+    /// Problems with `view=` or `hide=` (ignored).
+    pub other_errors: Vec<String>,
+}
+
+impl ParsedLink {
+    /// One message for the banner, if anything was wrong.
+    pub fn message(&self) -> Option<String> {
+        let mut parts = Vec::new();
+        if !self.config_errors.is_empty() {
+            parts.push(format!(
+                "The link's run configuration is invalid — using the default run instead. {}",
+                self.config_errors.join("; ")
+            ));
+        }
+        if !self.other_errors.is_empty() {
+            parts.push(format!(
+                "Ignored in the link: {}",
+                self.other_errors.join("; ")
+            ));
+        }
+        (!parts.is_empty()).then(|| parts.join(" "))
+    }
+}
+
+/// Whether `name` is something `hide=` accepts.
+pub fn is_hideable(name: &str) -> bool {
+    HIDEABLE.iter().any(|(n, _)| *n == name)
+        || name
+            .strip_prefix("view:")
+            .is_some_and(|k| Tab::ALL.iter().any(|t| t.key() == k))
+}
+
+/// The keys of `other` whose values differ from `base`, as `k=v;k=v`.
+pub fn config_diff(base: &RunConfig, other: &RunConfig) -> String {
+    let b = split_pairs(&base.to_text());
+    split_pairs(&other.to_text())
+        .into_iter()
+        .filter(|(k, v)| !b.iter().any(|(bk, bv)| bk == k && bv == v))
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+/// Applies a `k=v;k=v` difference to a copy of `base`.
+pub fn apply_diff(base: &RunConfig, diff: &str) -> Result<RunConfig, String> {
+    let mut cfg = base.clone();
+    for part in diff.split(';').filter(|p| !p.trim().is_empty()) {
+        let (k, v) = part
+            .split_once('=')
+            .ok_or_else(|| format!("'{part}' is not key=value"))?;
+        cfg.set(k.trim(), v.trim()).map_err(|e| e.0)?;
+    }
+    cfg.validate().map_err(|e| e.0)?;
+    Ok(cfg)
+}
+
+impl ShareState {
+    /// The hash text (without `#`).
+    pub fn to_hash(&self) -> String {
+        let Some(base) = self.runs.first() else {
+            return String::new();
+        };
+        let mut s = base.to_text();
+        for (i, r) in self.runs.iter().enumerate().skip(1) {
+            s.push_str(&format!("&run{}={}", i + 1, config_diff(base, r)));
+        }
+        if self.tab != Tab::Overview {
+            s.push_str(&format!("&view={}", self.tab.key()));
+        }
+        if !self.hide.is_empty() {
+            s.push_str(&format!("&hide={}", self.hide.join(",")));
+        }
+        s
+    }
+
+    /// Whether the control or view `name` is visible.
+    pub fn shows(&self, name: &str) -> bool {
+        !self.hide.iter().any(|h| h == name)
+    }
+}
+
+/// Parses a URL hash (with or without `#`, percent-escapes allowed).
+pub fn parse_link(hash: &str) -> ParsedLink {
+    let mut out = ParsedLink::default();
+    let mut base = RunConfig::default();
+    let mut extra: Vec<(usize, String)> = Vec::new();
+    for (k, v) in split_pairs(hash) {
+        match k.as_str() {
+            "autoplay" => out.autoplay = v == "1" || v == "true",
+            "view" => match Tab::ALL.iter().find(|t| t.key() == v) {
+                Some(t) => out.state.tab = *t,
+                None => out.other_errors.push(format!(
+                    "unknown view '{v}' (known: {})",
+                    Tab::ALL.map(Tab::key).join(", ")
+                )),
+            },
+            "hide" => {
+                for name in v.split(',').map(str::trim).filter(|n| !n.is_empty()) {
+                    if is_hideable(name) {
+                        out.state.hide.push(name.to_string());
+                    } else {
+                        out.other_errors.push(format!(
+                            "cannot hide '{name}' (known: {}, view:<view>)",
+                            HIDEABLE.iter().map(|h| h.0).collect::<Vec<_>>().join(", ")
+                        ));
+                    }
+                }
+            }
+            "bench" => {
+                if v == "standard" {
+                    out.bench = true;
+                } else {
+                    out.other_errors
+                        .push(format!("unknown benchmark '{v}' (known: standard)"));
+                }
+            }
+            _ => {
+                if let Some(n) = k.strip_prefix("run").and_then(|n| n.parse::<usize>().ok()) {
+                    if (2..=MAX_RUNS).contains(&n) {
+                        extra.push((n, v));
+                    } else {
+                        out.config_errors
+                            .push(format!("run{n}: runs are numbered 2 to {MAX_RUNS}"));
+                    }
+                } else if let Err(e) = base.set(&k, &v) {
+                    out.config_errors.push(e.0);
+                }
+            }
+        }
+    }
+    if out.config_errors.is_empty()
+        && let Err(e) = base.validate()
+    {
+        out.config_errors.push(e.0);
+    }
+    extra.sort_by_key(|(n, _)| *n);
+    let mut runs = vec![base.clone()];
+    for (n, diff) in &extra {
+        match apply_diff(&base, diff) {
+            Ok(c) => runs.push(c),
+            Err(e) => out.config_errors.push(format!("run{n}: {e}")),
+        }
+    }
+    if out.config_errors.is_empty() {
+        out.state.runs = runs;
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trip_with_compared_runs_view_and_hide() {
+        let mut a = RunConfig::default();
+        a.set("loss", "infonce:tau=0.5,eps=0").unwrap();
+        let mut b = a.clone();
+        b.set("loss", "acl-quadratic:tau=0.2").unwrap();
+        b.batch = 32;
+        let c = a.clone();
+        let s = ShareState {
+            runs: vec![a, b, c],
+            tab: Tab::Alpha,
+            hide: vec!["data".into(), "view:theory".into()],
+        };
+        let h = s.to_hash();
+        assert!(
+            h.contains("run2=loss=acl-quadratic:tau=0.2,eps=0;batch=32"),
+            "{h}"
+        );
+        assert!(
+            h.contains("&run3=&"),
+            "an identical clone is an empty diff: {h}"
+        );
+        let p = parse_link(&format!("#{h}"));
+        assert!(p.message().is_none(), "{:?}", p.message());
+        assert_eq!(p.state, s);
+    }
+
+    #[test]
+    fn bad_run_config_falls_back_to_default_with_reason() {
+        let p = parse_link("loss=infonce:tau=0.5&run2=loss=acl-direct:tau=-1");
+        assert_eq!(p.state.runs, vec![RunConfig::default()]);
+        let m = p.message().unwrap_or_default();
+        assert!(m.contains("run2") && m.contains("tau"), "{m}");
+        let p = parse_link("run9=");
+        assert!(p.message().unwrap_or_default().contains("run9"));
+    }
+
+    #[test]
+    fn unknown_hide_and_view_are_reported_but_config_applies() {
+        let p = parse_link("batch=32&hide=loss,wings,view:nope&view=space");
+        assert_eq!(p.state.runs[0].batch, 32);
+        assert_eq!(p.state.hide, vec!["loss".to_string()]);
+        let m = p.message().unwrap_or_default();
+        assert!(
+            m.contains("wings") && m.contains("view:nope") && m.contains("space"),
+            "{m}"
+        );
+        assert!(p.config_errors.is_empty());
+    }
+}

@@ -1,0 +1,260 @@
+//! Compare, share, export, import and the tour, natively (egui_kittest for the clicks, the
+//! `LabApp` API for the rest). The browser versions of these checks are in tests/e2e.
+#![cfg(feature = "app")]
+
+use alphacl::app::{LabApp, Tab, tour};
+use alphacl::loss::LossSpec;
+use egui_kittest::kittest::Queryable as _;
+
+mod ui_common;
+use ui_common::harness;
+
+fn steps(app: &LabApp) -> Vec<usize> {
+    app.runs_by_colour()
+        .iter()
+        .map(|r| r.trainer.step_count())
+        .collect()
+}
+
+#[test]
+fn compare_mode_adds_runs_by_click_and_advances_them_equally() {
+    let mut h = harness(LabApp::from_hash("view=compare&batch=32"));
+    h.run();
+    for _ in 0..2 {
+        h.get_by_label("+ Add run (clone of the edited run)")
+            .click();
+        h.run();
+    }
+    assert_eq!(h.state().runs_by_colour().len(), 3);
+    // The clones start from the same config and seed: their first losses are the edited run's.
+    h.state_mut().single_step();
+    let s = steps(h.state());
+    assert_eq!(s, vec![1, 1, 1]);
+    let first: Vec<f32> = h
+        .state()
+        .runs_by_colour()
+        .iter()
+        .map(|r| r.trainer.history.loss[0])
+        .collect();
+    assert!(first.iter().all(|l| *l == first[0]), "{first:?}");
+    // Different losses, trained in turn: every run advances by the same number of steps.
+    let spec = LossSpec::parse("acl-quadratic:tau=0.3").expect("spec");
+    h.state_mut()
+        .compare_action(alphacl::app::views::CompareAction::SetLoss(1, spec));
+    h.state_mut().controls.budget_ms = 20.0;
+    h.get_by_label("Play").click();
+    h.step();
+    h.step();
+    h.step();
+    let s = steps(h.state());
+    assert!(s[0] > 1, "{s:?}");
+    assert!(s.iter().all(|&n| n == s[0]), "equal steps: {s:?}");
+    let specs: Vec<String> = h
+        .state()
+        .runs_by_colour()
+        .iter()
+        .map(|r| r.trainer.config.loss.to_text())
+        .collect();
+    assert_eq!(specs[1], "acl-quadratic:tau=0.3,eps=0");
+    assert_ne!(specs[0], specs[1]);
+}
+
+#[test]
+fn a_shared_link_reproduces_every_run_and_its_first_losses() {
+    let mut a = LabApp::from_hash(
+        "loss=infonce:tau=0.5,eps=0&batch=32&seed=7&run2=loss=acl-direct:tau=0.5,p=4,eps=0&view=alpha",
+    );
+    assert!(a.error.is_none(), "{:?}", a.error);
+    a.compare_action(alphacl::app::views::CompareAction::Add);
+    for _ in 0..10 {
+        a.single_step();
+    }
+    let link = a.share_link();
+    let hash = link.split_once('#').map(|x| x.1).unwrap_or_default();
+    let mut b = LabApp::from_hash(hash);
+    assert!(b.error.is_none(), "{:?}", b.error);
+    for _ in 0..10 {
+        b.single_step();
+    }
+    let losses = |app: &LabApp| -> Vec<(String, Vec<f32>)> {
+        app.runs_by_colour()
+            .iter()
+            .map(|r| (r.trainer.config.to_text(), r.trainer.history.loss.clone()))
+            .collect()
+    };
+    assert_eq!(losses(&a).len(), 3);
+    assert_eq!(losses(&a), losses(&b));
+    assert_eq!(b.tab, Tab::Compare, "adding a run opens the compare view");
+}
+
+#[test]
+fn hide_removes_the_named_controls_and_views() {
+    let mut h = harness(LabApp::from_hash("hide=loss,data,seed,view:theory"));
+    h.run();
+    h.run();
+    let rects = &h.state().widget_rects;
+    for gone in ["loss:infonce", "data:0", "seed", "tab:theory"] {
+        assert!(!rects.contains_key(gone), "{gone} should be hidden");
+    }
+    for kept in ["play", "step", "param:tau", "batch", "tab:alpha"] {
+        assert!(rects.contains_key(kept), "{kept} should be shown");
+    }
+    assert!(
+        h.state()
+            .share_link()
+            .contains("hide=loss,data,seed,view:theory")
+    );
+}
+
+#[test]
+fn exports_parse_and_match_the_run() {
+    let mut app = LabApp::from_hash("batch=32&eval=5");
+    for _ in 0..12 {
+        app.single_step();
+    }
+    let csv = app.export("csv").expect("csv");
+    let text = String::from_utf8(csv.bytes).expect("utf8");
+    let rows: Vec<&str> = text.lines().collect();
+    assert_eq!(rows.len(), 1 + 12, "a header and one row per step");
+    assert!(rows[0].starts_with("step,"));
+    for (i, r) in rows[1..].iter().enumerate() {
+        let step: usize = r
+            .split(',')
+            .next()
+            .and_then(|s| s.parse().ok())
+            .expect("step");
+        assert_eq!(step, i + 1);
+    }
+    let json = app.export("json").expect("json");
+    let v: serde_json::Value = serde_json::from_slice(&json.bytes).expect("valid JSON");
+    assert_eq!(
+        v["runs"][0]["history"]["loss"].as_array().map(Vec::len),
+        Some(12)
+    );
+    let cfg = app.export("config").expect("config");
+    let v: serde_json::Value = serde_json::from_slice(&cfg.bytes).expect("valid JSON");
+    let text = v["config"].as_str().expect("config string");
+    assert_eq!(
+        alphacl::train::RunConfig::parse(text).ok().as_ref(),
+        app.trainer.as_ref().map(|t| &t.config)
+    );
+    for key in ["curves.png", "spectrum.png", "alpha.png"] {
+        let d = app.export(key).expect(key);
+        assert_eq!(d.mime, "image/png");
+        let dec = png::Decoder::new(std::io::Cursor::new(&d.bytes));
+        let info = dec.read_info().expect("a PNG").info().clone();
+        assert!(info.width >= 800 && info.height >= 600, "{key}");
+    }
+    for key in ["curves.svg", "spectrum.svg", "alpha.svg"] {
+        let d = app.export(key).expect(key);
+        let mut r = quick_xml::Reader::from_reader(d.bytes.as_slice());
+        let mut buf = Vec::new();
+        let mut root = None;
+        loop {
+            match r.read_event_into(&mut buf) {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(quick_xml::events::Event::Start(e)) if root.is_none() => {
+                    root = Some(String::from_utf8_lossy(e.name().as_ref()).into_owned());
+                }
+                Ok(_) => {}
+                Err(e) => panic!("{key} is not well-formed XML: {e}"),
+            }
+            buf.clear();
+        }
+        assert_eq!(root.as_deref(), Some("svg"), "{key}");
+    }
+    assert!(app.export("nope").is_err());
+}
+
+#[test]
+fn weights_round_trip_gives_the_same_embeddings_and_bad_imports_change_nothing() {
+    let mut app = LabApp::from_hash("batch=32");
+    for _ in 0..5 {
+        app.single_step();
+    }
+    let saved = app.export("weights").expect("weights");
+    let fp_saved = app.embedding_fingerprint();
+    for _ in 0..5 {
+        app.single_step();
+    }
+    let fp_later = app.embedding_fingerprint();
+    assert_ne!(fp_saved, fp_later, "training changes the embeddings");
+    // Bad imports: clear message, run untouched.
+    let bad: [(&str, Vec<u8>); 3] = [
+        ("broken.json", b"{ not json".to_vec()),
+        ("shape.json", {
+            let mut v: serde_json::Value = serde_json::from_slice(&saved.bytes).expect("json");
+            v["tensors"][0]["shape"][0] = serde_json::json!(3);
+            serde_json::to_vec(&v).expect("json")
+        }),
+        ("other.json", {
+            let mut v: serde_json::Value = serde_json::from_slice(&saved.bytes).expect("json");
+            v["encoder"] = serde_json::json!("mlp:hidden=32,out=8");
+            serde_json::to_vec(&v).expect("json")
+        }),
+    ];
+    for (name, bytes) in bad {
+        app.files_dropped(&[(name.to_string(), bytes)]);
+        let err = app.error.take().unwrap_or_default();
+        assert!(
+            err.contains(name) && err.contains("unchanged"),
+            "{name}: {err}"
+        );
+        assert_eq!(
+            app.embedding_fingerprint(),
+            fp_later,
+            "{name} changed the run"
+        );
+        assert_eq!(app.trainer.as_ref().map(|t| t.step_count()), Some(10));
+    }
+    app.files_dropped(&[("alphacl-weights.json".into(), saved.bytes.clone())]);
+    assert!(app.error.is_none(), "{:?}", app.error);
+    assert_eq!(app.embedding_fingerprint(), fp_saved);
+    assert!(app.notice.as_deref().is_some_and(|n| n.contains("Loaded")));
+    assert_eq!(
+        app.trainer.as_ref().map(|t| t.step_count()),
+        Some(10),
+        "the history is kept"
+    );
+}
+
+#[test]
+fn every_tour_preset_loads_its_runs_and_view_and_trains() {
+    for (i, p) in tour::PRESETS.iter().enumerate() {
+        let mut app = LabApp::default();
+        app.apply_preset(i);
+        assert!(app.error.is_none(), "{}: {:?}", p.key, app.error);
+        assert!(app.running, "{}: a preset starts playing", p.key);
+        let expect = alphacl::app::share::parse_link(p.link).state;
+        assert_eq!(app.share_state().runs, expect.runs, "{}", p.key);
+        assert_eq!(app.tab, expect.tab, "{}", p.key);
+        for _ in 0..3 {
+            app.single_step();
+        }
+        for r in app.runs_by_colour() {
+            assert_eq!(r.trainer.step_count(), 3, "{}", p.key);
+            assert!(
+                r.trainer.history.loss.iter().all(|l| l.is_finite()),
+                "{}",
+                p.key
+            );
+        }
+        assert_eq!(app.status_json()["preset"], p.key);
+    }
+}
+
+#[test]
+fn the_tour_menu_and_compare_view_render_with_every_preset() {
+    for (i, p) in tour::PRESETS.iter().enumerate() {
+        let mut app = LabApp::default();
+        app.apply_preset(i);
+        app.running = false;
+        for _ in 0..6 {
+            app.single_step();
+        }
+        let mut h = harness(app);
+        h.run();
+        h.get_by_label_contains(&format!("Tour: {}", p.title));
+        h.get_by_label("What am I looking at?");
+    }
+}
