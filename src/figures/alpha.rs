@@ -2,8 +2,9 @@
 //!
 //! Rows and columns are reordered by class label (stable, so within a class the batch order is
 //! kept) and thin white lines mark the class boundaries, so the block structure shows. The
-//! colour scale (viridis-like, with a colour bar) runs from min(0, min α) to max α over the
-//! finite entries; non-finite entries are drawn grey.
+//! colour scale (viridis-like, with a colour bar) runs from min(0, min) to max over the cells
+//! drawn (entries, or block means when aggregated); non-finite entries are left out of the
+//! means, and a cell with no finite entry is drawn grey.
 //!
 //! Resolution: the SVG aggregates into at most [`ALPHA_SVG_MAX_CELLS`]² cells — when 2B is
 //! larger, rows and columns are grouped into g = ⌈2B/128⌉ consecutive sorted indices and each
@@ -98,8 +99,6 @@ struct AlphaData {
     sorted: Vec<f32>,
     /// (label, first sorted index, end) of each class run.
     classes: Vec<(usize, usize, usize)>,
-    lo: f64,
-    hi: f64,
 }
 
 impl AlphaData {
@@ -126,21 +125,8 @@ impl AlphaData {
                 sorted.push(alpha[[i, j]]);
             }
         }
-        let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        for v in sorted
-            .iter()
-            .map(|&v| f64::from(v))
-            .filter(|v| v.is_finite())
-        {
-            lo = lo.min(v);
-            hi = hi.max(v);
-        }
-        if lo > hi {
+        if !sorted.iter().any(|v| v.is_finite()) {
             return Err(FigureError::NonFinite("α matrix".into()));
-        }
-        lo = lo.min(0.0);
-        if hi <= lo {
-            hi = lo + 1.0;
         }
         let mut classes: Vec<(usize, usize, usize)> = Vec::new();
         for (pos, &i) in order.iter().enumerate() {
@@ -149,13 +135,7 @@ impl AlphaData {
                 _ => classes.push((labels[i], pos, pos + 1)),
             }
         }
-        Ok(Self {
-            n,
-            sorted,
-            classes,
-            lo,
-            hi,
-        })
+        Ok(Self { n, sorted, classes })
     }
 
     /// Block size g and the means of the finite entries of each g × g block (row-major m × m).
@@ -180,12 +160,27 @@ impl AlphaData {
         }
         (g, m, out)
     }
+}
 
-    fn color(&self, v: Option<f64>) -> RGBColor {
-        match v {
-            Some(v) => viridis((v - self.lo) / (self.hi - self.lo)),
-            None => MISSING,
-        }
+/// Colour scale (lo, hi) over the drawn cells: min(0, min) to max, widened if flat.
+fn scale(cells: &[Option<f64>]) -> (f64, f64) {
+    let (mut lo, mut hi) = (0.0f64, f64::NEG_INFINITY);
+    for v in cells.iter().flatten() {
+        lo = lo.min(*v);
+        hi = hi.max(*v);
+    }
+    if hi.is_finite() && hi > lo {
+        (lo, hi)
+    } else {
+        (lo, lo + 1.0)
+    }
+}
+
+/// Colour of a cell under the scale (lo, hi); grey when it has no finite value.
+fn cell_color(v: Option<f64>, (lo, hi): (f64, f64)) -> RGBColor {
+    match v {
+        Some(v) => viridis((v - lo) / (hi - lo)),
+        None => MISSING,
     }
 }
 
@@ -239,6 +234,7 @@ fn draw<B: DrawingBackend>(
 
     // Cells.
     let (g, m, cells) = data.blocks(max_cells);
+    let (lo, hi) = scale(&cells);
     for a in 0..m {
         let (ya, yb) = (rect.y0 + edge(a * g), rect.y0 + edge((a + 1) * g));
         for b in 0..m {
@@ -246,7 +242,7 @@ fn draw<B: DrawingBackend>(
             if xb > xa && yb > ya {
                 root.draw(&Rectangle::new(
                     [(xa, ya), (xb, yb)],
-                    data.color(cells[a * m + b]).filled(),
+                    cell_color(cells[a * m + b], (lo, hi)).filled(),
                 ))?;
             }
         }
@@ -323,11 +319,11 @@ fn draw<B: DrawingBackend>(
         [(bx - 1, rect.y0 - 1), (bx + BAR_W, rect.y1)],
         INK.stroke_width(1),
     ))?;
-    let dec = tick_decimals(data.hi - data.lo);
+    let dec = tick_decimals(hi - lo);
     for k in 0..5 {
         let f = f64::from(k) / 4.0;
         let y = rect.y1 - 1 - (f * f64::from(side - 1)).round() as i32;
-        let v = data.lo + f * (data.hi - data.lo);
+        let v = lo + f * (hi - lo);
         root.draw(&PathElement::new(
             vec![(bx + BAR_W, y), (bx + BAR_W + 4, y)],
             INK.stroke_width(1),
@@ -378,7 +374,10 @@ mod tests {
         assert_eq!(cells, vec![Some(2.0)]);
         let (_, _, cells) = d.blocks(2);
         assert_eq!(cells[1], None);
-        assert_eq!(d.color(None), MISSING);
+        assert_eq!(cell_color(None, (0.0, 1.0)), MISSING);
+        assert_eq!(scale(&[Some(0.5), None, Some(2.0)]), (0.0, 2.0));
+        assert_eq!(scale(&[Some(-1.0), Some(-1.0)]), (-1.0, 0.0));
+        assert_eq!(scale(&[None]), (0.0, 1.0));
     }
 
     #[test]

@@ -19,6 +19,11 @@ use plotters_backend::{
 /// glyph rasteriser uses the same em size so bitmap and vector text match.
 const SIZE_TO_EM: f64 = 1.0 / 1.24;
 
+/// SVG text is rendered by the viewer's sans-serif font, often wider than Ubuntu Light (DejaVu
+/// Sans by ~15 %): widths measured for SVG layout are scaled up by this factor so legends and
+/// labels keep their room.
+const SVG_WIDTH_FACTOR: f32 = 1.15;
+
 /// Wraps a plotters backend; see the module docs.
 pub(crate) struct TextBackend<B> {
     inner: B,
@@ -144,6 +149,7 @@ impl<B: DrawingBackend> DrawingBackend for TextBackend<B> {
         style: &TStyle,
     ) -> Result<(u32, u32), DrawingErrorKind<Self::ErrorType>> {
         let (w, ascent, descent) = self.measure(text, style.size());
+        let w = if self.raster { w } else { w * SVG_WIDTH_FACTOR };
         Ok((
             w.ceil().max(0.0) as u32,
             (ascent - descent).ceil().max(0.0) as u32,

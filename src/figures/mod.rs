@@ -214,7 +214,8 @@ pub(crate) fn tick_decimals(span: f64) -> usize {
     if !span.is_finite() || span <= 0.0 {
         return 2;
     }
-    (2.0 - span.log10().floor()).clamp(0.0, 6.0) as usize
+    // Two significant digits at the scale of a tick step (about span / 8).
+    (1.0 - (span / 8.0).log10().floor()).clamp(0.0, 6.0) as usize
 }
 
 /// A padded (lo, hi) range around finite `values`, or `None` if none is finite.
@@ -344,4 +345,42 @@ pub(crate) fn draw_legend<B: plotters::prelude::DrawingBackend>(
         ))?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tick_decimals_follow_the_span() {
+        assert_eq!(tick_decimals(1.0), 2); // ticks 0.1–0.2 apart → 0.40
+        assert_eq!(tick_decimals(100.0), 0);
+        assert_eq!(tick_decimals(0.0117), 4);
+        assert_eq!(tick_decimals(0.0), 2);
+        assert_eq!(tick_decimals(f64::NAN), 2);
+        assert_eq!(tick_decimals(1e-12), 6);
+    }
+
+    #[test]
+    fn padded_range_skips_non_finite_and_widens_flat_data() {
+        assert_eq!(padded_range([f64::NAN, f64::INFINITY]), None);
+        let (lo, hi) = padded_range([1.0, f64::NAN, 3.0]).unwrap();
+        assert!((lo - 0.9).abs() < 1e-12 && (hi - 3.1).abs() < 1e-12);
+        let (lo, hi) = padded_range([2.0, 2.0]).unwrap();
+        assert!(lo < 2.0 && hi > 2.0);
+    }
+
+    #[test]
+    fn ellipsize_cuts_long_labels_only() {
+        assert_eq!(ellipsize("short", 10), "short");
+        assert_eq!(ellipsize("abcdefghij", 5), "abcd…");
+        assert_eq!(ellipsize("abcdefghij", 5).chars().count(), 5);
+    }
+
+    #[test]
+    fn png_size_limits() {
+        assert!(check_png_size(MIN_PNG_SIZE.0, MIN_PNG_SIZE.1).is_ok());
+        assert!(check_png_size(MIN_PNG_SIZE.0 - 1, 500).is_err());
+        assert!(check_png_size(500, MAX_PNG_SIDE + 1).is_err());
+    }
 }
