@@ -346,10 +346,28 @@ pub fn start() {
             show_fatal("no <canvas id=\"the_canvas_id\"> in the page");
             return;
         };
+        // Create the WebGL2 context ourselves, without multisampling: egui anti-aliases its
+        // shapes itself (feathering), and with a software rasteriser (SwiftShader, no GPU)
+        // the 4× MSAA resolve of a default context costs more than the rest of the frame.
+        // eframe's later `getContext("webgl2")` returns this same context.
+        let attrs = js_sys::Object::new();
+        for (k, v) in [
+            ("antialias", false),
+            ("depth", false),
+            ("stencil", false),
+            ("preserveDrawingBuffer", false),
+        ] {
+            let _ = js_sys::Reflect::set(&attrs, &JsValue::from_str(k), &JsValue::from_bool(v));
+        }
+        let _ = canvas.get_context_with_context_options("webgl2", &attrs);
+        let options = eframe::WebOptions {
+            dithering: false,
+            ..eframe::WebOptions::default()
+        };
         let result = runner
             .start(
                 canvas,
-                eframe::WebOptions::default(),
+                options,
                 Box::new(|cc| {
                     cc.egui_ctx.set_visuals(egui::Visuals::light());
                     let location = web_sys::window().map(|w| w.location());
