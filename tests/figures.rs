@@ -378,6 +378,23 @@ mod native {
     }
 
     #[test]
+    fn alpha_layout_scales_with_the_canvas() {
+        let (w, h) = ALPHA_SVG_SIZE;
+        let one = figures::alpha_plot_area(w, h).unwrap();
+        let two = figures::alpha_plot_area(2 * w, 2 * h).unwrap();
+        assert_eq!(
+            (two.x0, two.y0, two.x1, two.y1),
+            (2 * one.x0, 2 * one.y0, 2 * one.x1, 2 * one.y1)
+        );
+        assert!(one.x1 - one.x0 == one.y1 - one.y0, "square");
+        assert!(one.x1 < w as i32 && one.y1 < h as i32);
+        assert!(matches!(
+            figures::alpha_plot_area(100, 100),
+            Err(FigureError::Size { .. })
+        ));
+    }
+
+    #[test]
     fn alpha_svg_aggregates_large_batches_to_at_most_128_cells_per_side() {
         let (a, labels) = block_alpha(256, 4);
         let text = figures::alpha_svg(a.view(), &labels).unwrap();

@@ -18,14 +18,14 @@ use plotters::style::FontTransform;
 use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
-    ALPHA_SVG_SIZE, Area, DESC_SIZE, FONT_FAMILY, FigureError, INK, TICK_SIZE, TITLE_SIZE,
+    ALPHA_SVG_SIZE, Area, DESC_SIZE, FONT_FAMILY, FigureError, INK, Scale, TICK_SIZE, TITLE_SIZE,
     render_png, render_svg, tick_decimals,
 };
 
 /// The SVG heat map has at most this many cells per side (block means beyond).
 pub const ALPHA_SVG_MAX_CELLS: usize = 128;
 
-/// Layout margins (pixels) around the square heat map.
+/// Layout margins (pixels at the SVG size; scaled with the canvas) around the square heat map.
 const TOP: i32 = 48;
 const LEFT: i32 = 68;
 const BOTTOM: i32 = 54;
@@ -52,20 +52,23 @@ pub struct PlotRect {
 }
 
 /// Where the square heat map lies in an α figure of `width` × `height` pixels (the same layout
-/// for PNG and SVG). Row r of the sorted α occupies the pixel rows from
+/// for PNG and SVG; margins grow with the canvas like the text). Row r of the sorted α occupies the pixel rows from
 /// `y0 + round(r·side/2B)` to `y0 + round((r+1)·side/2B)`, and the same for columns.
 pub fn alpha_plot_area(width: u32, height: u32) -> Result<PlotRect, FigureError> {
     let w = i32::try_from(width).unwrap_or(i32::MAX);
     let h = i32::try_from(height).unwrap_or(i32::MAX);
-    let side = (w.saturating_sub(LEFT + RIGHT)).min(h.saturating_sub(TOP + BOTTOM));
+    let s = Scale::fit((width, height), ALPHA_SVG_SIZE);
+    let (left, top) = (s.px(f64::from(LEFT)), s.px(f64::from(TOP)));
+    let (right, bottom) = (s.px(f64::from(RIGHT)), s.px(f64::from(BOTTOM)));
+    let side = (w.saturating_sub(left + right)).min(h.saturating_sub(top + bottom));
     if side < MIN_SIDE {
         return Err(FigureError::Size { width, height });
     }
     Ok(PlotRect {
-        x0: LEFT,
-        y0: TOP,
-        x1: LEFT + side,
-        y1: TOP + side,
+        x0: left,
+        y0: top,
+        x1: left + side,
+        y1: top + side,
     })
 }
 
@@ -74,7 +77,7 @@ pub fn alpha_svg(alpha: ArrayView2<f32>, labels: &[usize]) -> Result<String, Fig
     let data = AlphaData::new(alpha, labels)?;
     let rect = alpha_plot_area(ALPHA_SVG_SIZE.0, ALPHA_SVG_SIZE.1)?;
     render_svg(ALPHA_SVG_SIZE, |root| {
-        draw(root, &data, rect, ALPHA_SVG_MAX_CELLS)
+        draw(root, &data, rect, ALPHA_SVG_MAX_CELLS, Scale::ONE)
     })
 }
 
@@ -89,7 +92,8 @@ pub fn alpha_png(
     super::check_png_size(width, height)?;
     let rect = alpha_plot_area(width, height)?;
     let max_cells = (rect.x1 - rect.x0) as usize;
-    render_png(width, height, |root| draw(root, &data, rect, max_cells))
+    let s = Scale::fit((width, height), ALPHA_SVG_SIZE);
+    render_png(width, height, |root| draw(root, &data, rect, max_cells, s))
 }
 
 /// α with rows/columns in class order, and the colour scale.
@@ -215,6 +219,7 @@ fn draw<B: DrawingBackend>(
     data: &AlphaData,
     rect: PlotRect,
     max_cells: usize,
+    s: Scale,
 ) -> Result<(), FigureError> {
     root.fill(&WHITE)?;
     let n = data.n;
@@ -222,13 +227,13 @@ fn draw<B: DrawingBackend>(
     let edge = |k: usize| (k.min(n) as f64 * f64::from(side) / n as f64).round() as i32;
 
     let (width, _) = root.dim_in_pixel();
-    let title = (FONT_FAMILY, TITLE_SIZE)
+    let title = (FONT_FAMILY, s.font(TITLE_SIZE))
         .into_font()
         .color(&INK)
         .pos(Pos::new(HPos::Center, VPos::Top));
     root.draw(&Text::new(
         "pairwise importance α",
-        (width as i32 / 2, 12),
+        (width as i32 / 2, s.px(12.0)),
         title,
     ))?;
 
@@ -265,27 +270,27 @@ fn draw<B: DrawingBackend>(
     ))?;
 
     // Class labels along the left and bottom edges, where there is room.
-    let ticks = (FONT_FAMILY, TICK_SIZE).into_font().color(&INK);
+    let ticks = (FONT_FAMILY, s.font(TICK_SIZE)).into_font().color(&INK);
     if data.classes.len() <= 20 {
         for &(label, start, end) in &data.classes {
             let (a, b) = (edge(start), edge(end));
-            if b - a < 14 {
+            if b - a < s.px(14.0) {
                 continue;
             }
             let mid = (a + b) / 2;
             root.draw(&Text::new(
                 label.to_string(),
-                (rect.x0 - 6, rect.y0 + mid),
+                (rect.x0 - s.px(6.0), rect.y0 + mid),
                 ticks.pos(Pos::new(HPos::Right, VPos::Center)),
             ))?;
             root.draw(&Text::new(
                 label.to_string(),
-                (rect.x0 + mid, rect.y1 + 4),
+                (rect.x0 + mid, rect.y1 + s.px(4.0)),
                 ticks.pos(Pos::new(HPos::Center, VPos::Top)),
             ))?;
         }
     }
-    let desc = (FONT_FAMILY, DESC_SIZE).into_font().color(&INK);
+    let desc = (FONT_FAMILY, s.font(DESC_SIZE)).into_font().color(&INK);
     let bottom = if g > 1 {
         format!("column j (by class; {g}×{g} block means)")
     } else {
@@ -293,30 +298,31 @@ fn draw<B: DrawingBackend>(
     };
     root.draw(&Text::new(
         bottom,
-        (rect.x0 + side / 2, rect.y1 + 26),
+        (rect.x0 + side / 2, rect.y1 + s.px(26.0)),
         desc.pos(Pos::new(HPos::Center, VPos::Top)),
     ))?;
     root.draw(&Text::new(
         format!("row i (2B = {n}, sorted by class)"),
-        (rect.x0 - 48, rect.y0 + side / 2),
+        (rect.x0 - s.px(48.0), rect.y0 + side / 2),
         desc.pos(Pos::new(HPos::Center, VPos::Center))
             .transform(FontTransform::Rotate270),
     ))?;
 
     // Colour bar with five ticks.
-    let bx = rect.x1 + BAR_GAP;
+    let bx = rect.x1 + s.px(f64::from(BAR_GAP));
+    let bar_w = s.px(f64::from(BAR_W));
     let strips = side.clamp(1, 96);
-    for s in 0..strips {
-        let ya = rect.y0 + (s * side) / strips;
-        let yb = rect.y0 + ((s + 1) * side) / strips;
-        let t = 1.0 - (f64::from(s) + 0.5) / f64::from(strips);
+    for i in 0..strips {
+        let ya = rect.y0 + (i * side) / strips;
+        let yb = rect.y0 + ((i + 1) * side) / strips;
+        let t = 1.0 - (f64::from(i) + 0.5) / f64::from(strips);
         root.draw(&Rectangle::new(
-            [(bx, ya), (bx + BAR_W, yb)],
+            [(bx, ya), (bx + bar_w, yb)],
             viridis(t).filled(),
         ))?;
     }
     root.draw(&Rectangle::new(
-        [(bx - 1, rect.y0 - 1), (bx + BAR_W, rect.y1)],
+        [(bx - 1, rect.y0 - 1), (bx + bar_w, rect.y1)],
         INK.stroke_width(1),
     ))?;
     let dec = tick_decimals(hi - lo);
@@ -325,12 +331,12 @@ fn draw<B: DrawingBackend>(
         let y = rect.y1 - 1 - (f * f64::from(side - 1)).round() as i32;
         let v = lo + f * (hi - lo);
         root.draw(&PathElement::new(
-            vec![(bx + BAR_W, y), (bx + BAR_W + 4, y)],
+            vec![(bx + bar_w, y), (bx + bar_w + s.px(4.0), y)],
             INK.stroke_width(1),
         ))?;
         root.draw(&Text::new(
             format!("{v:.dec$}"),
-            (bx + BAR_W + 7, y),
+            (bx + bar_w + s.px(7.0), y),
             ticks.pos(Pos::new(HPos::Left, VPos::Center)),
         ))?;
     }

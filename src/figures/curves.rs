@@ -11,8 +11,8 @@ use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     Area, CURVES_SVG_SIZE, Corner, DESC_SIZE, FONT_FAMILY, FigureError, GRID, INK, LegendEntry,
-    TICK_SIZE, TITLE_SIZE, draw_legend, ellipsize, padded_range, palette, render_png, render_svg,
-    tick_decimals,
+    Scale, TICK_SIZE, TITLE_SIZE, draw_legend, ellipsize, padded_range, palette, render_png,
+    render_svg, tick_decimals,
 };
 use crate::train::History;
 
@@ -36,13 +36,14 @@ pub struct RunSeries<'a> {
 /// Training curves as an SVG document of [`CURVES_SVG_SIZE`].
 pub fn curves_svg(runs: &[RunSeries]) -> Result<String, FigureError> {
     let data = CurvesData::new(runs)?;
-    render_svg(CURVES_SVG_SIZE, |root| draw(root, &data))
+    render_svg(CURVES_SVG_SIZE, |root| draw(root, &data, Scale::ONE))
 }
 
 /// Training curves as PNG bytes of `width` × `height` pixels.
 pub fn curves_png(runs: &[RunSeries], width: u32, height: u32) -> Result<Vec<u8>, FigureError> {
     let data = CurvesData::new(runs)?;
-    render_png(width, height, |root| draw(root, &data))
+    let s = Scale::fit((width, height), CURVES_SVG_SIZE);
+    render_png(width, height, |root| draw(root, &data, s))
 }
 
 /// Prepared lines of one run.
@@ -185,25 +186,28 @@ fn decimate(points: &[(f64, f64)]) -> Vec<(f64, f64)> {
     out
 }
 
-fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), FigureError> {
+fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData, s: Scale) -> Result<(), FigureError> {
     root.fill(&WHITE)?;
-    let title = (FONT_FAMILY, TITLE_SIZE).into_font().color(&INK);
+    let title = (FONT_FAMILY, s.font(TITLE_SIZE)).into_font().color(&INK);
     let body = root.titled("training curves", title)?;
     let panels = body.split_evenly((1, 2));
     let step_fmt = |v: &f64| format!("{v:.0}");
-    let desc = (FONT_FAMILY, DESC_SIZE).into_font().color(&INK);
-    let ticks = (FONT_FAMILY, TICK_SIZE).into_font().color(&INK);
-    let caption = (FONT_FAMILY, DESC_SIZE + 1.0).into_font().color(&INK);
+    let desc = (FONT_FAMILY, s.font(DESC_SIZE)).into_font().color(&INK);
+    let ticks = (FONT_FAMILY, s.font(TICK_SIZE)).into_font().color(&INK);
+    let caption = (FONT_FAMILY, s.font(DESC_SIZE + 1.0))
+        .into_font()
+        .color(&INK);
+    let (thick, thin) = (s.stroke(2.0), s.stroke(1.0));
 
     // Loss panel.
     let (lo, hi) = data.loss_range;
     let loss_dec = tick_decimals(hi - lo);
     let loss_fmt = move |v: &f64| format!("{v:.loss_dec$}");
     let mut chart = ChartBuilder::on(&panels[0])
-        .margin(10)
+        .margin(s.px(10.0))
         .caption("loss", caption.clone())
-        .x_label_area_size(48)
-        .y_label_area_size(72)
+        .x_label_area_size(s.px(48.0))
+        .y_label_area_size(s.px(72.0))
         .build_cartesian_2d(0.0..data.max_step, lo..hi)?;
     chart
         .configure_mesh()
@@ -222,15 +226,18 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), Figu
     for (k, run) in data.runs.iter().enumerate() {
         let c = palette(k);
         if run.smooth.is_empty() {
-            chart.draw_series(LineSeries::new(run.raw.iter().copied(), c.stroke_width(2)))?;
+            chart.draw_series(LineSeries::new(
+                run.raw.iter().copied(),
+                c.stroke_width(thick),
+            ))?;
         } else {
             chart.draw_series(LineSeries::new(
                 run.raw.iter().copied(),
-                c.mix(0.3).stroke_width(1),
+                c.mix(0.3).stroke_width(thin),
             ))?;
             chart.draw_series(LineSeries::new(
                 run.smooth.iter().copied(),
-                c.stroke_width(2),
+                c.stroke_width(thick),
             ))?;
         }
     }
@@ -246,15 +253,15 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), Figu
         })
         .collect();
     let plot = chart.plotting_area().get_pixel_range();
-    draw_legend(&panels[0], plot, &legend, Corner::TopRight)?;
+    draw_legend(&panels[0], plot, &legend, Corner::TopRight, s)?;
 
     // Accuracy panel.
     let acc_fmt = |v: &f64| format!("{v:.1}");
     let mut chart = ChartBuilder::on(&panels[1])
-        .margin(10)
+        .margin(s.px(10.0))
         .caption("held-out accuracy", caption)
-        .x_label_area_size(48)
-        .y_label_area_size(60)
+        .x_label_area_size(s.px(48.0))
+        .y_label_area_size(s.px(60.0))
         .build_cartesian_2d(0.0..data.max_step, 0.0..1.0)?;
     chart
         .configure_mesh()
@@ -274,22 +281,26 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), Figu
     for (k, run) in data.runs.iter().enumerate() {
         let c = palette(k);
         any_acc |= !run.knn.is_empty() || !run.probe.is_empty();
-        chart.draw_series(LineSeries::new(run.knn.iter().copied(), c.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            run.knn.iter().copied(),
+            c.stroke_width(thick),
+        ))?;
         if run.knn.len() <= 60 {
-            chart.draw_series(run.knn.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+            let r = s.stroke(3.0);
+            chart.draw_series(run.knn.iter().map(|&p| Circle::new(p, r, c.filled())))?;
         }
         if run.probe.len() >= 2 {
             chart.draw_series(DashedLineSeries::new(
                 run.probe.iter().copied(),
-                7,
-                5,
-                c.stroke_width(2),
+                s.px(7.0),
+                s.px(5.0),
+                c.stroke_width(thick),
             ))?;
         }
         chart.draw_series(
             run.probe
                 .iter()
-                .map(|&p| Circle::new(p, 4, c.stroke_width(2))),
+                .map(|&p| Circle::new(p, s.stroke(4.0), c.stroke_width(thick))),
         )?;
     }
     let plot = chart.plotting_area().get_pixel_range();
@@ -308,14 +319,14 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData) -> Result<(), Figu
                 marker: true,
             });
         }
-        draw_legend(&panels[1], plot, &key, Corner::BottomRight)?;
+        draw_legend(&panels[1], plot, &key, Corner::BottomRight, s)?;
     } else {
         let (ox, oy) = panels[1].get_base_pixel();
         let centre = (
             (plot.0.start + plot.0.end) / 2 - ox,
             (plot.1.start + plot.1.end) / 2 - oy,
         );
-        let style = (FONT_FAMILY, DESC_SIZE)
+        let style = (FONT_FAMILY, s.font(DESC_SIZE))
             .into_font()
             .color(&RGBColor(120, 120, 120))
             .pos(Pos::new(HPos::Center, VPos::Center));

@@ -123,6 +123,37 @@ pub(crate) const LEGEND_SIZE: f64 = 16.0;
 /// Font family written into SVG text; bitmaps always use the bundled Ubuntu Light.
 pub(crate) const FONT_FAMILY: &str = "sans-serif";
 
+/// Size factor of a figure relative to its SVG layout. Text, margins, strokes and markers are
+/// multiplied by it, so a PNG of twice the SVG size looks like the SVG at twice the resolution.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) struct Scale(pub(crate) f64);
+
+impl Scale {
+    /// The SVG layout itself.
+    pub(crate) const ONE: Scale = Scale(1.0);
+
+    /// The factor for a canvas of `size` whose layout was designed at `base` (0.6 … 4).
+    pub(crate) fn fit(size: (u32, u32), base: (u32, u32)) -> Scale {
+        let k = (f64::from(size.0) / f64::from(base.0)).min(f64::from(size.1) / f64::from(base.1));
+        Scale(k.clamp(0.6, 4.0))
+    }
+
+    /// A length in pixels.
+    pub(crate) fn px(self, v: f64) -> i32 {
+        (v * self.0).round() as i32
+    }
+
+    /// A stroke width or marker radius (at least 1).
+    pub(crate) fn stroke(self, v: f64) -> u32 {
+        (v * self.0).round().max(1.0) as u32
+    }
+
+    /// A text size.
+    pub(crate) fn font(self, size: f64) -> f64 {
+        size * self.0
+    }
+}
+
 /// Colour `k` of [`PALETTE`] (cycles).
 pub(crate) fn palette(k: usize) -> RGBColor {
     let (r, g, b) = PALETTE[k % PALETTE.len()];
@@ -272,13 +303,14 @@ pub(crate) fn draw_legend<B: plotters::prelude::DrawingBackend>(
     plot: (std::ops::Range<i32>, std::ops::Range<i32>),
     entries: &[LegendEntry],
     corner: Corner,
+    s: Scale,
 ) -> Result<(), FigureError> {
     use plotters::prelude::*;
     use plotters::style::text_anchor::{HPos, Pos, VPos};
     if entries.is_empty() {
         return Ok(());
     }
-    let style = (FONT_FAMILY, LEGEND_SIZE)
+    let style = (FONT_FAMILY, s.font(LEGEND_SIZE))
         .into_font()
         .color(&INK)
         .pos(Pos::new(HPos::Left, VPos::Center));
@@ -289,21 +321,20 @@ pub(crate) fn draw_legend<B: plotters::prelude::DrawingBackend>(
         text_w = text_w.max(w as i32);
         text_h = text_h.max(h as i32);
     }
-    const KEY: i32 = 28;
-    const PAD: i32 = 8;
-    let row = text_h.max(12) + 4;
-    let box_w = PAD + KEY + 6 + text_w + PAD;
-    let box_h = PAD + row * entries.len() as i32 + PAD - 4;
+    let (key, pad, gap, inset) = (s.px(28.0), s.px(8.0), s.px(6.0), s.px(10.0));
+    let row = text_h.max(s.px(12.0)) + s.px(4.0);
+    let box_w = pad + key + gap + text_w + pad;
+    let box_h = pad + row * entries.len() as i32 + pad - s.px(4.0);
     let (xr, yr) = plot;
     // Areas use coordinates relative to themselves; `plot` is absolute.
     let (ox, oy) = {
         let (x, y) = area.get_base_pixel();
         (x, y)
     };
-    let x0 = xr.end - ox - box_w - 10;
+    let x0 = xr.end - ox - box_w - inset;
     let y0 = match corner {
-        Corner::TopRight => yr.start - oy + 10,
-        Corner::BottomRight => yr.end - oy - box_h - 10,
+        Corner::TopRight => yr.start - oy + inset,
+        Corner::BottomRight => yr.end - oy - box_h - inset,
     };
     area.draw(&Rectangle::new(
         [(x0, y0), (x0 + box_w, y0 + box_h)],
@@ -314,33 +345,24 @@ pub(crate) fn draw_legend<B: plotters::prelude::DrawingBackend>(
         RGBColor(170, 170, 170).stroke_width(1),
     ))?;
     for (k, e) in entries.iter().enumerate() {
-        let cy = y0 + PAD + row * k as i32 + row / 2 - 2;
-        let kx = x0 + PAD;
+        let cy = y0 + pad + row * k as i32 + row / 2 - s.px(2.0);
+        let kx = x0 + pad;
+        let line = e.color.stroke_width(s.stroke(2.0));
         if e.dashed {
-            for s in 0..3 {
-                let a = kx + s * 10;
-                area.draw(&PathElement::new(
-                    vec![(a, cy), (a + 6, cy)],
-                    e.color.stroke_width(2),
-                ))?;
+            for d in 0..3 {
+                let a = kx + s.px(10.0 * f64::from(d));
+                area.draw(&PathElement::new(vec![(a, cy), (a + s.px(6.0), cy)], line))?;
             }
         } else {
-            area.draw(&PathElement::new(
-                vec![(kx, cy), (kx + KEY, cy)],
-                e.color.stroke_width(2),
-            ))?;
+            area.draw(&PathElement::new(vec![(kx, cy), (kx + key, cy)], line))?;
         }
         if e.marker {
-            let style = if e.dashed {
-                e.color.stroke_width(2)
-            } else {
-                e.color.filled()
-            };
-            area.draw(&Circle::new((kx + KEY / 2, cy), 3, style))?;
+            let marker = if e.dashed { line } else { e.color.filled() };
+            area.draw(&Circle::new((kx + key / 2, cy), s.stroke(3.0), marker))?;
         }
         area.draw(&Text::new(
             e.label.clone(),
-            (kx + KEY + 6, cy),
+            (kx + key + gap, cy),
             style.clone(),
         ))?;
     }
@@ -375,6 +397,16 @@ mod tests {
         assert_eq!(ellipsize("short", 10), "short");
         assert_eq!(ellipsize("abcdefghij", 5), "abcd…");
         assert_eq!(ellipsize("abcdefghij", 5).chars().count(), 5);
+    }
+
+    #[test]
+    fn scale_fits_the_tighter_side_within_limits() {
+        assert_eq!(Scale::fit((1000, 420), (1000, 420)), Scale::ONE);
+        assert_eq!(Scale::fit((2000, 1000), (1000, 420)), Scale(2.0));
+        assert_eq!(Scale::fit((240, 180), (1000, 420)), Scale(0.6));
+        assert_eq!(Scale::fit((8000, 8000), (640, 440)), Scale(4.0));
+        assert_eq!(Scale(1.5).px(10.0), 15);
+        assert_eq!(Scale(0.2).stroke(1.0), 1);
     }
 
     #[test]

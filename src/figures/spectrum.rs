@@ -9,8 +9,8 @@ use plotters::prelude::*;
 
 use super::{
     Area, Corner, DESC_SIZE, FONT_FAMILY, FigureError, GRID, INK, LegendEntry, SPECTRUM_SVG_SIZE,
-    TICK_SIZE, TITLE_SIZE, draw_legend, ellipsize, padded_range, palette, render_png, render_svg,
-    tick_decimals,
+    Scale, TICK_SIZE, TITLE_SIZE, draw_legend, ellipsize, padded_range, palette, render_png,
+    render_svg, tick_decimals,
 };
 
 /// At most this many series are drawn (the size of [`super::PALETTE`]).
@@ -21,7 +21,7 @@ const MARKER_MAX: usize = 64;
 /// The spectrum figure as an SVG document of [`SPECTRUM_SVG_SIZE`].
 pub fn spectrum_svg(series: &[(String, Vec<f64>)]) -> Result<String, FigureError> {
     let data = SpectrumData::new(series)?;
-    render_svg(SPECTRUM_SVG_SIZE, |root| draw(root, &data))
+    render_svg(SPECTRUM_SVG_SIZE, |root| draw(root, &data, Scale::ONE))
 }
 
 /// The spectrum figure as PNG bytes of `width` × `height` pixels.
@@ -31,7 +31,8 @@ pub fn spectrum_png(
     height: u32,
 ) -> Result<Vec<u8>, FigureError> {
     let data = SpectrumData::new(series)?;
-    render_png(width, height, |root| draw(root, &data))
+    let s = Scale::fit((width, height), SPECTRUM_SVG_SIZE);
+    render_png(width, height, |root| draw(root, &data, s))
 }
 
 struct SpectrumData {
@@ -74,18 +75,22 @@ impl SpectrumData {
     }
 }
 
-fn draw<B: DrawingBackend>(root: &Area<B>, data: &SpectrumData) -> Result<(), FigureError> {
+fn draw<B: DrawingBackend>(
+    root: &Area<B>,
+    data: &SpectrumData,
+    s: Scale,
+) -> Result<(), FigureError> {
     root.fill(&WHITE)?;
-    let title = (FONT_FAMILY, TITLE_SIZE).into_font().color(&INK);
+    let title = (FONT_FAMILY, s.font(TITLE_SIZE)).into_font().color(&INK);
     let body = root.titled("embedding spectrum", title)?;
     let (lo, hi) = data.y_range;
     let dec = tick_decimals(hi - lo);
     let y_fmt = move |v: &f64| format!("{v:.dec$}");
     let x_fmt = |v: &f64| format!("{v:.0}");
     let mut chart = ChartBuilder::on(&body)
-        .margin(12)
-        .x_label_area_size(48)
-        .y_label_area_size(72)
+        .margin(s.px(12.0))
+        .x_label_area_size(s.px(48.0))
+        .y_label_area_size(s.px(72.0))
         .build_cartesian_2d(0.5..data.max_index + 0.5, lo..hi)?;
     chart
         .configure_mesh()
@@ -95,17 +100,21 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &SpectrumData) -> Result<(), Fi
         .y_labels(7)
         .x_label_formatter(&x_fmt)
         .y_label_formatter(&y_fmt)
-        .label_style((FONT_FAMILY, TICK_SIZE).into_font().color(&INK))
-        .axis_desc_style((FONT_FAMILY, DESC_SIZE).into_font().color(&INK))
+        .label_style((FONT_FAMILY, s.font(TICK_SIZE)).into_font().color(&INK))
+        .axis_desc_style((FONT_FAMILY, s.font(DESC_SIZE)).into_font().color(&INK))
         .light_line_style(TRANSPARENT)
         .bold_line_style(GRID)
         .axis_style(INK)
         .draw()?;
     for (k, (_, pts)) in data.lines.iter().enumerate() {
         let c = palette(k);
-        chart.draw_series(LineSeries::new(pts.iter().copied(), c.stroke_width(2)))?;
+        chart.draw_series(LineSeries::new(
+            pts.iter().copied(),
+            c.stroke_width(s.stroke(2.0)),
+        ))?;
         if pts.len() <= MARKER_MAX {
-            chart.draw_series(pts.iter().map(|&p| Circle::new(p, 3, c.filled())))?;
+            let r = s.stroke(3.0);
+            chart.draw_series(pts.iter().map(|&p| Circle::new(p, r, c.filled())))?;
         }
     }
     let legend: Vec<LegendEntry> = data
@@ -120,6 +129,6 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &SpectrumData) -> Result<(), Fi
         })
         .collect();
     let plot = chart.plotting_area().get_pixel_range();
-    draw_legend(&body, plot, &legend, Corner::TopRight)?;
+    draw_legend(&body, plot, &legend, Corner::TopRight, s)?;
     Ok(())
 }
