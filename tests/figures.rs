@@ -378,6 +378,29 @@ mod native {
     }
 
     #[test]
+    fn small_and_extreme_png_sizes_still_draw() {
+        let h = history(40, 1.0);
+        let runs = [RunSeries {
+            label: "a rather long legend label for a small figure".into(),
+            history: &h,
+        }];
+        let spec = vec![("s".to_string(), vec![0.0, -1.0, -3.0])];
+        let (a, labels) = block_alpha(30, 3);
+        let min = figures::MIN_PNG_SIZE;
+        for (w, h) in [min, (2000, min.1), (min.0, 1500)] {
+            for bytes in [
+                figures::curves_png(&runs, w, h),
+                figures::spectrum_png(&spec, w, h),
+                figures::alpha_png(a.view(), &labels, w, h),
+            ] {
+                let img = decode_png(&bytes.unwrap_or_else(|e| panic!("{w}×{h}: {e}")));
+                assert_eq!((img.width, img.height), (w, h));
+                assert!(img.distinct_colours() > 10, "{w}×{h}");
+            }
+        }
+    }
+
+    #[test]
     fn alpha_layout_scales_with_the_canvas() {
         let (w, h) = ALPHA_SVG_SIZE;
         let one = figures::alpha_plot_area(w, h).unwrap();
