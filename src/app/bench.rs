@@ -1,7 +1,16 @@
 //! The standard benchmark workload run inside the page (`#bench=standard`), in slices of a few
 //! steps per frame so the page keeps drawing; results go to `#alphacl-status` under `bench`.
+//!
+//! The workload (inputs, encoder, optimiser) persists across slices, as it does in the CLI's
+//! single run: [`WARMUP`] untimed steps, then only the steps themselves are timed (the frames
+//! drawn in between are not).
 
-use crate::train::bench::{STANDARD_LOSSES, standard_workload};
+use web_time::Instant;
+
+use crate::train::bench::{STANDARD_LOSSES, StandardWorkload, standard_gflop_per_step};
+
+/// Untimed steps before timing starts (lets the engine compile the hot code).
+const WARMUP: usize = 3;
 
 /// Timed steps per loss.
 const STEPS_PER_LOSS: usize = 40;
@@ -24,12 +33,14 @@ pub struct BenchFigures {
 }
 
 /// In-page benchmark state.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct BenchRunner {
     /// One entry per standard loss.
     pub figures: Vec<BenchFigures>,
     /// Error, if the workload could not run.
     pub error: Option<String>,
+    /// The running workload: (index into `figures`, state, warm-up steps done).
+    current: Option<(usize, StandardWorkload, usize)>,
 }
 
 impl BenchRunner {
@@ -44,6 +55,7 @@ impl BenchRunner {
                 })
                 .collect(),
             error: None,
+            current: None,
         }
     }
 
@@ -52,19 +64,45 @@ impl BenchRunner {
         self.error.is_some() || self.figures.iter().all(|f| f.steps >= STEPS_PER_LOSS)
     }
 
-    /// Runs one slice (one warm-up step and a few timed steps of the next unfinished loss).
+    /// Runs one slice: a few steps of the next unfinished loss (warm-up steps first).
     pub fn slice(&mut self) {
-        let Some(f) = self.figures.iter_mut().find(|f| f.steps < STEPS_PER_LOSS) else {
+        let Some(i) = self.figures.iter().position(|f| f.steps < STEPS_PER_LOSS) else {
             return;
         };
-        match standard_workload(&f.loss, 1, STEPS_PER_SLICE) {
-            Ok(r) => {
-                f.steps += r.steps;
-                f.seconds += r.steps as f64 / r.steps_per_sec.max(1e-12);
-                f.steps_per_sec = f.steps as f64 / f.seconds.max(1e-12);
-                f.gflops = f.steps_per_sec * r.gflop_per_step;
+        if self.current.as_ref().is_none_or(|c| c.0 != i) {
+            match StandardWorkload::new(&self.figures[i].loss) {
+                Ok(w) => self.current = Some((i, w, 0)),
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    return;
+                }
             }
-            Err(e) => self.error = Some(e.to_string()),
+        }
+        let Some((_, w, warm)) = self.current.as_mut() else {
+            return;
+        };
+        let origin = Instant::now();
+        let clock = || origin.elapsed().as_secs_f64();
+        let f = &mut self.figures[i];
+        for _ in 0..STEPS_PER_SLICE {
+            match w.step(&clock) {
+                Ok(t) if *warm >= WARMUP => {
+                    f.steps += 1;
+                    f.seconds += t.total();
+                }
+                Ok(_) => *warm += 1,
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    return;
+                }
+            }
+            if f.steps >= STEPS_PER_LOSS {
+                break;
+            }
+        }
+        if f.seconds > 0.0 {
+            f.steps_per_sec = f.steps as f64 / f.seconds;
+            f.gflops = f.steps_per_sec * standard_gflop_per_step();
         }
     }
 

@@ -64,6 +64,82 @@ pub fn standard_workload(
     standard_workload_with_clock(loss_text, warmup, steps, &|| origin.elapsed().as_secs_f64())
 }
 
+/// Time spent in each phase of one step, in seconds.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StepTimes {
+    /// Encoder forward pass.
+    pub forward: f64,
+    /// Loss value, α and ∂L/∂z.
+    pub loss: f64,
+    /// Encoder backward pass.
+    pub backward: f64,
+    /// Optimiser update.
+    pub update: f64,
+}
+
+impl StepTimes {
+    /// The whole step.
+    pub fn total(&self) -> f64 {
+        self.forward + self.loss + self.backward + self.update
+    }
+}
+
+/// The standard workload's state (inputs, encoder, optimiser), kept between steps so a caller
+/// can time steps in slices (the web page does one slice per frame).
+pub struct StandardWorkload {
+    spec: LossSpec,
+    x: Array2<f32>,
+    enc: crate::nn::Encoder<f32>,
+    opt: Optimizer,
+    /// Loss value of the last step.
+    pub last_loss: f64,
+}
+
+impl StandardWorkload {
+    /// Builds the workload for `loss_text` (fixed inputs and initialisation).
+    pub fn new(loss_text: &str) -> Result<Self, SpecError> {
+        let spec = LossSpec::parse(loss_text)?;
+        let (n, d, h, o) = STANDARD_SHAPE;
+        let mut rng = Rng::derive(7, "bench");
+        let x = Array2::from_shape_simple_fn((n, d), || rng.normal() as f32);
+        let enc_spec = EncoderSpec::parse(&format!("mlp:hidden={h},out={o}"))?;
+        let enc = enc_spec.build::<f32>(d, Some((3, 16, 16)), &mut rng)?;
+        Ok(Self {
+            spec,
+            x,
+            enc,
+            opt: Optimizer::new(OptimSpec::adam(1e-3)),
+            last_loss: f64::NAN,
+        })
+    }
+
+    /// The loss spec in its canonical text form.
+    pub fn loss_text(&self) -> String {
+        self.spec.to_text()
+    }
+
+    /// One step, timed phase by phase with `clock` (seconds).
+    pub fn step(&mut self, clock: &dyn Fn() -> f64) -> Result<StepTimes, SpecError> {
+        let t0 = clock();
+        let z = self.enc.forward_view(self.x.view());
+        let t1 = clock();
+        let out = loss::evaluate::<f32>(&self.spec, z, true)
+            .map_err(|e| SpecError::new(e.to_string()))?;
+        let t2 = clock();
+        self.enc.backward(&out.grad);
+        let t3 = clock();
+        self.opt.step(self.enc.params_and_grads());
+        let t4 = clock();
+        self.last_loss = f64::from(out.loss);
+        Ok(StepTimes {
+            forward: t1 - t0,
+            loss: t2 - t1,
+            backward: t3 - t2,
+            update: t4 - t3,
+        })
+    }
+}
+
 /// As [`standard_workload`] with a caller-supplied clock in seconds (the native CLI passes the
 /// thread's CPU time so that a busy machine does not distort the figures).
 pub fn standard_workload_with_clock(
@@ -72,51 +148,33 @@ pub fn standard_workload_with_clock(
     steps: usize,
     clock: &dyn Fn() -> f64,
 ) -> Result<BenchResult, SpecError> {
-    let spec = LossSpec::parse(loss_text)?;
-    let (n, d, h, o) = STANDARD_SHAPE;
-    let mut rng = Rng::derive(7, "bench");
-    let x = Array2::from_shape_simple_fn((n, d), || rng.normal() as f32);
-    let enc_spec = EncoderSpec::parse(&format!("mlp:hidden={h},out={o}"))?;
-    let mut enc = enc_spec.build::<f32>(d, Some((3, 16, 16)), &mut rng)?;
-    let mut opt = Optimizer::new(OptimSpec::adam(1e-3));
-    let (mut tf, mut tl, mut tb, mut tu) = (0.0, 0.0, 0.0, 0.0);
-    let mut last = f64::NAN;
-    let mut start = clock();
-    for s in 0..warmup + steps {
-        if s == warmup {
-            (tf, tl, tb, tu) = (0.0, 0.0, 0.0, 0.0);
-            start = clock();
-        }
-        let t0 = clock();
-        let z = enc.forward_view(x.view());
-        let t1 = clock();
-        let out =
-            loss::evaluate::<f32>(&spec, z, true).map_err(|e| SpecError::new(e.to_string()))?;
-        let t2 = clock();
-        enc.backward(&out.grad);
-        let t3 = clock();
-        opt.step(enc.params_and_grads());
-        let t4 = clock();
-        tf += t1 - t0;
-        tl += t2 - t1;
-        tb += t3 - t2;
-        tu += t4 - t3;
-        last = f64::from(out.loss);
+    let mut w = StandardWorkload::new(loss_text)?;
+    for _ in 0..warmup {
+        w.step(clock)?;
+    }
+    let mut sum = StepTimes::default();
+    let start = clock();
+    for _ in 0..steps {
+        let t = w.step(clock)?;
+        sum.forward += t.forward;
+        sum.loss += t.loss;
+        sum.backward += t.backward;
+        sum.update += t.update;
     }
     let secs = (clock() - start).max(1e-12);
     let k = steps.max(1) as f64;
     let gflop = standard_gflop_per_step();
     Ok(BenchResult {
-        loss: spec.to_text(),
+        loss: w.loss_text(),
         steps,
         steps_per_sec: steps as f64 / secs,
         gflops: gflop * steps as f64 / secs,
         gflop_per_step: gflop,
-        ms_forward: tf * 1e3 / k,
-        ms_loss: tl * 1e3 / k,
-        ms_backward: tb * 1e3 / k,
-        ms_update: tu * 1e3 / k,
-        last_loss: last,
+        ms_forward: sum.forward * 1e3 / k,
+        ms_loss: sum.loss * 1e3 / k,
+        ms_backward: sum.backward * 1e3 / k,
+        ms_update: sum.update * 1e3 / k,
+        last_loss: w.last_loss,
     })
 }
 
