@@ -822,7 +822,12 @@ impl LabApp {
                     self.curves.ui(&mut cols[1], t, h);
                 });
             }
-            Tab::Alpha => self.alpha.ui(ui, t),
+            Tab::Alpha => {
+                self.alpha.ui(ui, t);
+                for (name, r) in &self.alpha.rects {
+                    Self::note_rect(rects, name, *r);
+                }
+            }
             Tab::Data => self.data_view.ui(ui, t),
             Tab::Collapse => self.collapse.ui(ui, t),
             Tab::Theory => self.theory.ui(ui, t),

@@ -72,12 +72,16 @@ pub struct Snapshot {
     pub alpha: Array2<f32>,
     /// Labels of the 2B rows of that batch.
     pub batch_labels: Vec<usize>,
+    /// Training-split indices of that batch's B samples (row r is sample `batch_indices[r % B]`).
+    pub batch_indices: Vec<usize>,
     /// Embeddings of the evaluation subset (n × d), after normalisation if enabled.
     pub embeddings: Array2<f32>,
     /// 2-D PCA of `embeddings`.
     pub pca2: Array2<f32>,
     /// Labels of the evaluation subset.
     pub labels: Vec<usize>,
+    /// Held-out-split indices of the evaluation subset's rows.
+    pub eval_indices: Vec<usize>,
     /// Variance along the two PCA axes.
     pub pca_var: Vec<f64>,
 }
@@ -108,6 +112,7 @@ pub struct Trainer {
     pub(crate) eval_test_idx: Vec<usize>,
     pub(crate) last_alpha: Array2<f32>,
     pub(crate) last_batch_labels: Vec<usize>,
+    pub(crate) last_batch_idx: Vec<usize>,
 }
 
 impl Trainer {
@@ -156,6 +161,7 @@ impl Trainer {
             eval_test_idx,
             last_alpha: Array2::zeros((0, 0)),
             last_batch_labels: Vec::new(),
+            last_batch_idx: Vec::new(),
         };
         t.refresh_snapshot();
         Ok(t)
@@ -198,6 +204,7 @@ impl Trainer {
     pub(crate) fn make_batch(&mut self) -> (Array2<f32>, Vec<usize>) {
         let b = self.config.batch;
         let idx = self.rng.sample_indices(self.data.x_train.nrows(), b);
+        self.last_batch_idx.clone_from(&idx);
         let d = self.data.dim();
         let mut x = Array2::<f32>::zeros((2 * b, d));
         let mut labels = vec![0; 2 * b];
@@ -341,9 +348,11 @@ impl Trainer {
             step: self.step,
             alpha: self.last_alpha.clone(),
             batch_labels: self.last_batch_labels.clone(),
+            batch_indices: self.last_batch_idx.clone(),
             embeddings: te_z,
             pca2,
             labels: te_y,
+            eval_indices: self.eval_test_idx.clone(),
             pca_var,
         };
     }

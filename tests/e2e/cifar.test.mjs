@@ -3,7 +3,20 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { appSuite, openApp, waitStatus, shot, DIST } from './harness.mjs';
+import {
+  appSuite, openApp, waitStatus, shot, clickWidget, decodePng, distinctColours, DIST,
+} from './harness.mjs';
+
+/** Waits until every named widget rectangle is published. */
+async function waitRects(page, names, timeoutMs = 10000) {
+  const t0 = Date.now();
+  for (;;) {
+    const rects = JSON.parse((await page.textContent('#alphacl-widgets')) || '{}');
+    if (names.every((n) => rects[n])) return rects;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`widgets ${names} not published`);
+    await page.waitForTimeout(100);
+  }
+}
 
 const suite = appSuite();
 const prepared = fs.existsSync(path.join(DIST, 'data', 'cifar10-16.bin'));
@@ -27,6 +40,19 @@ test('CIFAR-10 16×16 loads, trains and its kNN accuracy rises', { skip: !prepar
   assert.ok(first.knn_acc > 0.1 - 0.05, `initial kNN ${first.knn_acc}`);
   assert.ok(best > first.knn_acc, `kNN should rise: ${first.knn_acc} -> best ${best}`);
   await shot(page, 'cifar-training');
+  // Hovering an α cell shows the pair's two images beside the map.
+  await clickWidget(page, 'tab:alpha');
+  const rects = await waitRects(page, ['alpha:map', 'alpha:pair']);
+  const box = await page.locator('#the_canvas_id').boundingBox();
+  const [mx, my, mw, mh] = rects['alpha:map'];
+  await page.mouse.move(box.x + mx + mw * 0.3, box.y + my + mh * 0.6);
+  await page.waitForTimeout(800);
+  const after = JSON.parse(await page.textContent('#alphacl-widgets'));
+  const [px, py, pw, ph] = after['alpha:pair'];
+  assert.ok(ph > 200, `the pair panel holds two images (height ${ph})`);
+  const png = decodePng(await shot(page, 'cifar-alpha-hover'));
+  const colours = distinctColours(png, [Math.round(px), Math.round(py), Math.round(px + pw), Math.round(py + ph)]);
+  assert.ok(colours > 40, `pair images look blank (${colours} colours)`);
   assert.deepEqual(errors, []);
   await context.close();
 });

@@ -56,6 +56,8 @@ pub fn alpha_stats(alpha: &Array2<f32>) -> AlphaStats {
 /// and, when the batch embeddings are known, d²_ij = ‖z_i − z_j‖².
 #[derive(Default)]
 pub struct AlphaMapPainter {
+    /// Where the map itself was last drawn (screen points).
+    pub map_rect: Option<egui::Rect>,
     texture: Option<egui::TextureHandle>,
     key: Option<(usize, usize, bool, bool)>,
     order: Vec<usize>,
@@ -73,7 +75,7 @@ impl AlphaMapPainter {
     /// Draws `alpha` (2B × 2B, rows k and k + B partners) into a square of at most `max_side`
     /// points. `key` identifies the content (e.g. (step, loss changes)): the texture is rebuilt
     /// only when it, `sort` or `per_row` change. `d2` are the pairwise squared distances of
-    /// the batch embeddings, if known.
+    /// the batch embeddings, if known. Returns the hovered cell (i, j) in batch order.
     #[allow(clippy::too_many_arguments)]
     pub fn show(
         &mut self,
@@ -86,11 +88,11 @@ impl AlphaMapPainter {
         per_row: bool,
         d2: Option<&Array2<f32>>,
         max_side: f32,
-    ) {
+    ) -> Option<(usize, usize)> {
         let n = alpha.nrows();
         if n == 0 || alpha.ncols() != n {
             ui.label("No α yet: take a step.");
-            return;
+            return None;
         }
         let full_key = (key.0, key.1, sort, per_row);
         if self.key != Some(full_key) || self.texture.is_none() || self.order.len() != n {
@@ -131,6 +133,7 @@ impl AlphaMapPainter {
             ui.allocate_exact_size(egui::vec2(side + 40.0, side), egui::Sense::hover());
         let map =
             egui::Rect::from_min_size(rect.min + egui::vec2(12.0, 0.0), egui::vec2(side, side));
+        self.map_rect = Some(map);
         let painter = ui.painter_at(rect);
         if let Some(tex) = &self.texture {
             painter.image(
@@ -171,7 +174,9 @@ impl AlphaMapPainter {
             let c = (((pos.x - map.min.x) / cell) as usize).min(n - 1);
             let (i, j) = (self.order[r], self.order[c]);
             resp.on_hover_text(cell_text(alpha, labels, d2, i, j));
+            return Some((i, j));
         }
+        None
     }
 }
 
@@ -221,6 +226,10 @@ pub struct AlphaView {
     /// Colour each row relative to its own maximum.
     pub per_row: bool,
     map: AlphaMapPainter,
+    images: super::SampleImages,
+    last_pair: Option<(usize, usize)>,
+    /// Screen rectangles of the map and of the hovered-pair images (for browser tests).
+    pub rects: Vec<(&'static str, egui::Rect)>,
 }
 
 impl AlphaView {
@@ -245,17 +254,77 @@ impl AlphaView {
             t.snapshot.step
         ));
         ui.weak("rows: anchors i, columns: candidates j · left strip: class · right bars: β_i");
-        self.map.show(
-            ui,
-            "alpha",
-            alpha,
-            &t.snapshot.batch_labels,
-            (t.snapshot.step, t.history.loss_changes.len()),
-            self.sort_by_class,
-            self.per_row,
-            None,
-            f32::INFINITY,
-        );
+        let images = t.data.image_shape.is_some();
+        self.rects.clear();
+        let hovered = ui
+            .horizontal_top(|ui| {
+                let max_side = if images {
+                    ui.available_width() - 180.0
+                } else {
+                    f32::INFINITY
+                };
+                let h = self.map.show(
+                    ui,
+                    "alpha",
+                    alpha,
+                    &t.snapshot.batch_labels,
+                    (t.snapshot.step, t.history.loss_changes.len()),
+                    self.sort_by_class,
+                    self.per_row,
+                    None,
+                    max_side,
+                );
+                if let Some(r) = self.map.map_rect {
+                    self.rects.push(("alpha:map", r));
+                }
+                if images {
+                    let r = self.pair_ui(ui, t, h);
+                    self.rects.push(("alpha:pair", r));
+                }
+                h
+            })
+            .inner;
+        if hovered.is_some() {
+            self.last_pair = hovered;
+        }
+    }
+
+    /// The two images of the hovered (or last hovered) pair, as the data set stores them.
+    fn pair_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        t: &Trainer,
+        hovered: Option<(usize, usize)>,
+    ) -> egui::Rect {
+        let b = t.snapshot.batch_indices.len();
+        ui.vertical(|ui| {
+            ui.strong("hovered pair");
+            let Some((i, j)) = hovered.or(self.last_pair).filter(|_| b > 0) else {
+                ui.weak("hover a cell to see\nanchor i and candidate j");
+                return;
+            };
+            let a = t.snapshot.alpha.get((i, j)).copied().unwrap_or(0.0);
+            for (role, r) in [("anchor i", i), ("candidate j", j)] {
+                let sample = t.snapshot.batch_indices[r % b];
+                let class = t
+                    .data
+                    .y_train
+                    .get(sample)
+                    .and_then(|&c| t.data.class_names.get(c))
+                    .map_or("?", String::as_str);
+                self.images.show(
+                    ui,
+                    t,
+                    super::Split::Train,
+                    sample,
+                    128.0,
+                    &format!("{role} = row {r}: #{sample}, {class}"),
+                );
+            }
+            ui.label(format!("α_ij = {a:.4}"));
+        })
+        .response
+        .rect
     }
 }
 

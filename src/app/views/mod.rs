@@ -5,6 +5,7 @@ mod collapse;
 mod compare;
 mod curves;
 mod data_view;
+mod images;
 mod players;
 mod scatter;
 mod theory;
@@ -14,6 +15,7 @@ pub use collapse::{CollapsePoint, CollapseView, PROBE_PAIRS, embed_like_training
 pub use compare::{CompareAction, CompareView, RunRef, run_label};
 pub use curves::{CurvesView, x_of_step};
 pub use data_view::DataView;
+pub use images::{SampleImages, Split};
 pub use players::{PlayerMove, PlayersView};
 pub use scatter::{NEIGHBOURS, ScatterView, cosine_neighbours};
 pub use theory::{Experiment, TheoryReadout, TheoryView};

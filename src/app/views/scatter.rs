@@ -31,12 +31,13 @@ pub fn cosine_neighbours(z: &Array2<f32>, i: usize, k: usize) -> Vec<usize> {
 }
 
 /// Scatter view.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct ScatterView {
     /// Selected point (index into the evaluation subset).
     pub selected: Option<usize>,
     neighbours: Vec<usize>,
     neighbours_key: Option<(usize, usize)>,
+    images: super::SampleImages,
 }
 
 impl ScatterView {
@@ -165,6 +166,42 @@ impl ScatterView {
                     );
                 }
             });
+        if t.data.image_shape.is_some()
+            && let Some(pos) = resp.response.hover_pos()
+        {
+            // Image data: the hovered point's picture (nearest point within 8 points).
+            let mut best: Option<(f32, usize)> = None;
+            for i in 0..n {
+                let [x, y] = point(i);
+                let d = resp
+                    .transform
+                    .position_from_point(&PlotPoint::new(x, y))
+                    .distance(pos);
+                if d < 8.0 && best.is_none_or(|(bd, _)| d < bd) {
+                    best = Some((d, i));
+                }
+            }
+            if let Some((_, i)) = best
+                && let Some(&sample) = s.eval_indices.get(i)
+            {
+                let class = s
+                    .labels
+                    .get(i)
+                    .and_then(|&c| t.data.class_names.get(c))
+                    .map_or("?", String::as_str);
+                let images = &mut self.images;
+                resp.response.clone().on_hover_ui_at_pointer(|ui| {
+                    images.show(
+                        ui,
+                        t,
+                        super::Split::Test,
+                        sample,
+                        96.0,
+                        &format!("#{i} · held-out sample {sample} · {class}"),
+                    );
+                });
+            }
+        }
         if resp.response.clicked()
             && let Some(pos) = resp.response.interact_pointer_pos()
         {
