@@ -21,8 +21,8 @@ step "clippy (native, library and CLI)"
 cargo clippy --all-targets -- -D warnings
 step "clippy (native, with the egui app)"
 cargo clippy --all-targets --features app -- -D warnings
-step "clippy (wasm32, app)"
-cargo clippy --target wasm32-unknown-unknown --features app --lib --bins -- -D warnings
+step "clippy (wasm32, app with the relaxed-SIMD kernel, as the browser build)"
+cargo clippy --target wasm32-unknown-unknown --features app,wasm-relaxed-simd --lib --bins -- -D warnings
 
 step "native tests (unit, property, integration, UI)"
 cargo test --features app 2>&1 | tee "$LOG_DIR/native.log"

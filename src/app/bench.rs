@@ -13,9 +13,9 @@ use crate::train::bench::{STANDARD_LOSSES, StandardWorkload, standard_gflop_per_
 const WARMUP: usize = 3;
 
 /// Timed steps per loss.
-const STEPS_PER_LOSS: usize = 40;
+const STEPS_PER_LOSS: usize = 60;
 /// Timed steps per frame slice.
-const STEPS_PER_SLICE: usize = 4;
+const STEPS_PER_SLICE: usize = 6;
 
 /// Accumulated figures of one loss.
 #[derive(Debug, Clone, Default, serde::Serialize)]

@@ -721,6 +721,18 @@ impl LabApp {
 
     /// Draws the whole lab.
     pub fn ui(&mut self, ui: &mut egui::Ui) {
+        if let Some(b) = self.bench.as_ref().filter(|b| !b.done()) {
+            // While the benchmark runs, draw only its progress: a full frame of plots would
+            // compete with it for the CPU (software WebGL rasterises on the other core).
+            egui::CentralPanel::default().show(ui, |ui| {
+                ui.heading("α-CL Lab — benchmark running (standard workload, single thread)");
+                for f in &b.figures {
+                    ui.label(format!("{}: {} steps", f.loss, f.steps));
+                }
+            });
+            ui.ctx().request_repaint();
+            return;
+        }
         let mut rects = BTreeMap::new();
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui, &mut rects));
         let hidden = self.hidden.clone();

@@ -102,6 +102,27 @@ pub fn matmul_into<F: Real>(
             return;
         }
     }
+    #[cfg(target_arch = "wasm32")]
+    if std::any::TypeId::of::<F>() == std::any::TypeId::of::<f32>() {
+        let (cs_r, cs_c) = (c.strides()[0], c.strides()[1]);
+        let (as_r, as_c) = (a.strides()[0], a.strides()[1]);
+        let (bs_r, bs_c) = (b.strides()[0], b.strides()[1]);
+        let dst = c.as_mut_ptr();
+        // SAFETY: shapes are consistent and non-empty (checked above); each pointer and stride
+        // pair comes from a live view of that shape; `c` is borrowed mutably, so it overlaps
+        // neither input; F is f32 (checked), so the casts are identities.
+        #[allow(unsafe_code)]
+        unsafe {
+            wasm::sgemm(
+                (m, n, k),
+                (a.as_ptr().cast::<f32>(), as_r, as_c),
+                (b.as_ptr().cast::<f32>(), bs_r, bs_c),
+                (dst.cast::<f32>(), cs_r, cs_c),
+                accumulate,
+            );
+        }
+        return;
+    }
     reference_matmul_into(c, a, b, accumulate);
 }
 
@@ -243,6 +264,9 @@ mod avx512 {
     }
 
     #[target_feature(enable = "avx512f")]
+    // With relaxed SIMD the whole kernel carries the feature, so `madd` inlines into it (a
+    // target-feature function is never inlined into a caller without that feature).
+    #[cfg_attr(feature = "wasm-relaxed-simd", target_feature(enable = "relaxed-simd"))]
     #[inline]
     unsafe fn kernel(
         kc: usize,
@@ -289,6 +313,198 @@ mod avx512 {
                 unsafe {
                     _mm512_storeu_ps(tmp.as_mut_ptr(), acc_i[0]);
                     _mm512_storeu_ps(tmp.as_mut_ptr().add(16), acc_i[1]);
+                    for (j, &t) in tmp.iter().enumerate().take(nj) {
+                        let cp = c.offset(i as isize * c_rs + j as isize * c_cs);
+                        *cp = if overwrite { t } else { *cp + t };
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The wasm32 SIMD128 kernel: packed 4 × 8 tiles, with fused multiply-add from the relaxed-SIMD
+/// proposal when the crate is built with the `wasm-relaxed-simd` feature (the browser build;
+/// every current browser engine has it), and a separate multiply and add otherwise (Node 20's
+/// V8 does not validate relaxed-SIMD modules, so the wasm tests build without it).
+#[cfg(target_arch = "wasm32")]
+#[allow(unsafe_code)]
+pub(crate) mod wasm {
+    use core::arch::wasm32::{
+        f32x4_add, f32x4_splat, v128, v128_load, v128_load32_splat, v128_store,
+    };
+    use std::cell::RefCell;
+
+    const MR: usize = 4;
+    const NR: usize = 8;
+    const KC: usize = 256;
+
+    thread_local! {
+        /// Packing buffers, reused across calls (no allocation once warm).
+        static PACK: RefCell<(Vec<f32>, Vec<f32>)> = const { RefCell::new((Vec::new(), Vec::new())) };
+    }
+
+    /// a·b + c, fused (relaxed SIMD).
+    #[cfg(feature = "wasm-relaxed-simd")]
+    #[target_feature(enable = "relaxed-simd")]
+    #[inline]
+    fn madd(a: v128, b: v128, c: v128) -> v128 {
+        core::arch::wasm32::f32x4_relaxed_madd(a, b, c)
+    }
+
+    /// a·b + c.
+    #[cfg(not(feature = "wasm-relaxed-simd"))]
+    #[inline(always)]
+    fn madd(a: v128, b: v128, c: v128) -> v128 {
+        f32x4_add(core::arch::wasm32::f32x4_mul(a, b), c)
+    }
+
+    /// C (m × n) ← [C +] A (m × k) · B (k × n); each matrix is (pointer, row stride, column
+    /// stride) in elements.
+    ///
+    /// # Safety
+    /// Every (pointer, strides) triple must address a valid matrix of its shape, m, n, k ≥ 1,
+    /// and C must not overlap A or B.
+    pub unsafe fn sgemm(
+        (m, n, k): (usize, usize, usize),
+        (a, a_rs, a_cs): (*const f32, isize, isize),
+        (b, b_rs, b_cs): (*const f32, isize, isize),
+        (c, c_rs, c_cs): (*mut f32, isize, isize),
+        accumulate: bool,
+    ) {
+        PACK.with(|p| {
+            let mut p = p.borrow_mut();
+            let (apack, bpack) = &mut *p;
+            let np = n.div_ceil(NR);
+            let mp = m.div_ceil(MR);
+            let mut k0 = 0;
+            while k0 < k {
+                let kc = KC.min(k - k0);
+                if bpack.len() < np * kc * NR {
+                    bpack.resize(np * kc * NR, 0.0);
+                }
+                for p in 0..np {
+                    let j0 = p * NR;
+                    let nj = NR.min(n - j0);
+                    let dst = &mut bpack[p * kc * NR..(p + 1) * kc * NR];
+                    for kk in 0..kc {
+                        // SAFETY: row k0+kk < k and columns j0..j0+nj ≤ n are inside B.
+                        let row =
+                            unsafe { b.offset((k0 + kk) as isize * b_rs + j0 as isize * b_cs) };
+                        for (jj, v) in dst[kk * NR..kk * NR + nj].iter_mut().enumerate() {
+                            *v = unsafe { *row.offset(jj as isize * b_cs) };
+                        }
+                        dst[kk * NR + nj..(kk + 1) * NR].fill(0.0);
+                    }
+                }
+                if apack.len() < mp * kc * MR {
+                    apack.resize(mp * kc * MR, 0.0);
+                }
+                for q in 0..mp {
+                    let i0 = q * MR;
+                    let mi = MR.min(m - i0);
+                    let dst = &mut apack[q * kc * MR..(q + 1) * kc * MR];
+                    if mi < MR {
+                        dst.fill(0.0);
+                    }
+                    for ii in 0..mi {
+                        // SAFETY: row i0+ii < m and columns k0..k0+kc ≤ k are inside A.
+                        let row =
+                            unsafe { a.offset((i0 + ii) as isize * a_rs + k0 as isize * a_cs) };
+                        for kk in 0..kc {
+                            dst[kk * MR + ii] = unsafe { *row.offset(kk as isize * a_cs) };
+                        }
+                    }
+                }
+                let overwrite = k0 == 0 && !accumulate;
+                // Column panels outside, row panels inside: one B panel (kc × 8) stays hot
+                // while every A panel streams past it.
+                for p in 0..np {
+                    let j0 = p * NR;
+                    let nj = NR.min(n - j0);
+                    for q in 0..mp {
+                        let i0 = q * MR;
+                        let mi = MR.min(m - i0);
+                        // SAFETY: the mi × nj tile at (i0, j0) lies inside C; the packed
+                        // panels hold kc·MR and kc·NR values.
+                        unsafe {
+                            kernel(
+                                kc,
+                                apack.as_ptr().add(q * kc * MR),
+                                bpack.as_ptr().add(p * kc * NR),
+                                (
+                                    c.offset(i0 as isize * c_rs + j0 as isize * c_cs),
+                                    c_rs,
+                                    c_cs,
+                                ),
+                                (mi, nj),
+                                overwrite,
+                            );
+                        }
+                    }
+                }
+                k0 += kc;
+            }
+        });
+    }
+
+    // With relaxed SIMD the whole kernel carries the feature, so `madd` inlines into it (a
+    // target-feature function is never inlined into a caller without that feature).
+    #[cfg_attr(feature = "wasm-relaxed-simd", target_feature(enable = "relaxed-simd"))]
+    #[inline]
+    unsafe fn kernel(
+        kc: usize,
+        ap: *const f32,
+        bp: *const f32,
+        (c, c_rs, c_cs): (*mut f32, isize, isize),
+        (mi, nj): (usize, usize),
+        overwrite: bool,
+    ) {
+        let z = f32x4_splat(0.0);
+        let (mut c00, mut c01, mut c10, mut c11) = (z, z, z, z);
+        let (mut c20, mut c21, mut c30, mut c31) = (z, z, z, z);
+        for kk in 0..kc {
+            // SAFETY: kk < kc; the panels hold kc rows of NR (B) and MR (A) values.
+            unsafe {
+                let b0 = v128_load(bp.add(kk * NR).cast());
+                let b1 = v128_load(bp.add(kk * NR + 4).cast());
+                let a = ap.add(kk * MR);
+                let a0 = v128_load32_splat(a.cast());
+                c00 = madd(a0, b0, c00);
+                c01 = madd(a0, b1, c01);
+                let a1 = v128_load32_splat(a.add(1).cast());
+                c10 = madd(a1, b0, c10);
+                c11 = madd(a1, b1, c11);
+                let a2 = v128_load32_splat(a.add(2).cast());
+                c20 = madd(a2, b0, c20);
+                c21 = madd(a2, b1, c21);
+                let a3 = v128_load32_splat(a.add(3).cast());
+                c30 = madd(a3, b0, c30);
+                c31 = madd(a3, b1, c31);
+            }
+        }
+        let acc = [[c00, c01], [c10, c11], [c20, c21], [c30, c31]];
+        if c_cs == 1 && nj == NR {
+            for (i, acc_i) in acc.iter().enumerate().take(mi) {
+                // SAFETY: row i < mi of the tile, NR contiguous columns.
+                unsafe {
+                    let cp = c.offset(i as isize * c_rs);
+                    let (mut v0, mut v1) = (acc_i[0], acc_i[1]);
+                    if !overwrite {
+                        v0 = f32x4_add(v128_load(cp.cast()), v0);
+                        v1 = f32x4_add(v128_load(cp.add(4).cast()), v1);
+                    }
+                    v128_store(cp.cast(), v0);
+                    v128_store(cp.add(4).cast(), v1);
+                }
+            }
+        } else {
+            let mut tmp = [0f32; NR];
+            for (i, acc_i) in acc.iter().enumerate().take(mi) {
+                // SAFETY: tmp holds NR floats; (i, j) with i < mi, j < nj is inside the tile.
+                unsafe {
+                    v128_store(tmp.as_mut_ptr().cast(), acc_i[0]);
+                    v128_store(tmp.as_mut_ptr().add(4).cast(), acc_i[1]);
                     for (j, &t) in tmp.iter().enumerate().take(nj) {
                         let cp = c.offset(i as isize * c_rs + j as isize * c_cs);
                         *cp = if overwrite { t } else { *cp + t };

@@ -3,9 +3,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
+import { execFileSync } from 'node:child_process';
 import {
-  appSuite, openApp, status, waitStatus, clickWidget, shot, decodePng, distinctColours, SHOTS,
+  appSuite, openApp, status, waitStatus, clickWidget, shot, decodePng, distinctColours, SHOTS, ROOT,
 } from './harness.mjs';
 
 const suite = appSuite();
@@ -184,5 +186,27 @@ test('every tour preset loads, opens its view and trains', async () => {
     assert.ok(distinctColours(png) > 20, `${key} screenshot looks blank`);
   }
   assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test("the browser's first 10 losses match the native CLI's for the same link (relative 1e-4)", async () => {
+  // The browser build multiplies with the relaxed-SIMD FMA kernel, the CLI with its native
+  // kernel: the same config and seed must give the same run up to rounding.
+  const cli = path.join(ROOT, 'target', 'debug', 'alphacl');
+  assert.ok(fs.existsSync(cli), `${cli} is built by 'cargo test' before the browser tests`);
+  const cfg = 'batch=64&seed=3&loss=acl-direct:tau=0.5,p=4,eps=0';
+  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'alphacl-cli-'));
+  const args = ['train', '--quiet', '--steps', '10', '--out', out];
+  for (const kv of cfg.split('&')) args.push('--set', kv);
+  execFileSync(cli, args, { stdio: 'pipe' });
+  const rows = fs.readFileSync(path.join(out, 'metrics.csv'), 'utf8').trim().split('\n').slice(1);
+  const native = rows.map((r) => Number(r.split(',')[2]));
+  assert.equal(native.length, 10);
+  const { page, context } = await openApp(suite.browser, suite.server.url, `${cfg}&autoplay=1`);
+  const s = await waitStatus(page, (st) => st.step >= 10, 60000, '10 steps');
+  for (let i = 0; i < 10; i++) {
+    const rel = Math.abs(s.first_losses[i] - native[i]) / Math.max(1e-6, Math.abs(native[i]));
+    assert.ok(rel < 1e-4, `step ${i + 1}: browser ${s.first_losses[i]} vs native ${native[i]}`);
+  }
   await context.close();
 });
