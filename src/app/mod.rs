@@ -136,6 +136,18 @@ fn collect_runs<'a>(
     v
 }
 
+/// Size of the wasm linear memory in MB (the heap the app has grown to); None natively.
+pub fn wasm_memory_mb() -> Option<f64> {
+    #[cfg(target_arch = "wasm32")]
+    {
+        Some(core::arch::wasm32::memory_size(0) as f64 * 65536.0 / 1048576.0)
+    }
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        None
+    }
+}
+
 /// The whole lab.
 pub struct LabApp {
     /// The run the control panel edits (None only if even the default config failed).
@@ -629,6 +641,9 @@ impl LabApp {
             "fingerprint": self.embedding_fingerprint(),
             "steps_per_sec": self.stats.steps_per_sec,
             "fps": self.stats.fps,
+            "frame_ms": (self.stats.fps > 0.0).then(|| 1000.0 / self.stats.fps),
+            "train_ms": self.stats.train_ms,
+            "wasm_memory_mb": wasm_memory_mb(),
             "view": self.tab.key(),
             "hidden": self.hidden,
             "link": self.share_link(),
@@ -669,10 +684,21 @@ impl LabApp {
                 Self::note_rect(rects, "menu:share", r.response.rect);
             }
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+                let mem =
+                    wasm_memory_mb().map_or(String::new(), |m| format!(" · wasm memory {m:.0} MB"));
+                let frame = if self.stats.fps > 0.0 {
+                    1000.0 / self.stats.fps
+                } else {
+                    0.0
+                };
                 ui.label(format!(
-                    "{:.0} fps · {:.0} steps/s",
-                    self.stats.fps, self.stats.steps_per_sec
-                ));
+                    "{:.0} fps · frame {frame:.0} ms (training {:.0} ms) · {:.0} steps/s{mem}",
+                    self.stats.fps, self.stats.train_ms, self.stats.steps_per_sec
+                ))
+                .on_hover_text(
+                    "frames per second of the page, time per frame and the part of it spent \
+                     training, optimisation steps per second, and the size of the wasm heap",
+                );
             });
         });
     }

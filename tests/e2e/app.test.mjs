@@ -21,6 +21,9 @@ test('autoplay link trains: step rises, loss finite and falling, canvas not blan
   const png = decodePng(await shot(page, 'overview-training'));
   // Frame rate is reported (its value on a loaded CI machine is measured by the bench, not asserted here).
   assert.ok(later.fps > 0, `fps ${later.fps}`);
+  // The speed readout also reports the frame time and the wasm heap.
+  assert.ok(later.frame_ms > 0, `frame_ms ${later.frame_ms}`);
+  assert.ok(later.wasm_memory_mb >= 1 && later.wasm_memory_mb < 1024, `wasm memory ${later.wasm_memory_mb} MB`);
   const colours = distinctColours(png);
   assert.ok(colours > 20, `screenshot looks blank (${colours} colours)`);
   assert.deepEqual(errors, []);
