@@ -1,0 +1,22 @@
+// Runs the in-page standard-workload benchmark (`#bench=standard`) in headless Chromium and
+// prints its figures (not a test: a measurement for docs/measurements.md). Usage, after
+// `trunk build --release`:  node tests/e2e/tools/bench.mjs [runs]
+import { serveDist, launch, openApp, waitStatus } from '../harness.mjs';
+
+const runs = Number(process.argv[2] || 1);
+const server = await serveDist();
+const browser = await launch();
+try {
+  for (let r = 0; r < runs; r++) {
+    const { page, context } = await openApp(browser, server.url, 'bench=standard');
+    const s = await waitStatus(page, (st) => st.bench && st.bench.done, 300000, 'benchmark');
+    console.log(JSON.stringify(s.bench.results.map((x) => ({
+      loss: x.loss, steps: x.steps,
+      steps_per_sec: Math.round(x.steps_per_sec * 10) / 10, gflops: Math.round(x.gflops * 10) / 10,
+    }))));
+    await context.close();
+  }
+} finally {
+  await browser.close();
+  server.stop();
+}
