@@ -313,22 +313,29 @@ impl CompareView {
         for chunk in runs.chunks(per_row) {
             ui.horizontal(|ui| {
                 for r in chunk {
-                    ui.vertical(|ui| {
-                        ui.colored_label(run_color(r.colour), format!("run {}", r.colour + 1));
-                        let t = r.trainer;
-                        let c = self.cache.entry(r.colour).or_default();
-                        c.painter.show(
-                            ui,
-                            &format!("compare_alpha_{}", r.colour),
-                            &t.snapshot.alpha,
-                            &t.snapshot.batch_labels,
-                            (t.snapshot.step, t.history.loss_changes.len()),
-                            true,
-                            true,
-                            None,
-                            side,
-                        );
-                    });
+                    // A sized box, so the painter sees the room it may use (a bare
+                    // horizontal row would offer only one line of height).
+                    let size = egui::vec2(side + 45.0, side + 22.0);
+                    ui.allocate_ui_with_layout(
+                        size,
+                        egui::Layout::top_down(egui::Align::Min),
+                        |ui| {
+                            ui.colored_label(run_color(r.colour), format!("run {}", r.colour + 1));
+                            let t = r.trainer;
+                            let c = self.cache.entry(r.colour).or_default();
+                            c.painter.show(
+                                ui,
+                                &format!("compare_alpha_{}", r.colour),
+                                &t.snapshot.alpha,
+                                &t.snapshot.batch_labels,
+                                (t.snapshot.step, t.history.loss_changes.len()),
+                                true,
+                                true,
+                                None,
+                                side,
+                            );
+                        },
+                    );
                 }
             });
         }
