@@ -472,6 +472,11 @@ impl LabApp {
         self.hidden = hidden;
         self.preset = Some(i);
         self.notice = None;
+        if self.tab == Tab::Theory {
+            // The theory presets are about the max-player experiment: start it too.
+            self.theory.experiment = views::Experiment::DeepLinear;
+            self.theory.playing = true;
+        }
     }
 
     /// Back to the default run with nothing hidden; asks the shell to forget the saved state.

@@ -58,7 +58,7 @@ pub const PRESETS: &[Preset] = &[
         watch: "For a deep linear network with α fixed, the max player maximises \
                 E_α = ½ tr(M C_α M^T) with unit-norm layers: the optimum is rank 1 and aligns \
                 with the top eigenvector of the contrastive covariance C_α — not of the data's \
-                PCA. Press Play in the experiment: energy climbs to ½λ_max, every layer's \
+                PCA. The experiment below runs: energy climbs to ½λ_max, every layer's \
                 second singular value falls to zero, |cos| to the top eigenvector goes to 1.",
     },
     Preset {
