@@ -148,6 +148,67 @@ pub fn reference_matmul_into<F: Real>(
 /// Blocking: k in slices of KC; B's slice is packed into NR-column panels (k-major), A into
 /// MR-row panels; the MR × NR micro-kernel keeps 2·MR zmm accumulators and does 2·MR fused
 /// multiply-adds per k. Edges are zero-padded in the packed panels and cut on write-back.
+/// Packing shared by the SIMD kernels: B as panels of `nr` columns (row-major within a panel)
+/// and A as panels of `mr` rows (k-major within a panel), zero-padded past the matrix edge, so
+/// the kernels read contiguous, full tiles.
+#[cfg(any(target_arch = "x86_64", target_arch = "wasm32"))]
+#[allow(unsafe_code)]
+mod pack {
+    /// Packs rows k0..k0+kc of B (n columns) into `dst` as ⌈n/nr⌉ panels of kc × nr values.
+    /// `dst` only grows (no clearing per call); a partial panel's padding is written as zeros.
+    ///
+    /// # Safety
+    /// (b, b_rs, b_cs) must address a valid matrix with at least k0 + kc rows and n columns.
+    pub unsafe fn b_panels(
+        dst: &mut Vec<f32>,
+        (b, b_rs, b_cs): (*const f32, isize, isize),
+        (k0, kc, n): (usize, usize, usize),
+        nr: usize,
+    ) {
+        let np = n.div_ceil(nr);
+        if dst.len() < np * kc * nr {
+            dst.resize(np * kc * nr, 0.0);
+        }
+        for p in 0..np {
+            let j0 = p * nr;
+            let nj = nr.min(n - j0);
+            let panel = &mut dst[p * kc * nr..(p + 1) * kc * nr];
+            for kk in 0..kc {
+                // SAFETY: row k0+kk and columns j0..j0+nj ≤ n are inside B (caller).
+                let row = unsafe { b.offset((k0 + kk) as isize * b_rs + j0 as isize * b_cs) };
+                for (jj, v) in panel[kk * nr..kk * nr + nj].iter_mut().enumerate() {
+                    *v = unsafe { *row.offset(jj as isize * b_cs) };
+                }
+                panel[kk * nr + nj..(kk + 1) * nr].fill(0.0);
+            }
+        }
+    }
+
+    /// Packs rows i0..i0+mi (mi ≤ mr) and columns k0..k0+kc of A into `dst` (kc · mr values,
+    /// k-major); rows past mi are zero.
+    ///
+    /// # Safety
+    /// (a, a_rs, a_cs) must address a valid matrix with at least i0 + mi rows and k0 + kc
+    /// columns; `dst` must hold at least kc · mr values.
+    pub unsafe fn a_panel(
+        dst: &mut [f32],
+        (a, a_rs, a_cs): (*const f32, isize, isize),
+        (i0, mi, k0, kc): (usize, usize, usize, usize),
+        mr: usize,
+    ) {
+        if mi < mr {
+            dst[..kc * mr].fill(0.0);
+        }
+        for ii in 0..mi {
+            // SAFETY: row i0+ii and columns k0..k0+kc are inside A (caller).
+            let row = unsafe { a.offset((i0 + ii) as isize * a_rs + k0 as isize * a_cs) };
+            for kk in 0..kc {
+                dst[kk * mr + ii] = unsafe { *row.offset(kk as isize * a_cs) };
+            }
+        }
+    }
+}
+
 #[cfg(target_arch = "x86_64")]
 #[allow(unsafe_code)]
 mod avx512 {
@@ -207,23 +268,8 @@ mod avx512 {
         let mut k0 = 0;
         while k0 < k {
             let kc = KC.min(k - k0);
-            // Grow only (no memset per call); the padding of a partial panel is zeroed below.
-            if bpack.len() < np * kc * NR {
-                bpack.resize(np * kc * NR, 0.0);
-            }
-            for p in 0..np {
-                let j0 = p * NR;
-                let nj = NR.min(n - j0);
-                let dst = &mut bpack[p * kc * NR..(p + 1) * kc * NR];
-                for kk in 0..kc {
-                    // SAFETY: row k0+kk < k and columns j0..j0+nj ≤ n are inside B.
-                    let row = unsafe { b.offset((k0 + kk) as isize * b_rs + j0 as isize * b_cs) };
-                    for (jj, v) in dst[kk * NR..kk * NR + nj].iter_mut().enumerate() {
-                        *v = unsafe { *row.offset(jj as isize * b_cs) };
-                    }
-                    dst[kk * NR + nj..(kk + 1) * NR].fill(0.0);
-                }
-            }
+            // SAFETY: rows k0..k0+kc ≤ k and columns 0..n are inside B (forwarded).
+            unsafe { super::pack::b_panels(bpack, (b, b_rs, b_cs), (k0, kc, n), NR) };
             if apack.len() < kc * MR {
                 apack.resize(kc * MR, 0.0);
             }
@@ -231,15 +277,14 @@ mod avx512 {
             for q in 0..mp {
                 let i0 = q * MR;
                 let mi = MR.min(m - i0);
-                if mi < MR {
-                    apack.fill(0.0);
-                }
-                for ii in 0..mi {
-                    // SAFETY: row i0+ii < m and columns k0..k0+kc ≤ k are inside A.
-                    let row = unsafe { a.offset((i0 + ii) as isize * a_rs + k0 as isize * a_cs) };
-                    for kk in 0..kc {
-                        apack[kk * MR + ii] = unsafe { *row.offset(kk as isize * a_cs) };
-                    }
+                // SAFETY: rows i0..i0+mi ≤ m and columns k0..k0+kc ≤ k are inside A.
+                unsafe {
+                    super::pack::a_panel(
+                        &mut apack[..kc * MR],
+                        (a, a_rs, a_cs),
+                        (i0, mi, k0, kc),
+                        MR,
+                    );
                 }
                 for p in 0..np {
                     let j0 = p * NR;
@@ -383,40 +428,22 @@ pub(crate) mod wasm {
             let mut k0 = 0;
             while k0 < k {
                 let kc = KC.min(k - k0);
-                if bpack.len() < np * kc * NR {
-                    bpack.resize(np * kc * NR, 0.0);
-                }
-                for p in 0..np {
-                    let j0 = p * NR;
-                    let nj = NR.min(n - j0);
-                    let dst = &mut bpack[p * kc * NR..(p + 1) * kc * NR];
-                    for kk in 0..kc {
-                        // SAFETY: row k0+kk < k and columns j0..j0+nj ≤ n are inside B.
-                        let row =
-                            unsafe { b.offset((k0 + kk) as isize * b_rs + j0 as isize * b_cs) };
-                        for (jj, v) in dst[kk * NR..kk * NR + nj].iter_mut().enumerate() {
-                            *v = unsafe { *row.offset(jj as isize * b_cs) };
-                        }
-                        dst[kk * NR + nj..(kk + 1) * NR].fill(0.0);
-                    }
-                }
+                // SAFETY: rows k0..k0+kc ≤ k and columns 0..n are inside B (forwarded).
+                unsafe { super::pack::b_panels(bpack, (b, b_rs, b_cs), (k0, kc, n), NR) };
                 if apack.len() < mp * kc * MR {
                     apack.resize(mp * kc * MR, 0.0);
                 }
                 for q in 0..mp {
                     let i0 = q * MR;
                     let mi = MR.min(m - i0);
-                    let dst = &mut apack[q * kc * MR..(q + 1) * kc * MR];
-                    if mi < MR {
-                        dst.fill(0.0);
-                    }
-                    for ii in 0..mi {
-                        // SAFETY: row i0+ii < m and columns k0..k0+kc ≤ k are inside A.
-                        let row =
-                            unsafe { a.offset((i0 + ii) as isize * a_rs + k0 as isize * a_cs) };
-                        for kk in 0..kc {
-                            dst[kk * MR + ii] = unsafe { *row.offset(kk as isize * a_cs) };
-                        }
+                    // SAFETY: rows i0..i0+mi ≤ m and columns k0..k0+kc ≤ k are inside A.
+                    unsafe {
+                        super::pack::a_panel(
+                            &mut apack[q * kc * MR..(q + 1) * kc * MR],
+                            (a, a_rs, a_cs),
+                            (i0, mi, k0, kc),
+                            MR,
+                        );
                     }
                 }
                 let overwrite = k0 == 0 && !accumulate;
