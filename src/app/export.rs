@@ -50,26 +50,6 @@ pub struct Outbox {
     pub forget_state: bool,
 }
 
-/// Which figure.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Figure {
-    /// Loss and accuracy curves of every run.
-    Curves,
-    /// Covariance spectrum.
-    Spectrum,
-    /// α map of the last batch.
-    Alpha,
-}
-
-/// Figure file format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Format {
-    /// Raster, 1600 × 1000 (curves, spectrum) or 1200 × 1100 (α).
-    Png,
-    /// Vector.
-    Svg,
-}
-
 /// Everything the export menu offers: (widget key, label).
 pub const EXPORTS: &[(&str, &str)] = &[
     ("csv", "Metrics (CSV)"),
@@ -96,11 +76,11 @@ impl LabApp {
     /// Produces the export named by `key` (one of [`EXPORTS`]).
     pub fn export(&self, key: &str) -> Result<Download, String> {
         let t = self.trainer.as_ref().ok_or("there is no run to export")?;
-        let runs = self.runs_by_colour();
         Ok(match key {
             "csv" => text("alphacl-metrics.csv", "text/csv", t.history.to_csv()),
             "json" => {
-                let all: Vec<serde_json::Value> = runs
+                let all: Vec<serde_json::Value> = self
+                    .runs_by_colour()
                     .iter()
                     .map(|r| {
                         serde_json::json!({
@@ -134,28 +114,24 @@ impl LabApp {
                 let (stem, ext) = key
                     .split_once('.')
                     .ok_or_else(|| format!("unknown export '{key}'"))?;
-                let fig = match stem {
-                    "curves" => Figure::Curves,
-                    "spectrum" => Figure::Spectrum,
-                    "alpha" => Figure::Alpha,
-                    _ => return Err(format!("unknown figure '{stem}'")),
-                };
-                let fmt = match ext {
-                    "png" => Format::Png,
-                    "svg" => Format::Svg,
-                    _ => return Err(format!("unknown figure format '{ext}'")),
-                };
-                self.figure(fig, fmt)?
+                self.figure(stem, ext)?
             }
         })
     }
 
-    fn figure(&self, fig: Figure, fmt: Format) -> Result<Download, String> {
+    /// Figure `stem` (curves, spectrum, alpha) as `ext` (png: 1600 × 1000, or 1200 × 1100 for
+    /// α; svg).
+    fn figure(&self, stem: &str, ext: &str) -> Result<Download, String> {
         let t = self.trainer.as_ref().ok_or("there is no run")?;
-        let err = |e: figures::FigureError| format!("could not draw the figure: {e}");
-        let runs = self.runs_by_colour();
-        let (stem, png, svg) = match fig {
-            Figure::Curves => {
+        let png = match ext {
+            "png" => true,
+            "svg" => false,
+            _ => return Err(format!("unknown figure format '{ext}'")),
+        };
+        let svg_bytes = |r: Result<String, figures::FigureError>| r.map(String::into_bytes);
+        let drawn = match stem {
+            "curves" => {
+                let runs = self.runs_by_colour();
                 let series: Vec<RunSeries> = runs
                     .iter()
                     .map(|r| RunSeries {
@@ -163,66 +139,62 @@ impl LabApp {
                         history: &r.trainer.history,
                     })
                     .collect();
-                match fmt {
-                    Format::Png => (
-                        "curves",
-                        Some(figures::curves_png(&series, 1600, 1000)),
-                        None,
-                    ),
-                    Format::Svg => ("curves", None, Some(figures::curves_svg(&series))),
-                }
-            }
-            Figure::Spectrum => {
-                let series: Vec<(String, Vec<f64>)> = if runs.len() > 1 {
-                    runs.iter()
-                        .filter_map(|r| {
-                            probe_spectrum(r.trainer).map(|s| (format!("run {}", r.colour + 1), s))
-                        })
-                        .collect()
+                if png {
+                    figures::curves_png(&series, 1600, 1000)
                 } else {
-                    let mut v: Vec<(String, Vec<f64>)> = self
-                        .collapse
-                        .spectra
-                        .iter()
-                        .filter(|(step, _)| *step < t.snapshot.step)
-                        .map(|(step, s)| (format!("step {step}"), s.clone()))
-                        .collect();
-                    if let Some(s) = probe_spectrum(t) {
-                        v.push((format!("step {} (now)", t.snapshot.step), s));
-                    }
-                    v
-                };
-                match fmt {
-                    Format::Png => (
-                        "spectrum",
-                        Some(figures::spectrum_png(&series, 1600, 1000)),
-                        None,
-                    ),
-                    Format::Svg => ("spectrum", None, Some(figures::spectrum_svg(&series))),
+                    svg_bytes(figures::curves_svg(&series))
                 }
             }
-            Figure::Alpha => {
-                let a = t.snapshot.alpha.view();
-                let l = &t.snapshot.batch_labels;
-                match fmt {
-                    Format::Png => ("alpha", Some(figures::alpha_png(a, l, 1200, 1100)), None),
-                    Format::Svg => ("alpha", None, Some(figures::alpha_svg(a, l))),
+            "spectrum" => {
+                let series = self.spectrum_series();
+                if png {
+                    figures::spectrum_png(&series, 1600, 1000)
+                } else {
+                    svg_bytes(figures::spectrum_svg(&series))
                 }
             }
+            "alpha" => {
+                let (a, l) = (t.snapshot.alpha.view(), &t.snapshot.batch_labels);
+                if png {
+                    figures::alpha_png(a, l, 1200, 1100)
+                } else {
+                    svg_bytes(figures::alpha_svg(a, l))
+                }
+            }
+            _ => return Err(format!("unknown figure '{stem}'")),
         };
-        Ok(match (png, svg) {
-            (Some(p), _) => Download {
-                name: format!("alphacl-{stem}.png"),
-                mime: "image/png",
-                bytes: p.map_err(err)?,
-            },
-            (_, Some(s)) => text(
-                &format!("alphacl-{stem}.svg"),
-                "image/svg+xml",
-                s.map_err(err)?,
-            ),
-            _ => return Err("no figure".into()),
+        Ok(Download {
+            name: format!("alphacl-{stem}.{ext}"),
+            mime: if png { "image/png" } else { "image/svg+xml" },
+            bytes: drawn.map_err(|e| format!("could not draw the figure: {e}"))?,
         })
+    }
+
+    /// Spectra to draw: one per compared run, or the edited run's kept snapshots plus now.
+    fn spectrum_series(&self) -> Vec<(String, Vec<f64>)> {
+        let runs = self.runs_by_colour();
+        if runs.len() > 1 {
+            return runs
+                .iter()
+                .filter_map(|r| {
+                    probe_spectrum(r.trainer).map(|s| (format!("run {}", r.colour + 1), s))
+                })
+                .collect();
+        }
+        let Some(t) = self.trainer.as_ref() else {
+            return Vec::new();
+        };
+        let mut v: Vec<(String, Vec<f64>)> = self
+            .collapse
+            .spectra
+            .iter()
+            .filter(|(step, _)| *step < t.snapshot.step)
+            .map(|(step, s)| (format!("step {step}"), s.clone()))
+            .collect();
+        if let Some(s) = probe_spectrum(t) {
+            v.push((format!("step {} (now)", t.snapshot.step), s));
+        }
+        v
     }
 
     /// Imports an encoder-weights file into the edited run (the run is untouched on error).
