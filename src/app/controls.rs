@@ -170,7 +170,9 @@ impl ControlPanel {
         hidden: &[String],
         rects: &mut BTreeMap<String, [f32; 4]>,
     ) -> Actions {
-        self.hidden = hidden.to_vec();
+        if self.hidden != hidden {
+            self.hidden = hidden.to_vec();
+        }
         let mut act = Actions::default();
         ui.add_space(4.0);
         ui.horizontal(|ui| {

@@ -448,9 +448,7 @@ impl LabApp {
         let play = link.autoplay && !link.bench;
         self.tab = link.state.tab;
         self.hidden = link.state.hide.clone();
-        if link.state.runs != self.share_state().runs
-            || self.others.len() + 1 != link.state.runs.len()
-        {
+        if link.state.runs != self.share_state().runs {
             self.start_runs(link.state.runs.clone(), play);
         } else {
             self.running = play && self.trainer.is_some();
@@ -766,7 +764,6 @@ impl LabApp {
         }
         let mut rects = BTreeMap::new();
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui, &mut rects));
-        let hidden = self.hidden.clone();
         let actions = egui::Panel::left("controls")
             .resizable(true)
             .default_size(300.0)
@@ -777,7 +774,7 @@ impl LabApp {
                             ui,
                             self.trainer.as_ref(),
                             self.running,
-                            &hidden,
+                            &self.hidden,
                             &mut rects,
                         )
                     })
