@@ -118,6 +118,26 @@ impl<'a> Reader<'a> {
 }
 
 impl Prepared {
+    /// A validated CIFAR-10 set from (labels, pixels) of each split.
+    fn cifar10(
+        channels: usize,
+        side: usize,
+        (train_labels, train_pixels): (Vec<u8>, Vec<u8>),
+        (test_labels, test_pixels): (Vec<u8>, Vec<u8>),
+    ) -> Result<Self, DataError> {
+        let p = Self {
+            channels,
+            side,
+            class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
+            train_labels,
+            train_pixels,
+            test_labels,
+            test_pixels,
+        };
+        p.validate()?;
+        Ok(p)
+    }
+
     /// Bytes per image (C·S·S).
     pub fn image_len(&self) -> usize {
         self.channels * self.side * self.side
@@ -431,19 +451,9 @@ pub fn prepare_from_images(
         }
         Ok((ys, px))
     };
-    let (train_labels, train_pixels) = one(train_images, train_labels, n_train, "train")?;
-    let (test_labels, test_pixels) = one(test_images, test_labels, n_test, "test")?;
-    let p = Prepared {
-        channels,
-        side,
-        class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
-        train_labels,
-        train_pixels,
-        test_labels,
-        test_pixels,
-    };
-    p.validate()?;
-    Ok(p)
+    let train = one(train_images, train_labels, n_train, "train")?;
+    let test = one(test_images, test_labels, n_test, "test")?;
+    Prepared::cifar10(channels, side, train, test)
 }
 
 /// Parses official CIFAR-10 binary batches dropped by the user and downsamples them to
@@ -535,19 +545,7 @@ pub fn official_bin_to_prepared(
         let pixels = v.into_iter().flat_map(|r| r.1).collect::<Vec<u8>>();
         (labels, pixels)
     };
-    let (train_labels, train_pixels) = split(train);
-    let (test_labels, test_pixels) = split(test);
-    let p = Prepared {
-        channels: 3,
-        side,
-        class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
-        train_labels,
-        train_pixels,
-        test_labels,
-        test_pixels,
-    };
-    p.validate()?;
-    Ok(p)
+    Prepared::cifar10(3, side, split(train), split(test))
 }
 
 /// Parses official CIFAR-10 binary batches into a [`Dataset`] of `side`×`side` images (see

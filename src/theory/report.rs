@@ -68,17 +68,24 @@ pub struct DeepLinearReport {
     pub summary: DeepLinearSummary,
 }
 
+/// The seed count both reports accept.
+fn check_seeds(seeds: usize) -> Result<(), TheoryError> {
+    if (1..=1000).contains(&seeds) {
+        Ok(())
+    } else {
+        Err(TheoryError::Config(format!(
+            "seeds must be 1 to 1000, got {seeds}"
+        )))
+    }
+}
+
 /// Runs the deep linear experiment for seeds `config.seed .. config.seed + seeds`.
 pub fn deep_linear_seeds(
     config: &DeepLinearConfig,
     seeds: usize,
     max_steps: usize,
 ) -> Result<DeepLinearReport, TheoryError> {
-    if !(1..=1000).contains(&seeds) {
-        return Err(TheoryError::Config(format!(
-            "seeds must be 1 to 1000, got {seeds}"
-        )));
-    }
+    check_seeds(seeds)?;
     let mut out = Vec::with_capacity(seeds);
     for s in 0..seeds as u64 {
         let seed = config.seed + s;
@@ -174,11 +181,7 @@ pub fn relu2_seeds(
     seeds: usize,
     steps: usize,
 ) -> Result<Relu2Report, TheoryError> {
-    if !(1..=1000).contains(&seeds) {
-        return Err(TheoryError::Config(format!(
-            "seeds must be 1 to 1000, got {seeds}"
-        )));
-    }
+    check_seeds(seeds)?;
     let mut out = Vec::with_capacity(seeds);
     for s in 0..seeds as u64 {
         let seed = config.seed + s;
