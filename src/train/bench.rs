@@ -43,6 +43,22 @@ pub struct BenchResult {
     pub last_loss: f64,
 }
 
+impl BenchResult {
+    /// One line: speed, throughput and the per-phase split.
+    pub fn summary(&self) -> String {
+        format!(
+            "{:<32} {:>7.1} steps/s {:>7.1} GFLOP/s  (fwd {:.2} ms, loss {:.2} ms, bwd {:.2} ms, update {:.2} ms)",
+            self.loss,
+            self.steps_per_sec,
+            self.gflops,
+            self.ms_forward,
+            self.ms_loss,
+            self.ms_backward,
+            self.ms_update
+        )
+    }
+}
+
 /// Rows, input dimension, hidden width and output dimension of the standard workload.
 pub const STANDARD_SHAPE: (usize, usize, usize, usize) = (512, 768, 512, 128);
 

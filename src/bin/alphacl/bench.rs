@@ -45,16 +45,7 @@ pub fn run(args: Args) -> Result<()> {
             standard_workload_with_clock(l, args.warmup, args.steps, &thread_cpu_seconds)?
         };
         if !args.json {
-            println!(
-                "{:<32} {:>7.1} steps/s {:>7.1} GFLOP/s  (fwd {:.2} ms, loss {:.2} ms, bwd {:.2} ms, update {:.2} ms)",
-                r.loss,
-                r.steps_per_sec,
-                r.gflops,
-                r.ms_forward,
-                r.ms_loss,
-                r.ms_backward,
-                r.ms_update
-            );
+            println!("{}", r.summary());
         }
         results.push(r);
     }
