@@ -41,7 +41,7 @@ fn compare_mode_adds_runs_by_click_and_advances_them_equally() {
     let spec = LossSpec::parse("acl-quadratic:tau=0.3").expect("spec");
     h.state_mut()
         .compare_action(alphacl::app::views::CompareAction::SetLoss(1, spec));
-    h.state_mut().controls.budget_ms = 20.0;
+    h.state_mut().controls.speed.budget_ms = 20.0;
     h.get_by_label("Play").click();
     h.step();
     h.step();

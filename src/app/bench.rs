@@ -30,6 +30,17 @@ pub struct BenchFigures {
     pub steps_per_sec: f64,
     /// GFLOP/s.
     pub gflops: f64,
+    /// Milliseconds per timed step in the encoder forward pass.
+    pub ms_forward: f64,
+    /// … in the loss (value, α, ∂L/∂z).
+    pub ms_loss: f64,
+    /// … in the encoder backward pass.
+    pub ms_backward: f64,
+    /// … in the optimiser update.
+    pub ms_update: f64,
+    /// Seconds per phase, summed over the timed steps (forward, loss, backward, update).
+    #[serde(skip)]
+    phase_seconds: [f64; 4],
 }
 
 /// In-page benchmark state.
@@ -89,6 +100,13 @@ impl BenchRunner {
                 Ok(t) if *warm >= WARMUP => {
                     f.steps += 1;
                     f.seconds += t.total();
+                    for (acc, v) in f
+                        .phase_seconds
+                        .iter_mut()
+                        .zip([t.forward, t.loss, t.backward, t.update])
+                    {
+                        *acc += v;
+                    }
                 }
                 Ok(_) => *warm += 1,
                 Err(e) => {
@@ -103,6 +121,11 @@ impl BenchRunner {
         if f.seconds > 0.0 {
             f.steps_per_sec = f.steps as f64 / f.seconds;
             f.gflops = f.steps_per_sec * standard_gflop_per_step();
+            let per_step_ms = |k: usize| f.phase_seconds[k] * 1e3 / f.steps as f64;
+            f.ms_forward = per_step_ms(0);
+            f.ms_loss = per_step_ms(1);
+            f.ms_backward = per_step_ms(2);
+            f.ms_update = per_step_ms(3);
         }
     }
 

@@ -120,12 +120,66 @@ impl SpecField {
     }
 }
 
+/// How much of each frame goes to training.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Speed {
+    /// Training time per frame (ms); with `hold_fps`, the most a frame trains.
+    pub budget_ms: f32,
+    /// Train less per frame while drawing is slow, so the page keeps [`Speed::HOLD_FPS`].
+    pub hold_fps: bool,
+}
+
+impl Default for Speed {
+    fn default() -> Self {
+        Self {
+            budget_ms: 12.0,
+            hold_fps: true,
+        }
+    }
+}
+
+impl Speed {
+    /// The frame rate held with `hold_fps`.
+    pub const HOLD_FPS: f64 = 30.0;
+    /// A frame interval up to this much over 1000/[`Self::HOLD_FPS`] ms counts as on time
+    /// (timer jitter).
+    const TOLERANCE_MS: f64 = 3.0;
+    /// The least a frame trains while the rate is held (ms): training slows, never stops.
+    const MIN_BUDGET_MS: f64 = 2.0;
+    /// Growth of the budget per frame on time (ms).
+    const STEP_UP_MS: f64 = 0.1;
+    /// Factor applied to the budget after a late frame.
+    const BACK_OFF: f64 = 0.7;
+
+    /// The next frame's training time (ms), from this frame's (`current`) and the interval
+    /// the last frame took (`frame_ms`). Without `hold_fps` it is `budget_ms`. With it, the
+    /// budget backs off after a late frame and creeps back up while frames are on time
+    /// (additive increase, multiplicative decrease), staying between 2 ms and `budget_ms`.
+    ///
+    /// A controller, not a subtraction: browsers present frames on display refreshes, so a
+    /// frame interval is a whole number of refresh periods and "interval minus training"
+    /// does not say how long drawing took.
+    pub fn next_budget_ms(&self, current: f64, frame_ms: f64) -> f64 {
+        let max = f64::from(self.budget_ms);
+        if !self.hold_fps || !frame_ms.is_finite() || !current.is_finite() {
+            return max;
+        }
+        let on_time = frame_ms <= 1000.0 / Self::HOLD_FPS + Self::TOLERANCE_MS;
+        let next = if on_time {
+            current + Self::STEP_UP_MS
+        } else {
+            current * Self::BACK_OFF
+        };
+        next.clamp(Self::MIN_BUDGET_MS.min(max), max)
+    }
+}
+
 /// The left-hand panel.
 pub struct ControlPanel {
     /// The configuration being edited (loss and LR are pushed live; the rest on Reset).
     pub config: RunConfig,
-    /// Training time per frame in milliseconds.
-    pub budget_ms: f32,
+    /// Training time per frame.
+    pub speed: Speed,
     data: SpecField,
     encoder: SpecField,
     augment: SpecField,
@@ -143,16 +197,16 @@ impl ControlPanel {
             augment: SpecField::new(config.augment.to_text()),
             optim: SpecField::new(config.optim.to_text()),
             config,
-            budget_ms: 12.0,
+            speed: Speed::default(),
             pending_reset: false,
             hidden: Vec::new(),
         }
     }
 
     /// Controls showing `config`, keeping a speed setting.
-    pub fn with_budget(config: RunConfig, budget_ms: f32) -> Self {
+    pub fn with_speed(config: RunConfig, speed: Speed) -> Self {
         let mut c = Self::new(config);
-        c.budget_ms = budget_ms;
+        c.speed = speed;
         c
     }
 
@@ -221,9 +275,16 @@ impl ControlPanel {
                 let l = ui.label("Speed").on_hover_text(
                     "training time per frame; the rest of the frame draws the views",
                 );
-                ui.add(egui::Slider::new(&mut self.budget_ms, 1.0..=40.0).suffix(" ms/frame"))
-                    .labelled_by(l.id);
+                ui.add(
+                    egui::Slider::new(&mut self.speed.budget_ms, 1.0..=40.0).suffix(" ms/frame"),
+                )
+                .labelled_by(l.id);
             });
+            ui.checkbox(&mut self.speed.hold_fps, "hold 30 fps")
+                .on_hover_text(
+                    "train less per frame while drawing is slow (no GPU, a big view), so the \
+                     page stays at 30 frames per second; the speed above is then the most",
+                );
         }
         ui.separator();
         self.loss_ui(ui, &mut act, rects);
@@ -448,5 +509,70 @@ impl ControlPanel {
                 }
             });
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A model page: 60 Hz display, drawing takes `draw_ms`, training the budget; a frame
+    /// lasts the next whole number of refresh periods.
+    fn frame_interval(draw_ms: f64, budget_ms: f64) -> f64 {
+        let period = 1000.0 / 60.0;
+        ((draw_ms + budget_ms) / period).ceil().max(1.0) * period
+    }
+
+    #[test]
+    fn held_frame_rate_converges_to_the_largest_budget_that_keeps_30_fps() {
+        let speed = Speed::default();
+        let max = f64::from(speed.budget_ms);
+        for draw_ms in [4.0, 14.0, 22.0, 28.0, 30.0] {
+            let mut budget = max;
+            let mut late = 0;
+            let mut budgets = Vec::new();
+            for frame in 0..600 {
+                let interval = frame_interval(draw_ms, budget);
+                if frame >= 300 {
+                    late += usize::from(interval > 1000.0 / 30.0 + 1e-9);
+                    budgets.push(budget);
+                }
+                budget = speed.next_budget_ms(budget, interval);
+                assert!((2.0..=max).contains(&budget), "{draw_ms}: {budget}");
+            }
+            // Settled: at most one late frame in ten…
+            assert!(late <= 30, "draw {draw_ms} ms: {late} late frames of 300");
+            // …and training gets most of what is left of a 30 fps frame.
+            let mean = budgets.iter().sum::<f64>() / budgets.len() as f64;
+            let room = (1000.0 / 30.0 - draw_ms).clamp(2.0, max);
+            assert!(
+                mean >= 0.6 * room,
+                "draw {draw_ms} ms: mean budget {mean}, room {room}"
+            );
+        }
+        // Drawing alone misses 30 fps: training slows to the floor but never stops.
+        let mut budget = max;
+        for _ in 0..100 {
+            budget = speed.next_budget_ms(budget, frame_interval(40.0, budget));
+        }
+        assert_eq!(budget, 2.0);
+    }
+
+    #[test]
+    fn without_hold_or_with_nonsense_the_speed_setting_rules() {
+        let speed = Speed::default();
+        let max = f64::from(speed.budget_ms);
+        assert_eq!(speed.next_budget_ms(max, f64::NAN), max);
+        let free = Speed {
+            hold_fps: false,
+            ..speed
+        };
+        assert_eq!(free.next_budget_ms(3.0, 100.0), max);
+        // A speed setting below the floor is respected.
+        let slow = Speed {
+            budget_ms: 1.0,
+            hold_fps: true,
+        };
+        assert_eq!(slow.next_budget_ms(1.0, 100.0), 1.0);
     }
 }

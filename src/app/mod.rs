@@ -100,6 +100,9 @@ pub struct Stats {
     pub steps_per_sec: f64,
     /// Duration of the last frame's training slice (ms).
     pub train_ms: f64,
+    /// This frame's training budget (ms), from [`controls::Speed::next_budget_ms`]; 0 before
+    /// the first frame (then the speed setting applies).
+    pub budget_ms: f64,
     last_frame: Option<Instant>,
 }
 
@@ -253,8 +256,7 @@ impl LabApp {
                 self.running = false;
             }
             Some(Ok(t)) => {
-                self.controls =
-                    ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
+                self.controls = ControlPanel::with_speed(t.config.clone(), self.controls.speed);
                 self.trainer = Some(t);
                 self.error = None;
                 self.running = play;
@@ -324,7 +326,7 @@ impl LabApp {
         let Some(first) = it.next() else {
             return;
         };
-        self.controls = ControlPanel::with_budget(first.config.clone(), self.controls.budget_ms);
+        self.controls = ControlPanel::with_speed(first.config.clone(), self.controls.speed);
         self.trainer = Some(first);
         self.focus_colour = 0;
         self.others = it
@@ -385,7 +387,7 @@ impl LabApp {
                     self.pending_run = None;
                     if let Some(t) = &self.trainer {
                         self.controls =
-                            ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
+                            ControlPanel::with_speed(t.config.clone(), self.controls.speed);
                     }
                 }
                 self.error = Some(msg);
@@ -541,7 +543,7 @@ impl LabApp {
         }
     }
 
-    /// Per-frame work outside drawing: the training time slice.
+    /// Per-frame work outside drawing: frame statistics, then the training time slice.
     pub fn logic(&mut self) {
         let now = Instant::now();
         if let Some(last) = self.stats.last_frame {
@@ -554,6 +556,16 @@ impl LabApp {
                     0.9 * self.stats.fps + 0.1 * inst
                 };
             }
+            // Idle pauses between repaints (every 250 ms when nothing moves) say nothing about
+            // how long a frame takes.
+            if self.running && dt < 0.2 {
+                let current = if self.stats.budget_ms > 0.0 {
+                    self.stats.budget_ms
+                } else {
+                    f64::from(self.controls.speed.budget_ms)
+                };
+                self.stats.budget_ms = self.controls.speed.next_budget_ms(current, dt * 1000.0);
+            }
         }
         self.stats.last_frame = Some(now);
         if let Some(b) = &mut self.bench
@@ -563,9 +575,18 @@ impl LabApp {
             return;
         }
         if !self.running || self.trainer.is_none() {
+            self.stats.train_ms = 0.0;
             return;
         }
-        let budget = Duration::from_secs_f64(f64::from(self.controls.budget_ms) / 1000.0);
+        if self.stats.budget_ms <= 0.0 || !self.controls.speed.hold_fps {
+            self.stats.budget_ms = f64::from(self.controls.speed.budget_ms);
+        }
+        // The speed setting may have been lowered since the last frame.
+        self.stats.budget_ms = self
+            .stats
+            .budget_ms
+            .min(f64::from(self.controls.speed.budget_ms));
+        let budget = Duration::from_secs_f64(self.stats.budget_ms / 1000.0);
         let start = Instant::now();
         let result = self.train_round_robin(budget);
         let elapsed = start.elapsed().as_secs_f64();
@@ -646,6 +667,8 @@ impl LabApp {
             "fps": self.stats.fps,
             "frame_ms": (self.stats.fps > 0.0).then(|| 1000.0 / self.stats.fps),
             "train_ms": self.stats.train_ms,
+            "budget_ms": self.stats.budget_ms,
+            "hold_fps": self.controls.speed.hold_fps,
             "wasm_memory_mb": wasm_memory_mb(),
             "view": self.tab.key(),
             "hidden": self.hidden,
@@ -909,10 +932,8 @@ impl LabApp {
                     }
                     let next = self.others.remove(0);
                     self.focus_colour = next.colour;
-                    self.controls = ControlPanel::with_budget(
-                        next.trainer.config.clone(),
-                        self.controls.budget_ms,
-                    );
+                    self.controls =
+                        ControlPanel::with_speed(next.trainer.config.clone(), self.controls.speed);
                     self.trainer = Some(next.trainer);
                     self.collapse = views::CollapseView::default();
                 } else {
@@ -926,8 +947,7 @@ impl LabApp {
                     std::mem::swap(t, &mut o.trainer);
                     o.colour = self.focus_colour;
                     self.focus_colour = c;
-                    self.controls =
-                        ControlPanel::with_budget(t.config.clone(), self.controls.budget_ms);
+                    self.controls = ControlPanel::with_speed(t.config.clone(), self.controls.speed);
                     self.collapse = views::CollapseView::default();
                 }
             }
@@ -1117,7 +1137,7 @@ mod tests {
     #[test]
     fn logic_trains_when_running() {
         let mut app = LabApp::from_hash("autoplay=1");
-        app.controls.budget_ms = 5.0;
+        app.controls.speed.budget_ms = 5.0;
         app.logic();
         let s = app.status_json();
         assert!(s["step"].as_u64().unwrap_or(0) >= 1, "{s}");

@@ -1,6 +1,25 @@
-//! Colours: a qualitative palette for classes and a perceptual ramp for heat maps.
+//! Colours: the lab's visuals, a qualitative palette for classes and a perceptual ramp for heat
+//! maps.
 
 use egui::Color32;
+
+/// The page background: the light theme's panel grey. The canvas is cleared to it every frame,
+/// so panels need not paint it again (see [`lab_visuals`]).
+pub const BACKGROUND: Color32 = Color32::from_gray(248);
+
+/// egui's light theme with transparent panels.
+///
+/// Without a GPU (headless Chromium, or any browser falling back to SwiftShader) every pixel a
+/// mesh covers costs ≈ 15 ns to rasterise, and the side panel, the central panel and the plot
+/// backgrounds together cover 1.6 screens per frame: about two thirds of the frame's drawing
+/// time. The canvas is cleared to [`BACKGROUND`] anyway and egui skips fully transparent
+/// fills, so transparent panels give the same picture for less; plots skip their fill too
+/// (`views::ShowOutlined`). Measured in `docs/measurements.md`.
+pub fn lab_visuals() -> egui::Visuals {
+    let mut v = egui::Visuals::light();
+    v.panel_fill = Color32::TRANSPARENT;
+    v
+}
 
 /// Ten distinguishable class colours (Tableau-like).
 pub const CLASS_COLORS: [Color32; 10] = [

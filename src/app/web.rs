@@ -325,7 +325,7 @@ impl eframe::App for WebApp {
     }
 
     fn clear_color(&self, _visuals: &egui::Visuals) -> [f32; 4] {
-        [0.97, 0.97, 0.97, 1.0]
+        crate::app::palette::BACKGROUND.to_normalized_gamma_f32()
     }
 }
 
@@ -369,7 +369,12 @@ pub fn start() {
                 canvas,
                 options,
                 Box::new(|cc| {
-                    cc.egui_ctx.set_visuals(egui::Visuals::light());
+                    // `set_visuals` would fill the slot of the theme egui starts in, and
+                    // eframe then switches to the system theme: set the light slot and
+                    // stay in it.
+                    cc.egui_ctx.set_theme(egui::Theme::Light);
+                    cc.egui_ctx
+                        .set_visuals_of(egui::Theme::Light, crate::app::palette::lab_visuals());
                     let location = web_sys::window().map(|w| w.location());
                     let hash = location
                         .as_ref()

@@ -11,6 +11,7 @@
 //!   (Wang & Isola 2020) as a trajectory;
 //! - per-dimension std of ẑ (≈ 1/√d when spread out, → 0 on collapse).
 
+use super::ShowOutlined;
 use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
 use ndarray::{Array2, Axis};
 
@@ -171,7 +172,7 @@ impl CollapseView {
                 .height(h)
                 .legend(Legend::default())
                 .x_axis_label("index k")
-                .show(&mut cols[0], |p| {
+                .show_outlined(&mut cols[0], |p| {
                     for (idx, (s, sp)) in self.spectra.iter().enumerate() {
                         if idx + 1 == n_sp && *s == t.snapshot.step {
                             continue;
@@ -216,7 +217,7 @@ impl CollapseView {
                 .include_y(0.0)
                 .include_y(m.dim as f64)
                 .x_axis_label("step")
-                .show(&mut cols[1], |p| {
+                .show_outlined(&mut cols[1], |p| {
                     p.line(Line::new("effective rank", er));
                     p.line(Line::new("RankMe", rm));
                     p.hline(HLine::new("d", m.dim as f64));
@@ -233,7 +234,7 @@ impl CollapseView {
                 .legend(Legend::default())
                 .x_axis_label("uniformity")
                 .y_axis_label("alignment")
-                .show(&mut cols[0], |p| {
+                .show_outlined(&mut cols[0], |p| {
                     p.line(Line::new("trajectory", traj.clone()));
                     p.points(Points::new("snapshots", traj).radius(2.0));
                     if let Some(l) = last {
@@ -257,7 +258,7 @@ impl CollapseView {
                 .legend(Legend::default())
                 .include_y(0.0)
                 .x_axis_label("dimension (sorted)")
-                .show(&mut cols[1], |p| {
+                .show_outlined(&mut cols[1], |p| {
                     p.bar_chart(BarChart::new("std", bars));
                     p.hline(HLine::new("1/√d", inv));
                 });

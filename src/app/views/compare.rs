@@ -6,13 +6,14 @@
 //! their α maps and covariance spectra side by side. The spectra and effective ranks come from
 //! the Collapse view's fixed probe batch, recomputed once per snapshot of each run.
 
+use super::ShowOutlined;
 use std::collections::BTreeMap;
 
 use egui_plot::{Legend, Line, Plot};
 
 use super::alpha_map::AlphaMapPainter;
 use super::collapse::{PROBE_PAIRS, embed_like_training, fixed_pairs};
-use super::curves::ema;
+use super::curves::{decimate, ema};
 use crate::analysis::spectrum::CollapseMetrics;
 use crate::app::LabApp;
 use crate::app::palette::run_color;
@@ -261,20 +262,20 @@ impl CompareView {
                 .labelled_by(l.id);
         });
         let plot_h = ((h - 70.0) * 0.5).max(80.0);
+        let columns = ui.available_width() as usize;
         Plot::new("compare_loss")
             .height(plot_h)
             .legend(Legend::default())
             .x_axis_label("step")
-            .show(ui, |p| {
+            .show_outlined(ui, |p| {
                 for r in runs {
                     let hist = &r.trainer.history;
-                    let stride = (hist.loss.len() / 2000).max(1);
                     let pts: Vec<[f64; 2]> = ema(&hist.loss, self.smoothing)
                         .into_iter()
                         .enumerate()
-                        .step_by(stride)
                         .map(|(i, l)| [(i + 1) as f64, l])
                         .collect();
+                    let pts = decimate(&pts, columns);
                     p.line(
                         Line::new(run_label(r.colour, r.trainer), pts).color(run_color(r.colour)),
                     );
@@ -287,7 +288,7 @@ impl CompareView {
             .include_y(1.0)
             .legend(Legend::default())
             .x_axis_label("step")
-            .show(ui, |p| {
+            .show_outlined(ui, |p| {
                 for r in runs {
                     let pts: Vec<[f64; 2]> = r
                         .trainer
@@ -344,7 +345,7 @@ impl CompareView {
             .height((ui.available_height() - 10.0).max(80.0))
             .legend(Legend::default())
             .x_axis_label("index")
-            .show(ui, |p| {
+            .show_outlined(ui, |p| {
                 for r in runs {
                     if let Some(m) = self.cache.get(&r.colour).and_then(|c| c.metrics.as_ref()) {
                         let pts: Vec<[f64; 2]> = m

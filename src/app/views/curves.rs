@@ -1,5 +1,6 @@
 //! Loss and kNN-accuracy curves with EMA smoothing.
 
+use super::ShowOutlined;
 use egui_plot::{Legend, Line, Plot};
 
 use crate::train::Trainer;
@@ -48,6 +49,45 @@ pub fn ema(values: &[f32], w: f64) -> Vec<f64> {
     out
 }
 
+/// The points of the curve `pts` (in x order) that draw the same picture in `columns` pixel
+/// columns: the curve is cut into `columns` runs of consecutive points and each run keeps its
+/// lowest and highest point, in their original order (an envelope, so a noisy curve keeps its
+/// spread, which plain striding loses). The first and last points are always kept, so the
+/// result has at most 2·`columns` + 2 points; a curve that short is returned as it is.
+///
+/// Every frame re-tessellates the curves, and a software rasteriser pays per triangle, so a
+/// 100 000-step history must not become 100 000 line segments.
+pub fn decimate(pts: &[[f64; 2]], columns: usize) -> Vec<[f64; 2]> {
+    let columns = columns.max(1);
+    if pts.len() <= 2 * columns + 2 {
+        return pts.to_vec();
+    }
+    let per = pts.len().div_ceil(columns);
+    let mut out = Vec::with_capacity(2 * columns + 2);
+    for run in pts.chunks(per) {
+        let (mut lo, mut hi) = (0, 0);
+        for (k, p) in run.iter().enumerate() {
+            if p[1] < run[lo][1] {
+                lo = k;
+            }
+            if p[1] > run[hi][1] {
+                hi = k;
+            }
+        }
+        out.push(run[lo.min(hi)]);
+        if lo != hi {
+            out.push(run[lo.max(hi)]);
+        }
+    }
+    if out.first() != pts.first() {
+        out.insert(0, pts[0]);
+    }
+    if out.last() != pts.last() {
+        out.push(pts[pts.len() - 1]);
+    }
+    out
+}
+
 impl CurvesView {
     /// Draws the curves into `height` points.
     pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer, height: f32) {
@@ -68,21 +108,19 @@ impl CurvesView {
             "step"
         };
         let h = &t.history;
-        // Thin very long histories for drawing (every k-th point of the smoothed curve).
-        let stride = (h.loss.len() / 4000).max(1);
         let smooth = ema(&h.loss, self.smoothing);
         let pts: Vec<[f64; 2]> = smooth
             .iter()
             .enumerate()
-            .step_by(stride)
             .map(|(i, &l)| [x_of_step(&h.time, i + 1, self.time_axis), l])
             .collect();
+        let pts = decimate(&pts, ui.available_width() as usize);
         let plot_h = ((height - 60.0) * 0.55).max(80.0);
         Plot::new("loss_plot")
             .height(plot_h)
             .legend(Legend::default())
             .x_axis_label(x_label)
-            .show(ui, |p| {
+            .show_outlined(ui, |p| {
                 p.line(Line::new("loss (EMA)", pts));
             });
         ui.strong("kNN and linear-probe accuracy (held-out)");
@@ -106,7 +144,7 @@ impl CurvesView {
             .include_y(1.0)
             .legend(Legend::default())
             .x_axis_label(x_label)
-            .show(ui, |p| {
+            .show_outlined(ui, |p| {
                 p.line(Line::new("kNN acc", acc));
                 p.line(Line::new("linear probe", probe));
                 p.hline(egui_plot::HLine::new("chance", chance));
@@ -136,5 +174,43 @@ mod tests {
         assert_eq!(e, vec![1.0, 5.0, -3.0]);
         let s = ema(&[0.0, 10.0], 0.5);
         assert!(s[1] > 0.0 && s[1] < 10.0);
+    }
+
+    #[test]
+    fn decimation_keeps_the_envelope_in_order_within_the_point_budget() {
+        // A noisy, drifting curve of 100 000 points (a deterministic pseudo-random walk).
+        let mut state = 0x9E37_79B9_u32;
+        let pts: Vec<[f64; 2]> = (0..100_000)
+            .map(|i| {
+                state ^= state << 13;
+                state ^= state >> 17;
+                state ^= state << 5;
+                let noise = f64::from(state) / f64::from(u32::MAX) - 0.5;
+                [i as f64, (-(i as f64) / 20_000.0).exp() + noise]
+            })
+            .collect();
+        let out = decimate(&pts, 450);
+        assert!(out.len() <= 2 * 450 + 2, "{} points", out.len());
+        assert!(
+            out.len() > 450,
+            "one point per column at least: {}",
+            out.len()
+        );
+        assert_eq!(out.first(), pts.first());
+        assert_eq!(out.last(), pts.last());
+        // A subsequence of the input, in x order.
+        assert!(out.windows(2).all(|w| w[0][0] < w[1][0]));
+        assert!(out.iter().all(|p| pts[p[0] as usize] == *p));
+        // The extremes of every run of consecutive points survive, so the drawn band is the
+        // same: check the global ones and those of a run in the middle.
+        let y_max = pts.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+        let y_min = pts.iter().map(|p| p[1]).fold(f64::MAX, f64::min);
+        assert!(out.iter().any(|p| p[1] == y_max) && out.iter().any(|p| p[1] == y_min));
+        let per = pts.len().div_ceil(450);
+        let run = &pts[200 * per..201 * per];
+        let run_max = run.iter().map(|p| p[1]).fold(f64::MIN, f64::max);
+        assert!(out.iter().any(|p| p[1] == run_max));
+        // A short curve is left alone.
+        assert_eq!(decimate(&pts[..300], 450), pts[..300].to_vec());
     }
 }

@@ -4,6 +4,7 @@
 //! k and k+B of a batch). Vectors: a 2-D PCA of the raw inputs with a few samples' two views
 //! drawn and joined, so the strength and direction of the augmentation can be seen.
 
+use super::ShowOutlined;
 use egui_plot::{Legend, Line, Plot, Points};
 use ndarray::{Array1, Array2, Axis};
 
@@ -164,7 +165,7 @@ impl DataView {
             Plot::new("raw_pca")
                 .data_aspect(1.0)
                 .legend(Legend::default())
-                .show(ui, |plot| {
+                .show_outlined(ui, |plot| {
                     for c in 0..d.num_classes {
                         let pts: Vec<[f64; 2]> = (0..p.nrows())
                             .filter(|&i| labels[i] == c)

@@ -19,3 +19,32 @@ pub use images::{SampleImages, Split};
 pub use players::{PlayerMove, PlayersView};
 pub use scatter::{NEIGHBOURS, ScatterView, cosine_neighbours};
 pub use theory::{Experiment, TheoryReadout, TheoryView};
+
+/// Plots that leave their background to the page: the fill is skipped (it would cover a third
+/// of the screen for every frame's software rasteriser, see [`crate::app::palette::lab_visuals`])
+/// and only the usual outline is drawn, after the plot.
+pub(crate) trait ShowOutlined<'a> {
+    /// As [`egui_plot::Plot::show`], without the background fill.
+    fn show_outlined<R>(
+        self,
+        ui: &mut egui::Ui,
+        build: impl FnOnce(&mut egui_plot::PlotUi<'a>) -> R + 'a,
+    ) -> egui_plot::PlotResponse<R>;
+}
+
+impl<'a> ShowOutlined<'a> for egui_plot::Plot<'a> {
+    fn show_outlined<R>(
+        self,
+        ui: &mut egui::Ui,
+        build: impl FnOnce(&mut egui_plot::PlotUi<'a>) -> R + 'a,
+    ) -> egui_plot::PlotResponse<R> {
+        let r = self.show_background(false).show(ui, build);
+        ui.painter().rect_stroke(
+            *r.transform.frame(),
+            2,
+            ui.visuals().widgets.noninteractive.bg_stroke,
+            egui::StrokeKind::Inside,
+        );
+        r
+    }
+}

@@ -9,6 +9,7 @@
 //! The view shows the frozen α (the shared heat-map painter, with d²_ij of the frozen batch at
 //! the current θ in the tooltip) and E_α after every move, like GAN Lab's two-player stepping.
 
+use super::ShowOutlined;
 use egui_plot::{Legend, Line, Plot, Points};
 use ndarray::{Array1, Array2};
 
@@ -235,7 +236,7 @@ impl PlayersView {
                 .height(plot_h)
                 .legend(Legend::default())
                 .x_axis_label("move")
-                .show(&mut cols[1], |p| {
+                .show_outlined(&mut cols[1], |p| {
                     p.line(Line::new("E_α", pts).color(egui::Color32::from_gray(140)));
                     p.points(
                         Points::new("min player (new α)", mins)
@@ -255,7 +256,7 @@ impl PlayersView {
             Plot::new("players_z")
                 .height(plot_h)
                 .data_aspect(1.0)
-                .show(&mut cols[1], |p| {
+                .show_outlined(&mut cols[1], |p| {
                     if let Some(z0) = &self.proj0 {
                         let ghost: Vec<[f64; 2]> =
                             z0.rows().into_iter().map(|r| [r[0], r[1]]).collect();

@@ -4,6 +4,7 @@
 //! k nearest neighbours by cosine similarity cos(z_i, z_j) = ⟨z_i, z_j⟩/(‖z_i‖‖z_j‖) in the
 //! full embedding space (not in the 2-D projection), as the Embedding Projector does.
 
+use super::ShowOutlined;
 use egui_plot::{Legend, MarkerShape, Plot, PlotPoint, Points};
 use ndarray::Array2;
 
@@ -134,7 +135,7 @@ impl ScatterView {
                 }
                 _ => None,
             })
-            .show(ui, |p| {
+            .show_outlined(ui, |p| {
                 for (c, idx) in members.iter().enumerate() {
                     let pts: Vec<[f64; 2]> = idx.iter().map(|&i| point(i)).collect();
                     p.points(

@@ -13,6 +13,7 @@
 //! The experiment has its own Play / Step / Reset and a per-frame time budget, independent of
 //! training.
 
+use super::ShowOutlined;
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
 use web_time::{Duration, Instant};
 
@@ -405,7 +406,7 @@ impl TheoryView {
                 .legend(Legend::default())
                 .include_y(0.0)
                 .x_axis_label("experiment step")
-                .show(&mut cols[0], |p| {
+                .show_outlined(&mut cols[0], |p| {
                     p.line(Line::new("E_α", e).width(2.0));
                     p.line(
                         Line::new("½ λ_max(C_α[x])", l).style(egui_plot::LineStyle::dashed_loose()),
@@ -418,7 +419,7 @@ impl TheoryView {
                 .include_y(0.0)
                 .include_y(1.0)
                 .x_axis_label("layer · index")
-                .show(&mut cols[1], |p| {
+                .show_outlined(&mut cols[1], |p| {
                     let mut x0 = 0.0;
                     for (li, (name, sv)) in r.layers.iter().enumerate() {
                         let bars: Vec<Bar> = sv

@@ -13,6 +13,7 @@ try {
     console.log(JSON.stringify(s.bench.results.map((x) => ({
       loss: x.loss, steps: x.steps,
       steps_per_sec: Math.round(x.steps_per_sec * 10) / 10, gflops: Math.round(x.gflops * 10) / 10,
+      ms: [x.ms_forward, x.ms_loss, x.ms_backward, x.ms_update].map((v) => Math.round(v * 10) / 10),
     }))));
     await context.close();
   }

@@ -2,7 +2,8 @@
 // measurement for docs/measurements.md). Usage, after `trunk build --release`:
 //   node tests/e2e/tools/fps.mjs [hash]      (default hash: autoplay=1)
 // Prints the time from page load to the first trained step and, after 10 s of training, the
-// app's own fps / steps-per-second readouts.
+// app's own fps / steps-per-second readouts, then counts requestAnimationFrame callbacks in the
+// page for 6 s: the mean rate and the slowest one-second window.
 import { serveDist, launch, openApp, waitStatus, status } from '../harness.mjs';
 
 const hash = process.argv[2] || 'autoplay=1';
@@ -16,9 +17,26 @@ try {
   const first = Date.now() - t0;
   await page.waitForTimeout(10000);
   const s = await status(page);
+  const raf = await page.evaluate(() => new Promise((resolve) => {
+    const times = [];
+    const tick = (t) => {
+      times.push(t);
+      if (t - times[0] < 6000) requestAnimationFrame(tick);
+      else {
+        const windows = [];
+        for (let w = times[0]; w + 1000 <= t; w += 250) {
+          windows.push(times.filter((x) => x >= w && x < w + 1000).length);
+        }
+        resolve({ mean: (times.length - 1) * 1000 / (t - times[0]), worst: Math.min(...windows) });
+      }
+    };
+    requestAnimationFrame(tick);
+  }));
   console.log(JSON.stringify({
     hash, ms_to_ready: ready, ms_to_first_step: first,
     fps: Math.round(s.fps * 10) / 10, steps_per_sec: Math.round(s.steps_per_sec), step: s.step,
+    train_ms: Math.round(s.train_ms * 10) / 10,
+    raf_fps: Math.round(raf.mean * 10) / 10, worst_1s_fps: raf.worst,
   }));
 } finally {
   await browser.close();
