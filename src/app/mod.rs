@@ -96,8 +96,12 @@ impl Tab {
 pub struct Stats {
     /// Smoothed frames per second.
     pub fps: f64,
-    /// Smoothed training steps per second.
+    /// Training steps per second over the last second of wall time.
     pub steps_per_sec: f64,
+    /// (time, steps trained by the lab so far) at recent frames, for `steps_per_sec`.
+    recent: std::collections::VecDeque<(Instant, usize)>,
+    /// Steps of the edited run trained by the lab (not counting single steps).
+    trained: usize,
     /// Duration of the last frame's training slice (ms).
     pub train_ms: f64,
     /// This frame's training budget (ms), from [`controls::Speed::next_budget_ms`]; 0 before
@@ -576,6 +580,7 @@ impl LabApp {
         }
         if !self.running || self.trainer.is_none() {
             self.stats.train_ms = 0.0;
+            self.stats.recent.clear();
             return;
         }
         if self.stats.budget_ms <= 0.0 || !self.controls.speed.hold_fps {
@@ -593,15 +598,21 @@ impl LabApp {
         self.stats.train_ms = elapsed * 1000.0;
         match result {
             Ok(n) => {
-                if elapsed > 0.0 {
-                    let inst = n as f64 / elapsed;
-                    let share = elapsed * self.stats.fps.max(1.0);
-                    let sps = inst * share.min(1.0);
-                    self.stats.steps_per_sec = if self.stats.steps_per_sec == 0.0 {
-                        sps
-                    } else {
-                        0.9 * self.stats.steps_per_sec + 0.1 * sps
-                    };
+                // Steps per second of wall time over the last second (frames, drawing and
+                // all), not the rate inside the training slices.
+                let now = Instant::now();
+                let st = &mut self.stats;
+                st.trained += n;
+                st.recent.push_back((now, st.trained));
+                while st.recent.len() > 2 && now.duration_since(st.recent[1].0).as_secs_f64() >= 1.0
+                {
+                    st.recent.pop_front();
+                }
+                if let Some(&(t0, s0)) = st.recent.front() {
+                    let dt = now.duration_since(t0).as_secs_f64();
+                    if dt > 0.05 {
+                        st.steps_per_sec = (st.trained - s0) as f64 / dt;
+                    }
                 }
             }
             Err(e) => self.on_failure(&e),
@@ -1132,6 +1143,29 @@ mod tests {
         assert_eq!(app.tab, Tab::Alpha);
         let t = app.trainer.as_ref().map(|t| t.config.loss.to_text());
         assert_eq!(t.as_deref(), Some("acl-direct:tau=0.3,p=4,eps=0"));
+    }
+
+    #[test]
+    fn steps_per_second_is_the_wall_clock_rate() {
+        let mut app = LabApp::from_hash("autoplay=1");
+        app.controls.speed.budget_ms = 2.0;
+        app.logic();
+        let (t0, s0) = (
+            Instant::now(),
+            app.trainer.as_ref().map_or(0, |t| t.step_count()),
+        );
+        // Frames with idle time between them (as drawing would take): the readout counts it.
+        while t0.elapsed().as_secs_f64() < 0.3 {
+            std::thread::sleep(Duration::from_millis(6));
+            app.logic();
+        }
+        let rate = (app.trainer.as_ref().map_or(0, |t| t.step_count()) - s0) as f64
+            / t0.elapsed().as_secs_f64();
+        let shown = app.stats.steps_per_sec;
+        assert!(
+            shown > 0.6 * rate && shown < 1.6 * rate,
+            "shown {shown:.0} steps/s, measured {rate:.0}"
+        );
     }
 
     #[test]

@@ -3,7 +3,8 @@
 //   node tests/e2e/tools/fps.mjs [hash]      (default hash: autoplay=1)
 // Prints the time from page load to the first trained step and, after 10 s of training, the
 // app's own fps / steps-per-second readouts, then counts requestAnimationFrame callbacks in the
-// page for 6 s: the mean rate and the slowest one-second window.
+// page for 6 s: the mean rate, the slowest one-second window and the steps per second over
+// those 6 s (from the status element's step count, to check the app's own readout).
 import { serveDist, launch, openApp, waitStatus, status } from '../harness.mjs';
 
 const hash = process.argv[2] || 'autoplay=1';
@@ -17,6 +18,7 @@ try {
   const first = Date.now() - t0;
   await page.waitForTimeout(10000);
   const s = await status(page);
+  const t1 = Date.now();
   const raf = await page.evaluate(() => new Promise((resolve) => {
     const times = [];
     const tick = (t) => {
@@ -32,11 +34,14 @@ try {
     };
     requestAnimationFrame(tick);
   }));
+  const s2 = await status(page);
+  const measured = (s2.step - s.step) * 1000 / (Date.now() - t1);
   console.log(JSON.stringify({
     hash, ms_to_ready: ready, ms_to_first_step: first,
     fps: Math.round(s.fps * 10) / 10, steps_per_sec: Math.round(s.steps_per_sec), step: s.step,
     train_ms: Math.round(s.train_ms * 10) / 10,
     raf_fps: Math.round(raf.mean * 10) / 10, worst_1s_fps: raf.worst,
+    steps_per_sec_measured: Math.round(measured),
   }));
 } finally {
   await browser.close();
