@@ -97,3 +97,24 @@ fn every_tab_renders_with_data() {
     h.run();
     h.get_by_label_contains("linear-probe accuracy");
 }
+
+#[test]
+fn hold_30_fps_toggles_and_survives_a_reset() {
+    let mut h = harness(LabApp::default());
+    h.run();
+    assert!(h.state().controls.speed.hold_fps, "on by default");
+    h.get_by_label("hold 30 fps").click();
+    h.run();
+    assert!(!h.state().controls.speed.hold_fps);
+    h.get_by_label("Reset").click();
+    h.run();
+    assert!(
+        !h.state().controls.speed.hold_fps,
+        "a reset keeps the speed settings"
+    );
+    // Off, the whole speed setting trains every frame.
+    h.get_by_label("Play").click();
+    h.run_steps(3);
+    let want = f64::from(h.state().controls.speed.budget_ms);
+    assert_eq!(h.state().stats.budget_ms, want);
+}
