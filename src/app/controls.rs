@@ -141,9 +141,10 @@ impl Default for Speed {
 impl Speed {
     /// The frame rate held with `hold_fps`.
     pub const HOLD_FPS: f64 = 30.0;
-    /// A frame interval up to this much over 1000/[`Self::HOLD_FPS`] ms counts as on time
-    /// (timer jitter).
-    const TOLERANCE_MS: f64 = 3.0;
+    /// A frame interval up to this much over 1000/[`Self::HOLD_FPS`] ms counts as on time:
+    /// timer jitter on a display that presents every other refresh, and no more (a steady
+    /// 36 ms frame would be 28 fps).
+    const TOLERANCE_MS: f64 = 1.0;
     /// The least a frame trains while the rate is held (ms): training slows, never stops.
     const MIN_BUDGET_MS: f64 = 2.0;
     /// Growth of the budget per frame on time (ms).
