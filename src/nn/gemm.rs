@@ -184,6 +184,28 @@ mod pack {
         }
     }
 
+    /// Writes (or, unless `overwrite`, adds) the first `nj` values of `row` into row `i` of
+    /// the C tile at `c`: the edge-tile store shared by the kernels.
+    ///
+    /// # Safety
+    /// Every (i, j) with j < nj must lie inside C.
+    #[inline]
+    pub unsafe fn store_row(
+        row: &[f32],
+        (c, c_rs, c_cs): (*mut f32, isize, isize),
+        i: usize,
+        nj: usize,
+        overwrite: bool,
+    ) {
+        for (j, &t) in row.iter().enumerate().take(nj) {
+            // SAFETY: (i, j < nj) is inside C (caller).
+            unsafe {
+                let cp = c.offset(i as isize * c_rs + j as isize * c_cs);
+                *cp = if overwrite { t } else { *cp + t };
+            }
+        }
+    }
+
     /// Packs rows i0..i0+mi (mi ≤ mr) and columns k0..k0+kc of A into `dst` (kc · mr values,
     /// k-major); rows past mi are zero.
     ///
@@ -312,9 +334,6 @@ mod avx512 {
     }
 
     #[target_feature(enable = "avx512f")]
-    // With relaxed SIMD the whole kernel carries the feature, so `madd` inlines into it (a
-    // target-feature function is never inlined into a caller without that feature).
-    #[cfg_attr(feature = "wasm-relaxed-simd", target_feature(enable = "relaxed-simd"))]
     #[inline]
     unsafe fn kernel(
         kc: usize,
@@ -361,10 +380,7 @@ mod avx512 {
                 unsafe {
                     _mm512_storeu_ps(tmp.as_mut_ptr(), acc_i[0]);
                     _mm512_storeu_ps(tmp.as_mut_ptr().add(16), acc_i[1]);
-                    for (j, &t) in tmp.iter().enumerate().take(nj) {
-                        let cp = c.offset(i as isize * c_rs + j as isize * c_cs);
-                        *cp = if overwrite { t } else { *cp + t };
-                    }
+                    super::pack::store_row(&tmp, (c, c_rs, c_cs), i, nj, overwrite);
                 }
             }
         }
@@ -535,10 +551,7 @@ pub(crate) mod wasm {
                 unsafe {
                     v128_store(tmp.as_mut_ptr().cast(), acc_i[0]);
                     v128_store(tmp.as_mut_ptr().add(4).cast(), acc_i[1]);
-                    for (j, &t) in tmp.iter().enumerate().take(nj) {
-                        let cp = c.offset(i as isize * c_rs + j as isize * c_cs);
-                        *cp = if overwrite { t } else { *cp + t };
-                    }
+                    super::pack::store_row(&tmp, (c, c_rs, c_cs), i, nj, overwrite);
                 }
             }
         }
