@@ -122,13 +122,25 @@ impl Prepared {
     fn cifar10(
         channels: usize,
         side: usize,
+        train: (Vec<u8>, Vec<u8>),
+        test: (Vec<u8>, Vec<u8>),
+    ) -> Result<Self, DataError> {
+        let names = CLASS_NAMES.iter().map(|s| s.to_string()).collect();
+        Self::validated(channels, side, names, train, test)
+    }
+
+    /// A validated set from its class names and the (labels, pixels) of each split.
+    fn validated(
+        channels: usize,
+        side: usize,
+        class_names: Vec<String>,
         (train_labels, train_pixels): (Vec<u8>, Vec<u8>),
         (test_labels, test_pixels): (Vec<u8>, Vec<u8>),
     ) -> Result<Self, DataError> {
         let p = Self {
             channels,
             side,
-            class_names: CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
+            class_names,
             train_labels,
             train_pixels,
             test_labels,
@@ -261,25 +273,15 @@ impl Prepared {
             let pixels = r.take(px_len, &format!("{n} {what} images"))?.to_vec();
             Ok((labels, pixels))
         };
-        let (train_labels, train_pixels) = split(n_train, "train")?;
-        let (test_labels, test_pixels) = split(n_test, "test")?;
+        let train = split(n_train, "train")?;
+        let test = split(n_test, "test")?;
         if r.pos != bytes.len() {
             return invalid(format!(
                 "{} unexpected bytes after the test images (wrong counts in the header?)",
                 bytes.len() - r.pos
             ));
         }
-        let p = Self {
-            channels,
-            side,
-            class_names,
-            train_labels,
-            train_pixels,
-            test_labels,
-            test_pixels,
-        };
-        p.validate()?;
-        Ok(p)
+        Self::validated(channels, side, class_names, train, test)
     }
 
     /// Converts to a [`Dataset`] (pixels `v / 255`, CHW rows).
