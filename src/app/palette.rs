@@ -40,42 +40,16 @@ pub fn class_color(c: usize) -> Color32 {
     CLASS_COLORS[c % CLASS_COLORS.len()]
 }
 
-/// A viridis-like ramp: t ∈ [0, 1] → colour (dark purple → blue → green → yellow).
+/// A viridis-like ramp: t ∈ [0, 1] → colour (dark purple → blue → green → yellow); the same
+/// map as the exported α figure ([`crate::figures::viridis_rgb`]).
 pub fn ramp(t: f32) -> Color32 {
-    const STOPS: [(f32, [f32; 3]); 5] = [
-        (0.0, [68.0, 1.0, 84.0]),
-        (0.25, [59.0, 82.0, 139.0]),
-        (0.5, [33.0, 145.0, 140.0]),
-        (0.75, [94.0, 201.0, 98.0]),
-        (1.0, [253.0, 231.0, 37.0]),
-    ];
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    for w in STOPS.windows(2) {
-        let (t0, c0) = w[0];
-        let (t1, c1) = w[1];
-        if t <= t1 {
-            let f = (t - t0) / (t1 - t0);
-            let mix = |a: f32, b: f32| (a + (b - a) * f).round() as u8;
-            return Color32::from_rgb(mix(c0[0], c1[0]), mix(c0[1], c1[1]), mix(c0[2], c1[2]));
-        }
-    }
-    Color32::from_rgb(253, 231, 37)
+    let (r, g, b) = crate::figures::viridis_rgb(f64::from(t));
+    Color32::from_rgb(r, g, b)
 }
 
-/// Run colours in compare mode (run 1, 2, 3, 4): dark, distinct from each other and readable
-/// on the light background.
-pub const RUN_COLORS: [Color32; 4] = [
-    Color32::from_rgb(0, 90, 181),
-    Color32::from_rgb(220, 50, 32),
-    Color32::from_rgb(0, 140, 70),
-    Color32::from_rgb(150, 60, 170),
-];
-
-/// Colour of run number `k` (0-based).
+/// Colour of run number `k` (0-based) in compare mode: the first four colours of the figures'
+/// colour-blind-friendly [`crate::figures::PALETTE`], so exports match the screen.
 pub fn run_color(k: usize) -> Color32 {
-    RUN_COLORS[k % RUN_COLORS.len()]
+    let (r, g, b) = crate::figures::PALETTE[k % crate::figures::MAX_RUNS];
+    Color32::from_rgb(r, g, b)
 }

@@ -19,8 +19,8 @@ use super::Tab;
 use crate::train::RunConfig;
 use crate::train::config::split_pairs;
 
-/// At most this many runs are compared at once.
-pub const MAX_RUNS: usize = 4;
+/// At most this many runs are compared at once (as many as an exported figure overlays).
+pub const MAX_RUNS: usize = crate::figures::MAX_RUNS;
 
 /// Controls that `hide=` can hide: (name, what it hides). Views are hidden with `view:<key>`.
 pub const HIDEABLE: &[(&str, &str)] = &[

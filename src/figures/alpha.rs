@@ -188,30 +188,10 @@ fn cell_color(v: Option<f64>, (lo, hi): (f64, f64)) -> RGBColor {
     }
 }
 
-/// A viridis-like sequential map, t ∈ [0, 1] (clamped) → colour.
+/// [`super::viridis_rgb`] as a plotters colour.
 fn viridis(t: f64) -> RGBColor {
-    const STOPS: [(u8, u8, u8); 9] = [
-        (68, 1, 84),
-        (71, 44, 122),
-        (59, 81, 139),
-        (44, 113, 142),
-        (33, 144, 141),
-        (39, 173, 129),
-        (92, 200, 99),
-        (170, 220, 50),
-        (253, 231, 37),
-    ];
-    let t = if t.is_finite() {
-        t.clamp(0.0, 1.0)
-    } else {
-        0.0
-    };
-    let x = t * (STOPS.len() - 1) as f64;
-    let k = (x.floor() as usize).min(STOPS.len() - 2);
-    let f = x - k as f64;
-    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
-    let (a, b) = (STOPS[k], STOPS[k + 1]);
-    RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
+    let (r, g, b) = super::viridis_rgb(t);
+    RGBColor(r, g, b)
 }
 
 fn draw<B: DrawingBackend>(

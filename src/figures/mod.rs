@@ -90,7 +90,8 @@ impl<E: std::error::Error + Send + Sync> From<DrawingAreaErrorKind<E>> for Figur
 }
 
 /// Colour-blind-friendly run/series colours (Okabe & Ito 2008), as RGB: blue, vermillion,
-/// bluish green, reddish purple, orange, sky blue, black, yellow-brown.
+/// bluish green, reddish purple, orange, sky blue, black, yellow-brown. The lab's compare runs
+/// take the first four, so exported figures match the screen.
 pub const PALETTE: [(u8, u8, u8); 8] = [
     (0, 114, 178),
     (213, 94, 0),
@@ -152,6 +153,33 @@ impl Scale {
     pub(crate) fn font(self, size: f64) -> f64 {
         size * self.0
     }
+}
+
+/// A viridis-like sequential map, t ∈ [0, 1] (clamped; NaN counts as 0) → RGB. The lab's α
+/// heat map and the exported α figure both use it.
+pub fn viridis_rgb(t: f64) -> (u8, u8, u8) {
+    const STOPS: [(u8, u8, u8); 9] = [
+        (68, 1, 84),
+        (71, 44, 122),
+        (59, 81, 139),
+        (44, 113, 142),
+        (33, 144, 141),
+        (39, 173, 129),
+        (92, 200, 99),
+        (170, 220, 50),
+        (253, 231, 37),
+    ];
+    let t = if t.is_finite() {
+        t.clamp(0.0, 1.0)
+    } else {
+        0.0
+    };
+    let x = t * (STOPS.len() - 1) as f64;
+    let k = (x.floor() as usize).min(STOPS.len() - 2);
+    let f = x - k as f64;
+    let mix = |a: u8, b: u8| (f64::from(a) + (f64::from(b) - f64::from(a)) * f).round() as u8;
+    let (a, b) = (STOPS[k], STOPS[k + 1]);
+    (mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2))
 }
 
 /// Colour `k` of [`PALETTE`] (cycles).
