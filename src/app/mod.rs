@@ -583,14 +583,14 @@ impl LabApp {
             self.stats.recent.clear();
             return;
         }
-        if self.stats.budget_ms <= 0.0 || !self.controls.speed.hold_fps {
-            self.stats.budget_ms = f64::from(self.controls.speed.budget_ms);
-        }
-        // The speed setting may have been lowered since the last frame.
-        self.stats.budget_ms = self
-            .stats
-            .budget_ms
-            .min(f64::from(self.controls.speed.budget_ms));
+        // The first frame (no budget yet) and frames without the hold train the full setting;
+        // a held budget stays within a setting lowered since the last frame interval.
+        let max = f64::from(self.controls.speed.budget_ms);
+        self.stats.budget_ms = if self.stats.budget_ms > 0.0 && self.controls.speed.hold_fps {
+            self.stats.budget_ms.min(max)
+        } else {
+            max
+        };
         let budget = Duration::from_secs_f64(self.stats.budget_ms / 1000.0);
         let start = Instant::now();
         let result = self.train_round_robin(budget);
