@@ -27,6 +27,10 @@ cargo clippy --target wasm32-unknown-unknown --features app,wasm-relaxed-simd --
 step "native tests (unit, property, integration, UI)"
 cargo test --features app 2>&1 | tee "$LOG_DIR/native.log"
 
+step "PyTorch package (torch in .cache/py-venv; every loss against alphacl loss --json)"
+py_rc=0
+scripts/test-python.sh 2>&1 | tee "$LOG_DIR/python.log" || py_rc=$?
+
 step "wasm tests (wasm-bindgen-test in Node)"
 wasm_tests=$(ls tests/web_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//')
 for t in $wasm_tests; do
@@ -49,7 +53,13 @@ done
 e2e_pass=$(sed -n 's/^# pass \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.log" | tail -1)
 e2e_fail=$(sed -n 's/^# fail \([0-9]*\)$/\1/p' "$LOG_DIR/e2e.log" | tail -1)
 passed=$((passed + ${e2e_pass:-0})); failed=$((failed + ${e2e_fail:-0}))
+# pytest's closing line, e.g. "2 failed, 240 passed in 30.1s" (errors count as failures).
+py_line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|errors?|skipped|deselected)' "$LOG_DIR/python.log" | tail -1 || true)
+py_pass=$(grep -Eo '[0-9]+ passed' <<<"$py_line" | grep -Eo '[0-9]+' || true)
+py_fail=$(( $(grep -Eo '[0-9]+ (failed|errors?)' <<<"$py_line" | grep -Eo '[0-9]+' | paste -sd+ - || true) + 0 ))
+if [[ $py_rc != 0 && $py_fail == 0 ]]; then py_fail=1; fi  # the set-up failed before pytest ran
+passed=$((passed + ${py_pass:-0})); failed=$((failed + py_fail))
 echo
-echo "rust+wasm tests and ${e2e_pass:-0} browser tests; logs in $LOG_DIR"
+echo "rust+wasm tests, ${py_pass:-0} python tests and ${e2e_pass:-0} browser tests; logs in $LOG_DIR"
 echo "total: $passed passed, $failed failed"
 [[ $failed == 0 ]]

@@ -9,7 +9,7 @@
 use std::io::Read as _;
 use std::path::PathBuf;
 
-use alphacl::loss::{LossSpec, evaluate};
+use alphacl::loss::{LOSSES, LossSpec, evaluate};
 use anyhow::{Context as _, bail};
 use ndarray::Array2;
 
@@ -21,7 +21,7 @@ pub struct Args {
         long,
         value_name = "Z.csv",
         conflicts_with = "stdin",
-        required_unless_present_any = ["stdin", "bench"]
+        required_unless_present_any = ["stdin", "bench", "catalogue"]
     )]
     pub input: Option<PathBuf>,
     /// Read the embeddings from standard input instead of a file.
@@ -29,7 +29,7 @@ pub struct Args {
     pub stdin: bool,
     /// The loss, in the text form, e.g. `nt-xent:tau=0.5` or `acl-direct:tau=0.5,p=4,eps=0`
     /// (with --bench: repeatable, default the two standard-workload losses).
-    #[arg(long, value_name = "SPEC", required_unless_present = "bench")]
+    #[arg(long, value_name = "SPEC", required_unless_present_any = ["bench", "catalogue"])]
     pub loss: Vec<String>,
     /// Print JSON (loss, grad, alpha, beta) instead of a readable summary.
     #[arg(long)]
@@ -40,6 +40,10 @@ pub struct Args {
     /// Micro-benchmark instead: time loss + α + ∂L/∂y in f32 on a random batch (prints JSON).
     #[arg(long, conflicts_with_all = ["input", "stdin"])]
     pub bench: bool,
+    /// Print the loss catalogue instead: one default spec per line (with --json: every loss's
+    /// parameters with default, range and slider range), for tools that must cover every loss.
+    #[arg(long, hide = true, conflicts_with_all = ["input", "stdin", "bench", "loss"])]
+    pub catalogue: bool,
     /// With --bench: number of pairs B (the batch has 2B rows).
     #[arg(long, default_value_t = 256)]
     pub pairs: usize,
@@ -189,8 +193,45 @@ fn summary(
     s
 }
 
+/// The catalogue as JSON: for each loss its name, default spec and parameters.
+pub fn catalogue_json() -> serde_json::Value {
+    let losses: Vec<serde_json::Value> = LOSSES
+        .iter()
+        .map(|info| {
+            let params: Vec<serde_json::Value> = info
+                .params
+                .iter()
+                .map(|p| {
+                    serde_json::json!({
+                        "key": p.key,
+                        "default": p.default,
+                        "range": p.range.describe(),
+                        "slider": [p.slider.0, p.slider.1],
+                    })
+                })
+                .collect();
+            serde_json::json!({
+                "name": info.name,
+                "spec": LossSpec::defaults(info.kind).to_text(),
+                "params": params,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(losses)
+}
+
 /// Runs the subcommand.
 pub fn run(args: Args) -> anyhow::Result<()> {
+    if args.catalogue {
+        if args.json {
+            println!("{}", serde_json::to_string(&catalogue_json())?);
+        } else {
+            for info in LOSSES {
+                println!("{}", LossSpec::defaults(info.kind).to_text());
+            }
+        }
+        return Ok(());
+    }
     let specs = args
         .loss
         .iter()
