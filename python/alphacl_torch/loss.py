@@ -234,8 +234,6 @@ class ContrastiveLoss(torch.nn.Module):
         """The embeddings of the whole (gathered) batch, the global indices of this process's
         rows, and the number of pairs B of the whole batch."""
         z1, z2 = self._views(z1, z2)
-        if not bool(torch.isfinite(z1).all()) or not bool(torch.isfinite(z2).all()):
-            raise ValueError("non-finite value (NaN or infinity) in the input embeddings")
         b_local = z1.shape[0]
         rank, world = 0, 1
         if self.gather:
@@ -249,6 +247,9 @@ class ContrastiveLoss(torch.nn.Module):
             rank, world = dist.get_rank(), dist.get_world_size()
             z1 = gather_with_grad(z1)
             z2 = gather_with_grad(z2)
+        # Checked after the gather, so a NaN on one rank raises on every rank (no hang).
+        if not bool(torch.isfinite(z1).all()) or not bool(torch.isfinite(z2).all()):
+            raise ValueError("non-finite value (NaN or infinity) in the input embeddings")
         b = z1.shape[0]
         if b < 2:
             raise ValueError(

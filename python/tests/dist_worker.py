@@ -39,7 +39,16 @@ def main() -> None:
         mismatch = None
     except ValueError as e:
         mismatch = str(e)
-    torch.save({"results": results, "mismatch": mismatch}, out_path)
+    # A NaN on one rank only must raise on every rank.
+    try:
+        a = z1[mine].clone()
+        if rank == 1:
+            a[0, 0] = float("nan")
+        ContrastiveLoss("acl-direct", gather=True)(a, z2[mine])
+        nan = None
+    except ValueError as e:
+        nan = str(e)
+    torch.save({"results": results, "mismatch": mismatch, "nan": nan}, out_path)
     dist.destroy_process_group()
 
 

@@ -78,3 +78,9 @@ def test_unequal_local_batches_fail_on_every_rank(runs):
     *_, outs = runs
     for o in outs:
         assert o["mismatch"] is not None and "same embedding shape on every rank" in o["mismatch"]
+
+
+def test_nan_on_one_rank_fails_on_every_rank(runs):
+    *_, outs = runs
+    for o in outs:
+        assert o["nan"] is not None and "non-finite" in o["nan"]
