@@ -4,7 +4,8 @@
 //! with h = 1e-6 must match the hand-written backward passes to a relative error < 1e-6
 //! (‖analytic − numeric‖_∞ / ‖numeric‖_∞), far inside the 1e-4 acceptance bar.
 
-use alphacl::nn::layers::{Activation, Conv2d, Layer, LayerCache, Linear, Pool2d, PoolKind};
+use alphacl::nn::batchnorm::{BN_EPS, BN_MOMENTUM, BatchNorm, GlobalAvgPool};
+use alphacl::nn::layers::{Activation, Conv2d, Layer, LayerCache, Linear, Mode, Pool2d, PoolKind};
 use alphacl::nn::{Encoder, EncoderSpec};
 use alphacl::rng::Rng;
 use ndarray::Array2;
@@ -24,11 +25,11 @@ fn rel_err(a: &[f64], n: &[f64]) -> f64 {
         / scale
 }
 
-/// L = Σ R ⊙ layer(x).
+/// L = Σ R ⊙ layer(x), in train mode (BatchNorm uses the batch statistics).
 fn layer_loss(layer: &Layer<f64>, x: &Array2<f64>, r: &Array2<f64>) -> f64 {
     let mut y = Array2::zeros(r.dim());
     let mut cache = LayerCache::default();
-    layer.forward(x.view(), y.view_mut(), &mut cache);
+    layer.forward(x.view(), y.view_mut(), &mut cache, Mode::Train);
     (&y * r).sum()
 }
 
@@ -40,7 +41,7 @@ fn check_layer(mut layer: Layer<f64>, x: Array2<f64>, seed: u64) {
     // analytic
     let mut y = Array2::zeros(r.dim());
     let mut cache = LayerCache::default();
-    layer.forward(x.view(), y.view_mut(), &mut cache);
+    layer.forward(x.view(), y.view_mut(), &mut cache, Mode::Train);
     let mut g = r.clone();
     let mut gx = Array2::zeros(x.dim());
     layer.backward(
@@ -146,7 +147,7 @@ fn conv_matches_direct_convolution_sum() {
     let (_, ho, wo) = conv.output();
     assert_eq!((ho, wo), ((h + 2 * p - 3) / s + 1, (w + 2 * p - 3) / s + 1));
     let mut y = Array2::zeros((1, co * ho * wo));
-    conv.forward(x.view(), y.view_mut(), &mut Array2::zeros((0, 0)));
+    conv.forward(x.view(), y.view_mut(), &mut LayerCache::default());
     for o in 0..co {
         for i in 0..ho {
             for j in 0..wo {
@@ -209,7 +210,9 @@ fn check_encoder(spec: &str, dim: usize, image: Option<(usize, usize, usize)>, n
         .map(|(_, g)| g.to_vec())
         .collect();
     assert!(!grads.is_empty());
-    let loss = |e: &Encoder<f64>| (&e.embed(&x) * &r).sum();
+    // Train-mode forward passes (BatchNorm normalises with the batch statistics, as in the
+    // pass that was differentiated).
+    let loss = |e: &Encoder<f64>| (&e.clone().forward(&x) * &r).sum();
     for (t, ga) in grads.iter().enumerate() {
         let stride = (ga.len() / 60).max(1);
         let idx: Vec<usize> = (0..ga.len()).step_by(stride).collect();
@@ -246,6 +249,191 @@ fn encoder_gradients_mlp_every_activation() {
 #[test]
 fn encoder_gradients_cnn_small() {
     check_encoder("cnn:small,out=4", 3 * 8 * 8, Some((3, 8, 8)), 2);
+}
+
+#[test]
+fn encoder_gradients_bn_cnn_with_and_without_head() {
+    check_encoder(
+        "cnn:width=2,blocks=3,head=5,out=3",
+        3 * 8 * 8,
+        Some((3, 8, 8)),
+        4,
+    );
+    check_encoder("cnn:width=3,blocks=2,head=0", 2 * 6 * 5, Some((2, 6, 5)), 3);
+}
+
+#[test]
+fn batchnorm_gradients_over_channels_and_features() {
+    let mut rng = Rng::seed_from_u64(40);
+    // (channels, values per channel, rows): vectors (P = 1) and images (P = H·W).
+    for (k, (c, p, n, act)) in [
+        (4, 1, 6, Activation::Identity),
+        (4, 1, 5, Activation::Relu),
+        (3, 6, 3, Activation::Relu),
+        (2, 4, 2, Activation::Identity),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut bn = BatchNorm::<f64>::new(c, p, act);
+        bn.gamma.mapv_inplace(|_| 1.0 + 0.5 * rng.normal());
+        bn.beta.mapv_inplace(|_| 0.3 * rng.normal());
+        // Inputs with a channel-dependent offset and scale, as after a convolution.
+        let x = Array2::from_shape_fn((n, c * p), |(_, j)| {
+            let ch = (j / p) as f64;
+            1.5 * ch - 1.0 + (0.5 + ch) * rng.normal()
+        });
+        check_layer(Layer::BatchNorm(bn), x, 41 + k as u64);
+    }
+}
+
+#[test]
+fn global_average_pooling_gradient_and_value() {
+    let mut rng = Rng::seed_from_u64(42);
+    let gap = GlobalAvgPool { input: (3, 2, 3) };
+    let x = randn(4, 18, &mut rng);
+    let mut y = Array2::zeros((4, 3));
+    gap.forward(x.view(), y.view_mut());
+    for n in 0..4 {
+        for c in 0..3 {
+            let mean = (0..6).map(|q| x[[n, c * 6 + q]]).sum::<f64>() / 6.0;
+            assert!((y[[n, c]] - mean).abs() < 1e-12);
+        }
+    }
+    check_layer(Layer::GlobalAvgPool(gap), x, 43);
+}
+
+#[test]
+fn batchnorm_eval_equals_train_when_running_stats_are_the_batch_stats() {
+    let mut rng = Rng::seed_from_u64(44);
+    let (c, p, n) = (3, 4, 5);
+    let mut bn = BatchNorm::<f64>::new(c, p, Activation::Relu);
+    bn.gamma.mapv_inplace(|_| 1.0 + 0.5 * rng.normal());
+    bn.beta.mapv_inplace(|_| 0.3 * rng.normal());
+    let x = randn(n, c * p, &mut rng).mapv(|v| 2.0 * v + 0.7);
+    let mut train = Array2::zeros((n, c * p));
+    let mut cache = LayerCache::default();
+    bn.forward(x.view(), train.view_mut(), &mut cache, Mode::Train);
+    // Freeze: running statistics := this batch's mean and (biased) variance, computed here.
+    for ch in 0..c {
+        let vals: Vec<f64> = (0..n)
+            .flat_map(|r| (0..p).map(move |q| (r, ch * p + q)))
+            .map(|ix| x[ix])
+            .collect();
+        let m = vals.iter().sum::<f64>() / vals.len() as f64;
+        let v = vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / vals.len() as f64;
+        bn.running_mean[ch] = m;
+        bn.running_var[ch] = v;
+    }
+    let mut eval = Array2::zeros((n, c * p));
+    bn.forward(
+        x.view(),
+        eval.view_mut(),
+        &mut LayerCache::default(),
+        Mode::Eval,
+    );
+    for (a, b) in train.iter().zip(&eval) {
+        assert!((a - b).abs() < 1e-12, "train {a} vs eval {b}");
+    }
+    // Train mode normalises: before the activation each channel has mean β and std γ·σ/√(σ²+ε).
+    let mut pre = BatchNorm::<f64>::new(c, p, Activation::Identity);
+    pre.gamma.fill(1.0);
+    let mut z = Array2::zeros((n, c * p));
+    pre.forward(
+        x.view(),
+        z.view_mut(),
+        &mut LayerCache::default(),
+        Mode::Train,
+    );
+    for ch in 0..c {
+        let vals: Vec<f64> = (0..n)
+            .flat_map(|r| (0..p).map(move |q| (r, ch * p + q)))
+            .map(|ix| z[ix])
+            .collect();
+        let m = vals.iter().sum::<f64>() / vals.len() as f64;
+        let v = vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / vals.len() as f64;
+        assert!(
+            m.abs() < 1e-12 && (v - 1.0).abs() < 1e-3,
+            "channel {ch}: mean {m}, var {v}"
+        );
+    }
+}
+
+#[test]
+fn batchnorm_running_statistics_follow_the_momentum_rule() {
+    let mut rng = Rng::seed_from_u64(45);
+    let (c, p, n) = (2, 3, 4);
+    let mut bn = BatchNorm::<f64>::new(c, p, Activation::Identity);
+    let x = randn(n, c * p, &mut rng).mapv(|v| 3.0 * v - 1.0);
+    let mut y = Array2::zeros((n, c * p));
+    let mut cache = LayerCache::default();
+    bn.forward(x.view(), y.view_mut(), &mut cache, Mode::Train);
+    bn.update_running(&cache, n);
+    for ch in 0..c {
+        let vals: Vec<f64> = (0..n)
+            .flat_map(|r| (0..p).map(move |q| (r, ch * p + q)))
+            .map(|ix| x[ix])
+            .collect();
+        let m = vals.iter().sum::<f64>() / vals.len() as f64;
+        let unbiased =
+            vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (vals.len() as f64 - 1.0);
+        assert!((bn.running_mean[ch] - BN_MOMENTUM * m).abs() < 1e-12);
+        let want = (1.0 - BN_MOMENTUM) + BN_MOMENTUM * unbiased;
+        assert!((bn.running_var[ch] - want).abs() < 1e-12);
+    }
+    assert!(BN_EPS > 0.0);
+}
+
+#[test]
+fn whole_batch_conv_equals_the_per_sample_passes() {
+    let mut rng = Rng::seed_from_u64(46);
+    for (shape, c_out, stride, pad, act) in [
+        ((3, 6, 5), 4, 1, 1, Activation::Relu),
+        ((2, 7, 7), 3, 2, 1, Activation::Identity),
+    ] {
+        let mut conv = Conv2d::<f64>::new(shape, c_out, stride, pad, act, &mut rng).unwrap();
+        conv.b.mapv_inplace(|_| rng.normal() * 0.3);
+        let d = shape.0 * shape.1 * shape.2;
+        let n = 5;
+        let x = randn(n, d, &mut rng);
+        let out = Layer::Conv(conv.clone()).out_dim();
+        let r = randn(n, out, &mut rng);
+        // The whole batch at once.
+        let mut batch = conv.clone();
+        let mut y = Array2::zeros((n, out));
+        let mut cache = LayerCache::default();
+        batch.forward(x.view(), y.view_mut(), &mut cache);
+        let mut g = r.clone();
+        let mut gx = Array2::zeros((n, d));
+        batch.backward(y.view(), g.view_mut(), Some(gx.view_mut()), &mut cache);
+        // One sample at a time; parameter gradients add up over the samples.
+        let mut gw = Array2::<f64>::zeros(conv.w.dim());
+        let mut gb = ndarray::Array1::<f64>::zeros(conv.b.len());
+        for i in 0..n {
+            let mut one = conv.clone();
+            let xi = x.slice(ndarray::s![i..i + 1, ..]).to_owned();
+            let mut yi = Array2::zeros((1, out));
+            let mut ci = LayerCache::default();
+            one.forward(xi.view(), yi.view_mut(), &mut ci);
+            let mut gi = r.slice(ndarray::s![i..i + 1, ..]).to_owned();
+            let mut gxi = Array2::zeros((1, d));
+            one.backward(yi.view(), gi.view_mut(), Some(gxi.view_mut()), &mut ci);
+            for (a, b) in y.row(i).iter().zip(yi.row(0)) {
+                assert!((a - b).abs() < 1e-12, "forward row {i}");
+            }
+            for (a, b) in gx.row(i).iter().zip(gxi.row(0)) {
+                assert!((a - b).abs() < 1e-12, "input gradient row {i}");
+            }
+            gw += &one.gw;
+            gb += &one.gb;
+        }
+        for (a, b) in batch.gw.iter().zip(&gw) {
+            assert!((a - b).abs() < 1e-10 * (1.0 + b.abs()), "weight gradient");
+        }
+        for (a, b) in batch.gb.iter().zip(&gb) {
+            assert!((a - b).abs() < 1e-10 * (1.0 + b.abs()), "bias gradient");
+        }
+    }
 }
 
 #[test]

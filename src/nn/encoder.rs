@@ -6,9 +6,19 @@
 //!   (PAPER.md §5.2; use it with `normalize=0` in the theory modes).
 //! - `mlp:hidden=64,out=16,act=relu` — z = W₂ f(W₁ x + b₁) + b₂, f ∈ {relu, leaky, tanh}.
 //! - `relu2:hidden=10,out=20,wnorm=row,act=relu` — z = W₂ σ(W₁ x), no biases (PAPER.md §5.3).
+//! - `cnn:width=32,blocks=4,head=256,out=64` — the image encoder that learns on CIFAR: a
+//!   backbone of `blocks` blocks [conv3×3 (pad 1, no bias) → BatchNorm → ReLU] with
+//!   width·2^b channels in block b, stride 1 in the first block and stride 2 (down-sampling)
+//!   after, then global average pooling to the **representation** h (width·2^(blocks−1)
+//!   values); then the projection head z = W₂ ReLU(BN(W₁ h)) + b₂ with `head` hidden units
+//!   (`head=0`: no head, z = h). As the paper's code (512 → 512 → 128 at full scale), kNN,
+//!   the linear probe and the collapse views evaluate h, the backbone output before the head
+//!   ([`Encoder::embed_repr`]); the loss sees z.
 //! - `cnn:small,out=64` — ConvNetJS-sized: [conv3×3 (pad 1) + ReLU → 2×2 max-pool] with 16, 20
-//!   and 20 channels, flatten, linear → out. Needs image data (the input shape is taken from the
-//!   data set's `image_shape`).
+//!   and 20 channels, flatten, linear → out (no head: its representation is its output).
+//!
+//! Both `cnn` forms need image data (the input shape is taken from the data set's
+//! `image_shape`).
 //!
 //! Weight constraints (`wnorm=`, applied at initialisation and after every optimiser step by
 //! [`Encoder::apply_constraint`]): `none`; `frob` — every weight matrix W_l ← W_l/‖W_l‖_F;
@@ -18,7 +28,10 @@
 
 use ndarray::{Array2, ArrayView2, Axis};
 
-use super::layers::{Activation, Conv2d, Layer, LayerCache, Linear, Pool2d, PoolKind, Shape3};
+use super::batchnorm::{BatchNorm, GlobalAvgPool};
+use super::layers::{
+    Activation, Conv2d, Layer, LayerCache, Linear, Mode, Pool2d, PoolKind, Shape3,
+};
 use crate::real::Real;
 use crate::rng::Rng;
 use crate::spec::{SpecError, SpecText, format_spec};
@@ -102,7 +115,27 @@ pub enum EncoderSpec {
         /// Output dimension.
         out: usize,
     },
+    /// Conv + BatchNorm backbone with global average pooling and a projection head.
+    Cnn {
+        /// Channels of the first block (doubled in every further block).
+        width: usize,
+        /// Number of conv blocks (every block after the first halves the image side).
+        blocks: usize,
+        /// Hidden units of the projection head (0: no head).
+        head: usize,
+        /// Output dimension z (ignored without a head: z = h).
+        out: usize,
+    },
 }
+
+/// Default of `cnn`: channels of the first block.
+pub const CNN_WIDTH: usize = 32;
+/// Default of `cnn`: number of blocks.
+pub const CNN_BLOCKS: usize = 4;
+/// Default of `cnn`: hidden units of the projection head.
+pub const CNN_HEAD: usize = 256;
+/// Default of `cnn`: output dimension.
+pub const CNN_OUT: usize = 64;
 
 impl Default for EncoderSpec {
     fn default() -> Self {
@@ -184,10 +217,39 @@ impl EncoderSpec {
                 })
             }
             "cnn" => {
-                let p = st.params(&["arch", "out"])?;
-                p.choice("arch", "small", &["small"])?;
-                Ok(Self::CnnSmall {
-                    out: p.usize("out", 64, 1, 4096)?,
+                let p = st.params(&["arch", "out", "width", "blocks", "head"])?;
+                if p.choice("arch", "bn", &["bn", "small"])? == "small" {
+                    if let Some(k) = ["width", "blocks", "head"]
+                        .into_iter()
+                        .find(|k| st.pairs.iter().any(|(pk, _)| pk == k))
+                    {
+                        return Err(SpecError::new(format!(
+                            "cnn:small has a fixed architecture and takes only out= (got {k}=); for a configurable net write e.g. cnn:width=32,blocks=4"
+                        )));
+                    }
+                    return Ok(Self::CnnSmall {
+                        out: p.usize("out", 64, 1, 4096)?,
+                    });
+                }
+                let width = p.usize("width", CNN_WIDTH, 1, 256)?;
+                let blocks = p.usize("blocks", CNN_BLOCKS, 1, 6)?;
+                if width << (blocks - 1) > 2048 {
+                    return Err(SpecError::new(format!(
+                        "cnn: width·2^(blocks−1) = {} channels in the last block is more than 2048; use fewer blocks or a smaller width",
+                        width << (blocks - 1)
+                    )));
+                }
+                let head = p.usize("head", CNN_HEAD, 0, 4096)?;
+                let repr = width << (blocks - 1);
+                Ok(Self::Cnn {
+                    width,
+                    blocks,
+                    head,
+                    out: if head == 0 {
+                        repr
+                    } else {
+                        p.usize("out", CNN_OUT, 1, 4096)?
+                    },
                 })
             }
             other => Err(SpecError::new(format!(
@@ -230,12 +292,31 @@ impl EncoderSpec {
                 wnorm,
             } => two_layer_text("relu2", *hidden, *out, *act, *wnorm, WeightNorm::Rows),
             Self::CnnSmall { out } => format!("cnn:small,out={out}"),
+            Self::Cnn {
+                width,
+                blocks,
+                head,
+                out,
+            } => {
+                let mut v = vec![("width", s(width)), ("blocks", s(blocks))];
+                v.push(("head", s(head)));
+                if *head > 0 {
+                    v.push(("out", s(out)));
+                }
+                format_spec("cnn", &v)
+            }
         }
     }
 
     /// Whether the encoder needs image-shaped input.
     pub fn needs_images(&self) -> bool {
-        matches!(self, Self::CnnSmall { .. })
+        matches!(self, Self::CnnSmall { .. } | Self::Cnn { .. })
+    }
+
+    /// Whether the encoder has a projection head, so that its representation (the backbone
+    /// output, [`Encoder::embed_repr`]) differs from its output z.
+    pub fn has_head(&self) -> bool {
+        matches!(self, Self::Cnn { head, .. } if *head > 0)
     }
 
     /// Output dimension.
@@ -245,7 +326,8 @@ impl EncoderSpec {
             | Self::DeepLinear { out, .. }
             | Self::Mlp { out, .. }
             | Self::Relu2 { out, .. }
-            | Self::CnnSmall { out } => out,
+            | Self::CnnSmall { out }
+            | Self::Cnn { out, .. } => out,
         }
     }
 
@@ -255,7 +337,7 @@ impl EncoderSpec {
             Self::DeepLinear { wnorm, .. }
             | Self::Mlp { wnorm, .. }
             | Self::Relu2 { wnorm, .. } => wnorm,
-            Self::Linear { .. } | Self::CnnSmall { .. } => WeightNorm::None,
+            Self::Linear { .. } | Self::CnnSmall { .. } | Self::Cnn { .. } => WeightNorm::None,
         }
     }
 
@@ -279,6 +361,7 @@ impl EncoderSpec {
             }
         };
         let mut layers: Vec<Layer<F>> = Vec::new();
+        let mut repr_layers = None;
         match *self {
             Self::Linear { out } => {
                 layers.push(Layer::Linear(Linear::new(
@@ -351,16 +434,7 @@ impl EncoderSpec {
                 )));
             }
             Self::CnnSmall { out } => {
-                let Some(shape) = image_shape else {
-                    return Err(SpecError::new(
-                        "cnn needs image data (e.g. data=cifar:size=16); this data set is not made of images",
-                    ));
-                };
-                if shape.0 * shape.1 * shape.2 != input_dim {
-                    return Err(SpecError::new(format!(
-                        "image shape {shape:?} does not match the input dimension {input_dim}"
-                    )));
-                }
+                let shape = check_image_shape(self, input_dim, image_shape)?;
                 if shape.1 < 8 || shape.2 < 8 {
                     return Err(SpecError::new(format!(
                         "cnn:small needs images of at least 8×8 pixels, got {}×{}",
@@ -391,10 +465,65 @@ impl EncoderSpec {
                     rng,
                 )));
             }
+            Self::Cnn {
+                width,
+                blocks,
+                head,
+                out,
+            } => {
+                let shape = check_image_shape(self, input_dim, image_shape)?;
+                let min_side = 1usize << (blocks - 1);
+                if shape.1 < 2 * min_side || shape.2 < 2 * min_side {
+                    return Err(SpecError::new(format!(
+                        "cnn with blocks={blocks} halves the image {} times and needs images of at least {m}×{m} pixels, got {}×{}; use blocks ≤ {}",
+                        blocks - 1,
+                        shape.1,
+                        shape.2,
+                        max_blocks(shape.1.min(shape.2)),
+                        m = 2 * min_side,
+                    )));
+                }
+                let mut s = shape;
+                for b in 0..blocks {
+                    let stride = if b == 0 { 1 } else { 2 };
+                    let conv = Conv2d::new(s, width << b, stride, 1, Activation::Identity, rng)
+                        .ok_or_else(|| SpecError::new("image too small for this cnn"))?
+                        .without_bias();
+                    s = conv.output();
+                    layers.push(Layer::Conv(conv));
+                    layers.push(Layer::BatchNorm(BatchNorm::new(
+                        s.0,
+                        s.1 * s.2,
+                        Activation::Relu,
+                    )));
+                }
+                layers.push(Layer::GlobalAvgPool(GlobalAvgPool { input: s }));
+                repr_layers = Some(layers.len());
+                if head > 0 {
+                    layers.push(Layer::Linear(Linear::new(
+                        s.0,
+                        head,
+                        false,
+                        Activation::Identity,
+                        1.0,
+                        rng,
+                    )));
+                    layers.push(Layer::BatchNorm(BatchNorm::new(head, 1, Activation::Relu)));
+                    layers.push(Layer::Linear(Linear::new(
+                        head,
+                        out,
+                        true,
+                        Activation::Identity,
+                        lin_gain,
+                        rng,
+                    )));
+                }
+            }
         }
         let n = layers.len();
         let mut enc = Encoder {
             spec: self.clone(),
+            repr_layers: repr_layers.unwrap_or(n),
             layers,
             in_dim: input_dim,
             image_shape,
@@ -405,6 +534,35 @@ impl EncoderSpec {
         enc.apply_constraint();
         Ok(enc)
     }
+}
+
+/// The image shape of the data, checked against the input dimension.
+fn check_image_shape(
+    spec: &EncoderSpec,
+    input_dim: usize,
+    image_shape: Option<Shape3>,
+) -> Result<Shape3, SpecError> {
+    let Some(shape) = image_shape else {
+        return Err(SpecError::new(format!(
+            "{} needs image data (e.g. data=cifar:size=16); this data set is not made of images",
+            spec.to_text()
+        )));
+    };
+    if shape.0 * shape.1 * shape.2 != input_dim {
+        return Err(SpecError::new(format!(
+            "image shape {shape:?} does not match the input dimension {input_dim}"
+        )));
+    }
+    Ok(shape)
+}
+
+/// The most blocks a `cnn` can have on images of this side (the last block keeps ≥ 2×2).
+pub fn max_blocks(side: usize) -> usize {
+    let mut b = 1;
+    while side >= 2 << b {
+        b += 1;
+    }
+    b
 }
 
 /// A stack of layers with the buffers forward leaves for backward.
@@ -418,6 +576,9 @@ pub struct Encoder<F: Real = f32> {
     pub in_dim: usize,
     /// Input image shape, if any.
     pub image_shape: Option<Shape3>,
+    /// The first this-many layers are the backbone; its output is the representation h
+    /// ([`Encoder::embed_repr`]); the rest is the projection head.
+    pub repr_layers: usize,
     caches: Vec<LayerCache<F>>,
     /// acts[0] = input, acts[i+1] = output of layer i.
     acts: Vec<Array2<F>>,
@@ -425,11 +586,10 @@ pub struct Encoder<F: Real = f32> {
     grads: Vec<Array2<F>>,
 }
 
-fn ensure<F: Real>(a: &mut Array2<F>, shape: (usize, usize)) {
-    if a.dim() != shape {
-        *a = Array2::zeros(shape);
-    }
-}
+/// Rows per chunk of an eval-mode forward pass ([`Encoder::embed`]).
+pub const EMBED_CHUNK: usize = 512;
+
+use super::layers::ensure_dim as ensure;
 
 impl<F: Real> Encoder<F> {
     /// Output dimension.
@@ -446,7 +606,15 @@ impl<F: Real> Encoder<F> {
             let od = self.layers[i].out_dim();
             ensure(&mut self.acts[i + 1], (n, od));
             let (lo, hi) = self.acts.split_at_mut(i + 1);
-            self.layers[i].forward(lo[i].view(), hi[0].view_mut(), &mut self.caches[i]);
+            self.layers[i].forward(
+                lo[i].view(),
+                hi[0].view_mut(),
+                &mut self.caches[i],
+                Mode::Train,
+            );
+            if let Layer::BatchNorm(bn) = &mut self.layers[i] {
+                bn.update_running(&self.caches[i], n);
+            }
         }
         self.acts[self.layers.len()].view()
     }
@@ -456,16 +624,44 @@ impl<F: Real> Encoder<F> {
         self.forward_view(x.view()).to_owned()
     }
 
-    /// Inference: the representation of each row of `x` (does not touch the training caches).
+    /// Inference (eval mode): the output z of each row of `x` (does not touch the training
+    /// caches).
     pub fn embed(&self, x: &Array2<F>) -> Array2<F> {
-        let mut h = x.clone();
-        let mut cache = LayerCache::default();
-        for layer in &self.layers {
-            let mut y = Array2::zeros((h.nrows(), layer.out_dim()));
-            layer.forward(h.view(), y.view_mut(), &mut cache);
-            h = y;
+        self.embed_through(x, self.layers.len())
+    }
+
+    /// Inference (eval mode): the representation h of each row of `x`, the backbone output
+    /// before the projection head (equal to [`Encoder::embed`] for encoders without a head).
+    pub fn embed_repr(&self, x: &Array2<F>) -> Array2<F> {
+        self.embed_through(x, self.repr_layers)
+    }
+
+    /// Dimension of the representation h.
+    pub fn repr_dim(&self) -> usize {
+        match self.repr_layers.checked_sub(1) {
+            Some(i) => self.layers[i].out_dim(),
+            None => self.in_dim,
         }
-        h
+    }
+
+    /// Eval-mode forward pass through the first `layers` layers, in chunks of at most
+    /// [`EMBED_CHUNK`] rows so that large evaluation sets need little scratch memory.
+    fn embed_through(&self, x: &Array2<F>, layers: usize) -> Array2<F> {
+        let layers = &self.layers[..layers.min(self.layers.len())];
+        let out_dim = layers.last().map_or(x.ncols(), |l| l.out_dim());
+        let mut out = Array2::zeros((x.nrows(), out_dim));
+        let mut cache = LayerCache::default();
+        for start in (0..x.nrows()).step_by(EMBED_CHUNK) {
+            let end = (start + EMBED_CHUNK).min(x.nrows());
+            let mut h = x.slice(ndarray::s![start..end, ..]).to_owned();
+            for layer in layers {
+                let mut y = Array2::zeros((h.nrows(), layer.out_dim()));
+                layer.forward(h.view(), y.view_mut(), &mut cache, Mode::Eval);
+                h = y;
+            }
+            out.slice_mut(ndarray::s![start..end, ..]).assign(&h);
+        }
+        out
     }
 
     /// Backward pass from ∂L/∂(output) of the last [`Encoder::forward`]; fills every layer's

@@ -6,9 +6,11 @@
 //!
 //! - [`Linear`]: y = f(x W + b) with W (in × out) and an optional fused activation f.
 //!   Backward: g̃ = g ⊙ f′ (from y), ∂W = Xᵀ G̃, ∂b = Σ_rows G̃, ∂X = G̃ Wᵀ.
-//! - [`Conv2d`]: 3×3 kernels, stride s, zero padding p; per sample
-//!   Y = f(W · im2col(x) + b) with W (C_out × 9·C_in), so ∂W = Σ_n G̃_n im2col(x_n)ᵀ and
-//!   ∂x_n = col2im(Wᵀ G̃_n). Output size H_o = ⌊(H + 2p − 3)/s⌋ + 1.
+//! - [`Conv2d`]: 3×3 kernels, stride s, zero padding p, optional bias. The whole batch is one
+//!   GEMM: X_col = [im2col(x_1) … im2col(x_N)] (9·C_in × N·H_o·W_o), Y = f(W X_col + b) with
+//!   W (C_out × 9·C_in); backward ∂W = G̃ X_colᵀ and ∂x = col2im(Wᵀ G̃). Output size
+//!   H_o = ⌊(H + 2p − 3)/s⌋ + 1.
+//! - [`BatchNorm`] and [`GlobalAvgPool`]: see [`super::batchnorm`].
 //! - [`Pool2d`]: 2×2 windows, stride 2 (a trailing odd row/column is dropped); max routes g to
 //!   the arg-max, average spreads g/4.
 //! - [`Activation`]: identity, ReLU max(0, x), leaky ReLU (slope 0.01 below 0), tanh; every
@@ -19,6 +21,7 @@
 
 use ndarray::{Array1, Array2, ArrayView2, ArrayViewMut2};
 
+use super::batchnorm::{BatchNorm, GlobalAvgPool};
 use super::gemm::matmul_into;
 use crate::real::Real;
 use crate::rng::Rng;
@@ -110,7 +113,7 @@ impl Activation {
 }
 
 /// g ← g ⊙ f′(y), element-wise (one monomorphised loop per activation).
-fn apply_act_grad<F: Real>(act: Activation, mut g: ArrayViewMut2<F>, y: ArrayView2<F>) {
+pub(crate) fn apply_act_grad<F: Real>(act: Activation, mut g: ArrayViewMut2<F>, y: ArrayView2<F>) {
     fn run<F: Real>(g: &mut ArrayViewMut2<F>, y: ArrayView2<F>, d: impl Fn(F) -> F) {
         ndarray::Zip::from(g)
             .and(&y)
@@ -263,7 +266,7 @@ fn valid_range(k: usize, p: usize, s: usize, n: usize, n_out: usize) -> (usize, 
 }
 
 /// A row as a slice (borrowed when contiguous, copied otherwise).
-fn row_slice<'a, F: Real>(r: ndarray::ArrayView1<'a, F>) -> std::borrow::Cow<'a, [F]> {
+pub(crate) fn row_slice<'a, F: Real>(r: ndarray::ArrayView1<'a, F>) -> std::borrow::Cow<'a, [F]> {
     match r.to_slice() {
         Some(s) => std::borrow::Cow::Borrowed(s),
         None => std::borrow::Cow::Owned(r.to_vec()),
@@ -323,6 +326,14 @@ impl<F: Real> Conv2d<F> {
         })
     }
 
+    /// The same layer with no bias (for a convolution followed by BatchNorm, whose shift β
+    /// makes a bias redundant).
+    pub fn without_bias(mut self) -> Self {
+        self.b = Array1::zeros(0);
+        self.gb = Array1::zeros(0);
+        self
+    }
+
     /// Output shape (C_out, H_o, W_o).
     pub fn output(&self) -> Shape3 {
         let (_, h, w) = self.input;
@@ -331,21 +342,19 @@ impl<F: Real> Conv2d<F> {
         (self.w.nrows(), ho, wo)
     }
 
-    /// Writes im2col(x) for one sample: row (c, ki, kj), column (oi, oj).
-    fn im2col(&self, x: &[F], cols: &mut Array2<F>) {
+    /// Writes im2col(x) for one sample into the columns `col0..col0 + H_o·W_o` of `out`, a
+    /// row-major (9·C_in × ld) matrix: row (c, ki, kj), column col0 + (oi, oj).
+    fn im2col(&self, x: &[F], out: &mut [F], ld: usize, col0: usize) {
         let (c, h, w) = self.input;
         let (_, ho, wo) = self.output();
         let (s, p) = (self.stride, self.pad);
-        let Some(out) = cols.as_slice_mut() else {
-            return;
-        };
         for ci in 0..c {
             for ki in 0..3 {
                 let (ri_lo, ri_hi) = valid_range(ki, p, s, h, ho);
                 for kj in 0..3 {
                     let (cj_lo, cj_hi) = valid_range(kj, p, s, w, wo);
                     let r = ci * 9 + ki * 3 + kj;
-                    let row = &mut out[r * ho * wo..(r + 1) * ho * wo];
+                    let row = &mut out[r * ld + col0..r * ld + col0 + ho * wo];
                     for oi in 0..ho {
                         let dst = &mut row[oi * wo..(oi + 1) * wo];
                         if oi < ri_lo || oi >= ri_hi {
@@ -369,21 +378,19 @@ impl<F: Real> Conv2d<F> {
         }
     }
 
-    /// Adds col2im(cols) into one sample's input gradient.
-    fn col2im_add(&self, cols: &Array2<F>, gx: &mut [F]) {
+    /// Adds col2im of the columns `col0..col0 + H_o·W_o` of `all` (row-major, leading
+    /// dimension `ld`) into one sample's input gradient.
+    fn col2im_add(&self, all: &[F], ld: usize, col0: usize, gx: &mut [F]) {
         let (c, h, w) = self.input;
         let (_, ho, wo) = self.output();
         let (s, p) = (self.stride, self.pad);
-        let Some(all) = cols.as_slice() else {
-            return;
-        };
         for ci in 0..c {
             for ki in 0..3 {
                 let (ri_lo, ri_hi) = valid_range(ki, p, s, h, ho);
                 for kj in 0..3 {
                     let (cj_lo, cj_hi) = valid_range(kj, p, s, w, wo);
                     let r = ci * 9 + ki * 3 + kj;
-                    let row = &all[r * ho * wo..(r + 1) * ho * wo];
+                    let row = &all[r * ld + col0..r * ld + col0 + ho * wo];
                     for oi in ri_lo..ri_hi {
                         let src = &row[oi * wo..(oi + 1) * wo];
                         let base = ci * h * w + (oi * s + ki - p) * w;
@@ -404,74 +411,94 @@ impl<F: Real> Conv2d<F> {
         }
     }
 
-    fn cols_shape(&self) -> (usize, usize) {
-        let (_, ho, wo) = self.output();
-        (self.w.ncols(), ho * wo)
-    }
-
-    /// Forward pass for every row of `x` into `y`; `cols` is scratch space.
-    pub fn forward(&self, x: ArrayView2<F>, mut y: ArrayViewMut2<F>, cols: &mut Array2<F>) {
-        let cs = self.cols_shape();
-        if cols.dim() != cs {
-            *cols = Array2::zeros(cs);
-        }
+    /// Forward pass for the whole batch: im2col of every sample side by side into
+    /// `cache.cols` (9·C_in × N·H_o·W_o, kept for backward), one GEMM
+    /// W · cols → `cache.buf` (C_out × N·H_o·W_o), then bias, activation and the scatter
+    /// back to the (N × C_out·H_o·W_o) row layout.
+    pub fn forward(&self, x: ArrayView2<F>, mut y: ArrayViewMut2<F>, cache: &mut LayerCache<F>) {
+        let n = x.nrows();
         let (co, ho, wo) = self.output();
-        for (xr, mut yr) in x.rows().into_iter().zip(y.rows_mut()) {
-            let xs = row_slice(xr);
-            self.im2col(&xs, cols);
+        let p = ho * wo;
+        let ld = n * p;
+        ensure_dim(&mut cache.cols, (self.w.ncols(), ld));
+        ensure_dim(&mut cache.buf, (co, ld));
+        if let Some(cols) = cache.cols.as_slice_mut() {
+            for (i, xr) in x.rows().into_iter().enumerate() {
+                self.im2col(&row_slice(xr), cols, ld, i * p);
+            }
+        }
+        matmul_into(
+            cache.buf.view_mut(),
+            self.w.view(),
+            cache.cols.view(),
+            false,
+        );
+        let Some(buf) = cache.buf.as_slice() else {
+            return;
+        };
+        let act = self.act;
+        for (i, mut yr) in y.rows_mut().into_iter().enumerate() {
             let Some(ys) = yr.as_slice_mut() else {
                 continue;
             };
-            let Ok(mut ym) = ArrayViewMut2::from_shape((co, ho * wo), ys) else {
-                continue;
-            };
-            matmul_into(ym.view_mut(), self.w.view(), cols.view(), false);
-            for (mut r, &bi) in ym.rows_mut().into_iter().zip(self.b.iter()) {
-                r.mapv_inplace(|v| self.act.apply(v + bi));
+            for c in 0..co {
+                let bias = self.b.get(c).copied().unwrap_or(F::zero());
+                let src = &buf[c * ld + i * p..c * ld + (i + 1) * p];
+                for (d, &v) in ys[c * p..(c + 1) * p].iter_mut().zip(src) {
+                    *d = act.apply(v + bias);
+                }
             }
         }
     }
 
-    /// Backward pass (see [`Linear::backward`] for the roles of the arguments).
+    /// Backward pass (see [`Linear::backward`] for the roles of the arguments); needs the
+    /// `cache` of the forward pass on the same batch. G̃ is gathered into the
+    /// (C_out × N·H_o·W_o) layout, then ∂W = G̃ colsᵀ and ∂cols = Wᵀ G̃ are one GEMM each.
     pub fn backward(
         &mut self,
-        x: ArrayView2<F>,
         y: ArrayView2<F>,
         mut g: ArrayViewMut2<F>,
-        mut gx: Option<ArrayViewMut2<F>>,
-        cols: &mut Array2<F>,
+        gx: Option<ArrayViewMut2<F>>,
+        cache: &mut LayerCache<F>,
     ) {
         apply_act_grad(self.act, g.view_mut(), y);
-        let cs = self.cols_shape();
-        if cols.dim() != cs {
-            *cols = Array2::zeros(cs);
-        }
-        let mut gcols = Array2::<F>::zeros(cs);
-        self.gw.fill(F::zero());
-        self.gb.fill(F::zero());
+        let n = g.nrows();
         let (co, ho, wo) = self.output();
-        if let Some(gx) = gx.as_mut() {
-            gx.fill(F::zero());
-        }
-        for n in 0..x.nrows() {
-            let xs = row_slice(x.row(n));
-            self.im2col(&xs, cols);
-            let gs = row_slice(g.row(n));
-            let Ok(gm) = ArrayView2::from_shape((co, ho * wo), &gs) else {
-                continue;
-            };
-            matmul_into(self.gw.view_mut(), gm, cols.t(), true);
-            for (s, r) in self.gb.iter_mut().zip(gm.rows()) {
-                *s += r.sum();
-            }
-            if let Some(gx) = gx.as_mut() {
-                matmul_into(gcols.view_mut(), self.w.t(), gm, false);
-                let mut row = gx.row_mut(n);
-                if let Some(gxs) = row.as_slice_mut() {
-                    self.col2im_add(&gcols, gxs);
+        let p = ho * wo;
+        let ld = n * p;
+        ensure_dim(&mut cache.buf, (co, ld));
+        if let Some(buf) = cache.buf.as_slice_mut() {
+            for (i, gr) in g.rows().into_iter().enumerate() {
+                let gs = row_slice(gr);
+                for c in 0..co {
+                    buf[c * ld + i * p..c * ld + (i + 1) * p]
+                        .copy_from_slice(&gs[c * p..(c + 1) * p]);
                 }
             }
         }
+        for (s, r) in self.gb.iter_mut().zip(cache.buf.rows()) {
+            *s = r.sum();
+        }
+        matmul_into(self.gw.view_mut(), cache.buf.view(), cache.cols.t(), false);
+        if let Some(mut gx) = gx {
+            ensure_dim(&mut cache.gcols, (self.w.ncols(), ld));
+            matmul_into(cache.gcols.view_mut(), self.w.t(), cache.buf.view(), false);
+            gx.fill(F::zero());
+            if let Some(all) = cache.gcols.as_slice() {
+                for (i, mut row) in gx.rows_mut().into_iter().enumerate() {
+                    if let Some(gxs) = row.as_slice_mut() {
+                        self.col2im_add(all, ld, i * p, gxs);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Reallocates `a` only when its shape changes (so steady-state steps allocate nothing).
+pub(crate) fn ensure_dim<F: Real>(a: &mut Array2<F>, shape: (usize, usize)) {
+    if a.dim() != shape {
+        *a = Array2::zeros(shape);
     }
 }
 
@@ -601,6 +628,16 @@ impl Pool2d {
     }
 }
 
+/// Whether a forward pass trains (batch statistics in [`BatchNorm`]) or evaluates (running
+/// statistics). Only BatchNorm behaves differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Training: batch statistics, cached for backward.
+    Train,
+    /// Inference: running statistics, nothing cached that backward could use.
+    Eval,
+}
+
 /// One layer of an encoder.
 #[derive(Debug, Clone)]
 pub enum Layer<F: Real = f32> {
@@ -613,15 +650,30 @@ pub enum Layer<F: Real = f32> {
     /// Marks the switch from images to vectors; the flat (C,H,W) row layout makes it the
     /// identity map (forward copies, backward copies the gradient back).
     Flatten(usize),
+    /// Batch normalisation (+ activation).
+    BatchNorm(BatchNorm<F>),
+    /// Global average pooling (C, H, W) → C.
+    GlobalAvgPool(GlobalAvgPool),
 }
 
-/// Per-layer scratch that forward leaves for backward (arg-max indices, im2col buffer).
+/// Per-layer scratch that forward leaves for backward (arg-max indices, the whole batch's
+/// im2col matrix, GEMM buffers, batch statistics). Buffers are reused across steps.
 #[derive(Debug, Clone, Default)]
 pub struct LayerCache<F: Real = f32> {
     /// Max-pool arg-max indices.
     pub argmax: Vec<u32>,
-    /// im2col buffer.
+    /// im2col of the batch (9·C_in × N·H_o·W_o).
     pub cols: Array2<F>,
+    /// Convolution output / gradient in (C_out × N·H_o·W_o) layout.
+    pub buf: Array2<F>,
+    /// ∂L/∂cols.
+    pub gcols: Array2<F>,
+    /// BatchNorm batch means.
+    pub bn_mean: Vec<F>,
+    /// BatchNorm batch (biased) variances.
+    pub bn_var: Vec<F>,
+    /// BatchNorm 1/√(σ² + ε).
+    pub bn_inv: Vec<F>,
 }
 
 impl<F: Real> Layer<F> {
@@ -638,14 +690,24 @@ impl<F: Real> Layer<F> {
                 a * b * d
             }
             Layer::Flatten(n) => *n,
+            Layer::BatchNorm(b) => b.dim(),
+            Layer::GlobalAvgPool(g) => g.input.0,
         }
     }
 
     /// Forward pass into `y` (N × out_dim).
-    pub fn forward(&self, x: ArrayView2<F>, y: ArrayViewMut2<F>, cache: &mut LayerCache<F>) {
+    pub fn forward(
+        &self,
+        x: ArrayView2<F>,
+        y: ArrayViewMut2<F>,
+        cache: &mut LayerCache<F>,
+        mode: Mode,
+    ) {
         match self {
             Layer::Linear(l) => l.forward(x, y),
-            Layer::Conv(c) => c.forward(x, y, &mut cache.cols),
+            Layer::Conv(c) => c.forward(x, y, cache),
+            Layer::BatchNorm(b) => b.forward(x, y, cache, mode),
+            Layer::GlobalAvgPool(g) => g.forward(x, y),
             Layer::Pool(p) => p.forward(x, y, &mut cache.argmax),
             Layer::Flatten(_) => {
                 let mut y = y;
@@ -666,7 +728,13 @@ impl<F: Real> Layer<F> {
     ) {
         match self {
             Layer::Linear(l) => l.backward(x, y, g, gx),
-            Layer::Conv(c) => c.backward(x, y, g, gx, &mut cache.cols),
+            Layer::Conv(c) => c.backward(y, g, gx, cache),
+            Layer::BatchNorm(b) => b.backward(x, y, g, gx, cache),
+            Layer::GlobalAvgPool(p) => {
+                if let Some(gx) = gx {
+                    p.backward(g.view(), gx);
+                }
+            }
             Layer::Pool(p) => {
                 if let Some(gx) = gx {
                     p.backward(g.view(), gx, &cache.argmax);
@@ -698,11 +766,27 @@ impl<F: Real> Layer<F> {
                 if let (Some(w), Some(gw)) = (w.as_slice_mut(), gw.as_slice()) {
                     v.push((w, gw));
                 }
-                if let (Some(b), Some(gb)) = (b.as_slice_mut(), gb.as_slice()) {
+                if let (Some(b), Some(gb)) = (b.as_slice_mut(), gb.as_slice())
+                    && !b.is_empty()
+                {
                     v.push((b, gb));
                 }
             }
-            Layer::Pool(_) | Layer::Flatten(_) => {}
+            Layer::BatchNorm(BatchNorm {
+                gamma,
+                beta,
+                ggamma,
+                gbeta,
+                ..
+            }) => {
+                if let (Some(p), Some(g)) = (gamma.as_slice_mut(), ggamma.as_slice()) {
+                    v.push((p, g));
+                }
+                if let (Some(p), Some(g)) = (beta.as_slice_mut(), gbeta.as_slice()) {
+                    v.push((p, g));
+                }
+            }
+            Layer::Pool(_) | Layer::Flatten(_) | Layer::GlobalAvgPool(_) => {}
         }
         v
     }
@@ -733,6 +817,7 @@ impl<F: Real> Layer<F> {
                 sq(&mut l.gw.iter()) + l.gb.as_ref().map_or(0.0, |b| sq(&mut b.iter()))
             }
             Layer::Conv(c) => sq(&mut c.gw.iter()) + sq(&mut c.gb.iter()),
+            Layer::BatchNorm(b) => sq(&mut b.ggamma.iter()) + sq(&mut b.gbeta.iter()),
             _ => 0.0,
         }
     }
@@ -742,6 +827,7 @@ impl<F: Real> Layer<F> {
         match self {
             Layer::Linear(l) => l.w.len() + l.b.as_ref().map_or(0, |b| b.len()),
             Layer::Conv(c) => c.w.len() + c.b.len(),
+            Layer::BatchNorm(b) => 2 * b.channels,
             _ => 0,
         }
     }

@@ -6,6 +6,7 @@
 //! Images are rows in (channel, row, column) order. Layers and encoders are generic over
 //! [`crate::Real`]: training runs in `f32`, the gradient checks run the same code in `f64`.
 
+pub mod batchnorm;
 pub mod encoder;
 pub mod gemm;
 pub mod layers;
@@ -13,6 +14,6 @@ pub mod optim;
 pub mod weights;
 
 pub use encoder::{Encoder, EncoderSpec, WeightNorm};
-pub use layers::{Activation, Layer, Shape3};
+pub use layers::{Activation, Layer, Mode, Shape3};
 pub use optim::{OptimKind, OptimSpec, Optimizer, Schedule};
 pub use weights::{WeightTensor, WeightsError, WeightsFile};

@@ -24,7 +24,9 @@
 //! is the index in [`Encoder::layers`] (pooling and flatten layers have no tensors but keep
 //! their index). `data` is row-major. Shapes: a fully connected layer's weight is
 //! `[in, out]` (the stored orientation, y = x W + b), a convolution's is
-//! `[c_out, c_in, 3, 3]`; biases are `[out]`. Values are `f32` written in their shortest
+//! `[c_out, c_in, 3, 3]`; biases are `[out]` (a convolution followed by BatchNorm has none). A
+//! BatchNorm layer saves `layer<i>.gamma`, `.beta`, `.running_mean` and `.running_var`, each
+//! `[channels]` (the running statistics are what evaluation uses, so they travel too). Values are `f32` written in their shortest
 //! round-trip decimal form, so saving and loading is bit-exact. A non-finite value would be
 //! written as `null`; loading rejects it.
 //!
@@ -40,6 +42,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Deserializer, Serialize};
 
+use super::batchnorm::BatchNorm;
 use super::encoder::{Encoder, EncoderSpec};
 use super::layers::Layer;
 
@@ -340,6 +343,16 @@ impl WeightsFile {
     }
 }
 
+/// A BatchNorm layer's saved tensors: γ and β (its parameters), then its running statistics.
+fn bn_tensors(b: &BatchNorm<f32>) -> [(&'static str, &ndarray::Array1<f32>); 4] {
+    [
+        ("gamma", &b.gamma),
+        ("beta", &b.beta),
+        ("running_mean", &b.running_mean),
+        ("running_var", &b.running_var),
+    ]
+}
+
 /// Name and shape of every parameter tensor, in parameter order, with its values.
 fn tensors_of(enc: &Encoder<f32>) -> Vec<WeightTensor> {
     let mut v = Vec::new();
@@ -364,9 +377,16 @@ fn tensors_of(enc: &Encoder<f32>) -> Vec<WeightTensor> {
                     vec![c.w.nrows(), c.input.0, 3, 3],
                     c.w.iter().copied().collect(),
                 );
-                push(format!("layer{i}.bias"), vec![c.b.len()], c.b.to_vec());
+                if !c.b.is_empty() {
+                    push(format!("layer{i}.bias"), vec![c.b.len()], c.b.to_vec());
+                }
             }
-            Layer::Pool(_) | Layer::Flatten(_) => {}
+            Layer::BatchNorm(b) => {
+                for (what, t) in bn_tensors(b) {
+                    push(format!("layer{i}.{what}"), vec![t.len()], t.to_vec());
+                }
+            }
+            Layer::Pool(_) | Layer::Flatten(_) | Layer::GlobalAvgPool(_) => {}
         }
     }
     v
@@ -493,7 +513,24 @@ impl Encoder<f32> {
                     copy(&mut c.w.iter_mut(), format!("layer{i}.weight"));
                     copy(&mut c.b.iter_mut(), format!("layer{i}.bias"));
                 }
-                Layer::Pool(_) | Layer::Flatten(_) => {}
+                Layer::BatchNorm(b) => {
+                    let BatchNorm {
+                        gamma,
+                        beta,
+                        running_mean,
+                        running_var,
+                        ..
+                    } = b;
+                    for (what, t) in [
+                        ("gamma", gamma),
+                        ("beta", beta),
+                        ("running_mean", running_mean),
+                        ("running_var", running_var),
+                    ] {
+                        copy(&mut t.iter_mut(), format!("layer{i}.{what}"));
+                    }
+                }
+                Layer::Pool(_) | Layer::Flatten(_) | Layer::GlobalAvgPool(_) => {}
             }
         }
         Ok(())
