@@ -263,3 +263,20 @@ fn the_tour_menu_and_compare_view_render_with_every_preset() {
         }
     }
 }
+
+#[test]
+fn use_this_loss_in_pytorch_shows_the_snippet_of_the_current_loss() {
+    let mut h = harness(LabApp::from_hash(
+        "loss=acl-inverse:tau=0.3,p=3,k=2,eps=0.01&normalize=0",
+    ));
+    h.run();
+    h.get_by_label("Share & export").click();
+    h.run();
+    h.get_by_label("Use this loss in PyTorch").click();
+    h.run();
+    let want = "from alphacl_torch import ContrastiveLoss\n\
+                loss_fn = ContrastiveLoss(\"acl-inverse:tau=0.3,p=3,k=2,eps=0.01\", normalize=False)";
+    assert_eq!(h.state().pytorch_snippet(), want);
+    let notice = h.state().notice.clone().unwrap_or_default();
+    assert!(notice.contains(want), "{notice}");
+}

@@ -11,10 +11,14 @@
 //!   the covariance spectrum (earlier snapshots of the edited run, or one line per compared
 //!   run) and the α map of the last batch.
 //!
+//! *Use this loss in PyTorch* copies [`pytorch_snippet`]: the two lines that build the current
+//! loss with the `alphacl_torch` package (`python/`, `pip install ./python`).
+//!
 //! The shell turns a [`Download`] into a file the browser saves; natively (tests) the
 //! downloads are inspected directly.
 
 use crate::figures::{self, RunSeries};
+use crate::loss::LossSpec;
 
 use super::LabApp;
 use super::views::{PROBE_PAIRS, embed_like_training, fixed_pairs, run_label};
@@ -64,6 +68,17 @@ pub const EXPORTS: &[(&str, &str)] = &[
     ("alpha.svg", "α map figure (SVG)"),
 ];
 
+/// The two lines of Python that build `loss` (with `normalize`) in the `alphacl_torch`
+/// package: the import and the loss object, whose text form is the lab's own.
+pub fn pytorch_snippet(loss: &LossSpec, normalize: bool) -> String {
+    let normalize = if normalize { "True" } else { "False" };
+    format!(
+        "from alphacl_torch import ContrastiveLoss\n\
+         loss_fn = ContrastiveLoss(\"{}\", normalize={normalize})",
+        loss.to_text()
+    )
+}
+
 fn text(name: &str, mime: &'static str, s: String) -> Download {
     Download {
         name: name.to_string(),
@@ -73,6 +88,15 @@ fn text(name: &str, mime: &'static str, s: String) -> Download {
 }
 
 impl LabApp {
+    /// [`pytorch_snippet`] for the edited run's loss and normalisation.
+    pub fn pytorch_snippet(&self) -> String {
+        let cfg = self
+            .trainer
+            .as_ref()
+            .map_or(&self.controls.config, |t| &t.config);
+        pytorch_snippet(&cfg.loss, cfg.normalize)
+    }
+
     /// Produces the export named by `key` (one of [`EXPORTS`]).
     pub fn export(&self, key: &str) -> Result<Download, String> {
         let t = self.trainer.as_ref().ok_or("there is no run to export")?;
@@ -222,6 +246,37 @@ impl LabApp {
                 self.error = Some(format!(
                     "Could not import {name}: {e}. The current run is unchanged."
                 ))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::loss::LOSSES;
+
+    #[test]
+    fn pytorch_snippet_builds_every_loss_with_its_parameters() {
+        for info in LOSSES {
+            let mut spec = LossSpec::defaults(info.kind);
+            // A non-default value, so the snippet must carry the current parameters.
+            if let Some(p) = info.params.first() {
+                let v = 0.5 * (p.slider.0 + p.slider.1);
+                spec.set(p.key, v).unwrap();
+            }
+            for normalize in [true, false] {
+                let s = pytorch_snippet(&spec, normalize);
+                let lines: Vec<&str> = s.lines().collect();
+                assert_eq!(lines.len(), 2, "{s}");
+                assert_eq!(lines[0], "from alphacl_torch import ContrastiveLoss");
+                let (text, rest) = lines[1]
+                    .strip_prefix("loss_fn = ContrastiveLoss(\"")
+                    .and_then(|r| r.split_once('"'))
+                    .unwrap_or_else(|| panic!("{s}"));
+                assert_eq!(LossSpec::parse(text).unwrap(), spec, "{s}");
+                let flag = if normalize { "True" } else { "False" };
+                assert_eq!(rest, format!(", normalize={flag})"));
             }
         }
     }

@@ -763,6 +763,18 @@ impl LabApp {
                 ui.close();
             }
         }
+        let snippet = self.pytorch_snippet();
+        let b = ui
+            .button("Use this loss in PyTorch")
+            .on_hover_text(format!("copies (after pip install ./python):\n{snippet}"));
+        Self::note_rect(rects, "share:pytorch", b.rect);
+        if b.clicked() {
+            ui.ctx().copy_text(snippet.clone());
+            self.notice = Some(format!(
+                "Copied, for PyTorch (pip install ./python):\n{snippet}"
+            ));
+            ui.close();
+        }
         ui.separator();
         let b = ui
             .button("Import weights…")
