@@ -52,12 +52,15 @@ fi
 
 say "installing ./python into $VENV"
 "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall ./python
+# The tests import this installed copy (not the source tree): check it is importable from elsewhere.
+py="$PWD/$VENV/bin/python"
+(cd / && "$py" -c 'import alphacl_torch, sys; f = alphacl_torch.__file__; sys.exit(0 if "site-packages" in f else f"alphacl_torch imported from {f}")')
 
 say "building the reference calculator (cargo build --release --bin alphacl)"
 cargo build --release --bin alphacl
 
 say "pytest python/tests"
-export ALPHACL_BIN="$PWD/target/release/alphacl"
+export ALPHACL_BIN="${CARGO_TARGET_DIR:-$PWD/target}/release/alphacl"
 cd python
 # -p no:cacheprovider: nothing written into the source tree.
 "../$VENV/bin/pytest" -q -p no:cacheprovider tests
