@@ -530,6 +530,7 @@ impl EncoderSpec {
             caches: vec![LayerCache::default(); n],
             acts: vec![Array2::zeros((0, 0)); n + 1],
             grads: vec![Array2::zeros((0, 0)); n + 1],
+            profile: None,
         };
         enc.apply_constraint();
         Ok(enc)
@@ -584,6 +585,9 @@ pub struct Encoder<F: Real = f32> {
     acts: Vec<Array2<F>>,
     /// grads[i] = ∂L/∂acts[i] (grads[0] is never filled: no input gradient is needed).
     grads: Vec<Array2<F>>,
+    /// Per-layer (forward, backward) seconds, accumulated while profiling is on
+    /// ([`Encoder::set_profiling`]).
+    profile: Option<Vec<(f64, f64)>>,
 }
 
 /// Rows per chunk of an eval-mode forward pass ([`Encoder::embed`]).
@@ -606,6 +610,7 @@ impl<F: Real> Encoder<F> {
             let od = self.layers[i].out_dim();
             ensure(&mut self.acts[i + 1], (n, od));
             let (lo, hi) = self.acts.split_at_mut(i + 1);
+            let t0 = self.profile.as_ref().map(|_| web_time::Instant::now());
             self.layers[i].forward(
                 lo[i].view(),
                 hi[0].view_mut(),
@@ -614,6 +619,9 @@ impl<F: Real> Encoder<F> {
             );
             if let Layer::BatchNorm(bn) = &mut self.layers[i] {
                 bn.update_running(&self.caches[i], n);
+            }
+            if let (Some(t0), Some(p)) = (t0, self.profile.as_mut()) {
+                p[i].0 += t0.elapsed().as_secs_f64();
             }
         }
         self.acts[self.layers.len()].view()
@@ -678,6 +686,7 @@ impl<F: Real> Encoder<F> {
             caches,
             acts,
             grads,
+            profile,
             ..
         } = self;
         ensure(&mut grads[nl], grad_out.dim());
@@ -691,6 +700,7 @@ impl<F: Real> Encoder<F> {
             }
             let (lo, hi) = grads.split_at_mut(i + 1);
             let gx = (i > first).then(|| lo[i].view_mut());
+            let t0 = profile.as_ref().map(|_| web_time::Instant::now());
             layers[i].backward(
                 acts[i].view(),
                 acts[i + 1].view(),
@@ -698,7 +708,29 @@ impl<F: Real> Encoder<F> {
                 gx,
                 &mut caches[i],
             );
+            if let (Some(t0), Some(p)) = (t0, profile.as_mut()) {
+                p[i].1 += t0.elapsed().as_secs_f64();
+            }
         }
+    }
+
+    /// Switches per-layer timing on (zeroing the totals) or off.
+    pub fn set_profiling(&mut self, on: bool) {
+        self.profile = on.then(|| vec![(0.0, 0.0); self.layers.len()]);
+    }
+
+    /// Per-layer (name, forward seconds, backward seconds) accumulated since profiling was
+    /// switched on.
+    pub fn layer_profile(&self) -> Vec<(String, f64, f64)> {
+        let Some(p) = &self.profile else {
+            return Vec::new();
+        };
+        self.layers
+            .iter()
+            .zip(p)
+            .enumerate()
+            .map(|(i, (l, &(f, b)))| (format!("{i}:{}", l.kind_name()), f, b))
+            .collect()
     }
 
     /// Enforces the spec's weight constraint (call after every optimiser step).

@@ -677,6 +677,18 @@ pub struct LayerCache<F: Real = f32> {
 }
 
 impl<F: Real> Layer<F> {
+    /// A short name with the layer's size, e.g. `conv 3→32 s1` (for profiles).
+    pub fn kind_name(&self) -> String {
+        match self {
+            Layer::Linear(l) => format!("linear {}→{}", l.in_dim(), l.out_dim()),
+            Layer::Conv(c) => format!("conv {}→{} s{}", c.input.0, c.w.nrows(), c.stride),
+            Layer::Pool(_) => "pool".into(),
+            Layer::Flatten(_) => "flatten".into(),
+            Layer::BatchNorm(b) => format!("bn {}×{}", b.channels, b.spatial),
+            Layer::GlobalAvgPool(_) => "avgpool".into(),
+        }
+    }
+
     /// Features per sample produced by this layer.
     pub fn out_dim(&self) -> usize {
         match self {

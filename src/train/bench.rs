@@ -196,3 +196,13 @@ pub fn standard_workload_with_clock(
 
 /// The two losses of the standard workload.
 pub const STANDARD_LOSSES: &[&str] = &["nt-xent:tau=0.5", "acl-direct:tau=0.5,p=4,eps=0"];
+
+/// The recommended CIFAR-10 preset (`examples/cifar10-16px.txt`, the run text form): the
+/// one file behind the tour's real-image step, the README's CLI example and the `cifar`
+/// benchmark workload.
+pub const CIFAR_PRESET: &str = include_str!("../../examples/cifar10-16px.txt");
+
+/// [`CIFAR_PRESET`] parsed.
+pub fn cifar_preset() -> Result<crate::train::RunConfig, SpecError> {
+    crate::train::RunConfig::parse(CIFAR_PRESET.trim())
+}

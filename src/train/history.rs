@@ -26,6 +26,10 @@ pub struct History {
     pub loss_changes: Vec<(usize, String)>,
     /// Evaluations.
     pub evals: Vec<EvalPoint>,
+    /// kNN accuracy of the raw and centred inputs under the same protocol (the reference
+    /// lines of the accuracy chart), once measured.
+    #[serde(default)]
+    pub baselines: Option<super::trainer::InputBaselines>,
 }
 
 impl History {

@@ -8,4 +8,6 @@ pub mod trainer;
 
 pub use config::RunConfig;
 pub use history::{EvalPoint, History};
-pub use trainer::{Snapshot, StepReport, TrainError, Trainer};
+pub use trainer::{
+    EvalProtocol, InputBaselines, PhaseTimes, Snapshot, StepReport, TrainError, Trainer,
+};

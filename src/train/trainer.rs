@@ -74,7 +74,8 @@ pub struct Snapshot {
     pub batch_labels: Vec<usize>,
     /// Training-split indices of that batch's B samples (row r is sample `batch_indices[r % B]`).
     pub batch_indices: Vec<usize>,
-    /// Embeddings of the evaluation subset (n × d), after normalisation if enabled.
+    /// Representations h (the encoder's output before any projection head) of the evaluation
+    /// subset (n × d), after normalisation if enabled.
     pub embeddings: Array2<f32>,
     /// 2-D PCA of `embeddings`.
     pub pca2: Array2<f32>,
@@ -88,6 +89,28 @@ pub struct Snapshot {
 
 /// Size of the fixed evaluation subset embedded for the scatter and kNN.
 const EVAL_SUBSET: usize = 512;
+
+/// Which samples the kNN and linear-probe accuracies are measured on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EvalProtocol {
+    /// Fixed random subsets: 2·512 training samples as the memory bank, 512 held-out queries
+    /// (a few milliseconds: the lab's per-frame budget).
+    #[default]
+    Subset,
+    /// The whole training split as the memory bank and the whole held-out split as queries
+    /// (the protocol of papers; the CLI's default).
+    Full,
+}
+
+/// kNN accuracy of the raw inputs under the trainer's evaluation protocol: the reference a
+/// learned representation has to beat.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct InputBaselines {
+    /// kNN (cosine) on the raw inputs.
+    pub raw_knn: f64,
+    /// kNN on the inputs centred by the training mean (per coordinate).
+    pub centred_knn: f64,
+}
 
 /// Trains one run.
 pub struct Trainer {
@@ -113,6 +136,29 @@ pub struct Trainer {
     pub(crate) last_alpha: Array2<f32>,
     pub(crate) last_batch_labels: Vec<usize>,
     pub(crate) last_batch_idx: Vec<usize>,
+    /// Which samples evaluations use (see [`Trainer::set_eval_protocol`]).
+    pub(crate) protocol: EvalProtocol,
+    /// Seconds spent in evaluations (not part of the training time).
+    pub(crate) eval_seconds: f64,
+    /// Phase totals while profiling ([`Trainer::set_profiling`]).
+    pub(crate) profile: Option<PhaseTimes>,
+}
+
+/// Seconds spent in each phase of the steps taken while profiling.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PhaseTimes {
+    /// Steps profiled.
+    pub steps: usize,
+    /// Sampling the batch and making its two augmented views.
+    pub batch: f64,
+    /// Encoder forward pass.
+    pub forward: f64,
+    /// Loss value, α and ∂L/∂z.
+    pub loss: f64,
+    /// Encoder backward pass.
+    pub backward: f64,
+    /// Optimiser update and weight constraint.
+    pub update: f64,
 }
 
 impl Trainer {
@@ -162,9 +208,95 @@ impl Trainer {
             last_alpha: Array2::zeros((0, 0)),
             last_batch_labels: Vec::new(),
             last_batch_idx: Vec::new(),
+            protocol: EvalProtocol::Subset,
+            eval_seconds: 0.0,
+            profile: None,
         };
         t.refresh_snapshot();
         Ok(t)
+    }
+
+    /// Chooses the evaluation protocol from the next evaluation on (the step-0 point is
+    /// re-measured, so the accuracy curve uses one protocol throughout) and forgets the input
+    /// baselines measured under the old one.
+    pub fn set_eval_protocol(&mut self, protocol: EvalProtocol) {
+        if protocol != self.protocol {
+            self.protocol = protocol;
+            self.history.baselines = None;
+            if self.step == 0 {
+                self.history.evals.clear();
+                self.refresh_snapshot();
+            }
+        }
+    }
+
+    /// Switches per-phase (and the encoder's per-layer) timing on, from zero, or off.
+    pub fn set_profiling(&mut self, on: bool) {
+        self.profile = on.then(PhaseTimes::default);
+        self.encoder.set_profiling(on);
+    }
+
+    /// Phase totals since profiling was switched on.
+    pub fn phase_times(&self) -> Option<PhaseTimes> {
+        self.profile
+    }
+
+    /// Seconds of training so far (steps only; evaluations excluded).
+    pub fn train_seconds(&self) -> f64 {
+        self.train_seconds
+    }
+
+    /// Seconds spent in evaluations so far.
+    pub fn eval_seconds(&self) -> f64 {
+        self.eval_seconds
+    }
+
+    /// The (training, held-out) inputs and labels the protocol evaluates on.
+    fn eval_sets(&self) -> (Array2<f32>, Vec<usize>, Array2<f32>, Vec<usize>) {
+        match self.protocol {
+            EvalProtocol::Full => (
+                self.data.x_train.clone(),
+                self.data.y_train.clone(),
+                self.data.x_test.clone(),
+                self.data.y_test.clone(),
+            ),
+            EvalProtocol::Subset => {
+                let pick = |x: &Array2<f32>, idx: &[usize]| x.select(Axis(0), idx);
+                let labels = |y: &[usize], idx: &[usize]| idx.iter().map(|&i| y[i]).collect();
+                (
+                    pick(&self.data.x_train, &self.eval_train_idx),
+                    labels(&self.data.y_train, &self.eval_train_idx),
+                    pick(&self.data.x_test, &self.eval_test_idx),
+                    labels(&self.data.y_test, &self.eval_test_idx),
+                )
+            }
+        }
+    }
+
+    /// The kNN accuracy of the raw and of the centred inputs under the current protocol
+    /// (computed once, then kept in [`History::baselines`]).
+    pub fn input_baselines(&mut self) -> InputBaselines {
+        if let Some(b) = self.history.baselines {
+            return b;
+        }
+        let start = Instant::now();
+        let (mut tr, tr_y, mut te, te_y) = self.eval_sets();
+        let k = self.data.num_classes;
+        let knn = |a: &Array2<f32>, b: &Array2<f32>| {
+            probe::knn_accuracy(a, &tr_y, b, &te_y, k, probe::KNN_K, probe::KNN_T)
+        };
+        let raw_knn = knn(&tr, &te);
+        if let Some(mean) = tr.mean_axis(Axis(0)) {
+            tr -= &mean;
+            te -= &mean;
+        }
+        let b = InputBaselines {
+            raw_knn,
+            centred_knn: knn(&tr, &te),
+        };
+        self.history.baselines = Some(b);
+        self.eval_seconds += start.elapsed().as_secs_f64();
+        b
     }
 
     /// Steps taken so far.
@@ -232,7 +364,9 @@ impl Trainer {
         let start = Instant::now();
         let step = self.step + 1;
         let (x, labels) = self.make_batch();
+        let t_batch = Instant::now();
         let z = self.encoder.forward_view(x.view());
+        let t_forward = Instant::now();
         let out = match loss::evaluate::<f32>(&self.config.loss, z, self.config.normalize) {
             Ok(o) => o,
             Err(loss::LossError::NonFinite(what)) => {
@@ -245,12 +379,23 @@ impl Trainer {
             }
             Err(e) => return Err(self.fail(step, e.to_string())),
         };
+        let t_loss = Instant::now();
         self.encoder.backward(&out.grad);
         if !self.encoder.grad_norm_sq().is_finite() {
             return Err(self.fail(step, "the parameter gradient".into()));
         }
+        let t_backward = Instant::now();
         self.optim.step(self.encoder.params_and_grads());
         self.encoder.apply_constraint();
+        if let Some(p) = &mut self.profile {
+            let secs = |a: Instant, b: Instant| (b - a).as_secs_f64();
+            p.steps += 1;
+            p.batch += secs(start, t_batch);
+            p.forward += secs(t_batch, t_forward);
+            p.loss += secs(t_forward, t_loss);
+            p.backward += secs(t_loss, t_backward);
+            p.update += secs(t_backward, Instant::now());
+        }
         self.step = step;
         self.last_alpha = out.alpha;
         self.last_batch_labels = labels;
@@ -285,36 +430,37 @@ impl Trainer {
         }
     }
 
-    /// Embeds the evaluation subsets, measures kNN accuracy and refreshes the snapshot.
+    /// Measures kNN accuracy (and every [`super::history::PROBE_EVERY`]-th time the linear
+    /// probe) of the representation h under the evaluation protocol, and refreshes the
+    /// snapshot from the fixed held-out subset.
     pub fn refresh_snapshot(&mut self) {
-        let pick = |x: &Array2<f32>, idx: &[usize]| x.select(Axis(0), idx);
-        let tr_x = pick(&self.data.x_train, &self.eval_train_idx);
-        let te_x = pick(&self.data.x_test, &self.eval_test_idx);
-        let tr_y: Vec<usize> = self
-            .eval_train_idx
-            .iter()
-            .map(|&i| self.data.y_train[i])
-            .collect();
-        let te_y: Vec<usize> = self
-            .eval_test_idx
-            .iter()
-            .map(|&i| self.data.y_test[i])
-            .collect();
-        let mut tr_z = self.encoder.embed(&tr_x);
-        let mut te_z = self.encoder.embed(&te_x);
-        if self.config.normalize {
-            for m in [&mut tr_z, &mut te_z] {
-                for mut r in m.axis_iter_mut(Axis(0)) {
-                    let n = r.dot(&r).sqrt().max(1e-12);
-                    r.mapv_inplace(|v| v / n);
-                }
+        let start = Instant::now();
+        let normalize = |m: &mut Array2<f32>| {
+            for mut r in m.axis_iter_mut(Axis(0)) {
+                let n = r.dot(&r).sqrt().max(1e-12);
+                r.mapv_inplace(|v| v / n);
             }
+        };
+        let (tr_x, tr_y, te_x, te_y) = self.eval_sets();
+        let mut tr_z = self.encoder.embed_repr(&tr_x);
+        let mut te_z = self.encoder.embed_repr(&te_x);
+        if self.config.normalize {
+            normalize(&mut tr_z);
+            normalize(&mut te_z);
         }
-        let acc = probe::knn_accuracy(&tr_z, &tr_y, &te_z, &te_y, self.data.num_classes, 20, 0.07);
+        let acc = probe::knn_accuracy(
+            &tr_z,
+            &tr_y,
+            &te_z,
+            &te_y,
+            self.data.num_classes,
+            probe::KNN_K,
+            probe::KNN_T,
+        );
         if self.step > 0 || self.history.evals.is_empty() {
             // The linear probe (softmax regression on frozen, standardised features) is far
             // dearer than kNN, so it runs on every PROBE_EVERY-th evaluation only, on half of
-            // the training subset and a short schedule.
+            // the training set and a short schedule.
             let probe_acc = (self
                 .history
                 .evals
@@ -343,6 +489,24 @@ impl Trainer {
                 probe_acc,
             });
         }
+        // The views draw the fixed held-out subset.
+        let te_z = match self.protocol {
+            EvalProtocol::Subset => te_z,
+            EvalProtocol::Full => {
+                let mut z = self
+                    .encoder
+                    .embed_repr(&self.data.x_test.select(Axis(0), &self.eval_test_idx));
+                if self.config.normalize {
+                    normalize(&mut z);
+                }
+                z
+            }
+        };
+        let labels = self
+            .eval_test_idx
+            .iter()
+            .map(|&i| self.data.y_test[i])
+            .collect();
         let (pca2, pca_var) = pca::project(&te_z, 2);
         self.snapshot = Snapshot {
             step: self.step,
@@ -351,10 +515,11 @@ impl Trainer {
             batch_indices: self.last_batch_idx.clone(),
             embeddings: te_z,
             pca2,
-            labels: te_y,
+            labels,
             eval_indices: self.eval_test_idx.clone(),
             pca_var,
         };
+        self.eval_seconds += start.elapsed().as_secs_f64();
     }
 }
 
@@ -386,7 +551,7 @@ impl Trainer {
         Ok(())
     }
 
-    /// Embeddings of the first `n` test samples (fewer if the test set is smaller): no
+    /// Embeddings z of the first `n` test samples (fewer if the test set is smaller): no
     /// augmentation, L2-normalised like the snapshot when `config.normalize` is set. A fixed
     /// probe to compare encoders, e.g. before and after a weights round trip.
     pub fn probe_embeddings(&self, n: usize) -> Array2<f32> {

@@ -1,7 +1,11 @@
 //! `alphacl train`: headless runs that write `metrics.csv`, `run.json` and `weights.json`.
 //!
 //! `alphacl train [--config FILE] [--set key=value]… [--init-weights FILE] [--steps N]
-//! [--out DIR]` — the config is the `RunConfig` text form (or a run.json with a "config"
+//! [--minutes M] [--eval-set full|subset] [--out DIR]` — `--minutes` stops after M minutes of
+//! training time (evaluations excluded); kNN and the linear probe evaluate the
+//! representation (before any projection head) on the whole held-out split against the whole
+//! training split (`--eval-set full`, the default) and run.json records the raw- and
+//! centred-input kNN of the same protocol as baselines. The config is the `RunConfig` text form (or a run.json with a "config"
 //! string); every `--set` overrides one key. `--init-weights` starts from a saved
 //! `weights.json` (from the lab or an earlier `--out`; format in `alphacl::nn::weights`) with a
 //! fresh optimiser; weights that do not fit the run's encoder or data are an error. Progress
@@ -14,7 +18,7 @@
 //! embeddings) and `alpha` (the last batch's pairwise importance α, sorted by class). A figure
 //! that cannot be drawn is a warning on stderr; it never stops the other outputs.
 
-use alphacl::train::{RunConfig, TrainError, Trainer};
+use alphacl::train::{EvalProtocol, RunConfig, TrainError, Trainer};
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -28,9 +32,17 @@ pub struct Args {
     /// Override one key, e.g. `--set loss=acl-direct:tau=0.5,p=4,eps=0` (repeatable).
     #[arg(long = "set", value_name = "KEY=VALUE")]
     set: Vec<String>,
-    /// Number of steps.
-    #[arg(long, default_value_t = 500)]
-    steps: usize,
+    /// Number of steps (default 500; with --minutes, an optional upper bound).
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Stop after this many minutes of training time (evaluations excluded).
+    #[arg(long, value_name = "M")]
+    minutes: Option<f64>,
+    /// What kNN and the linear probe are measured on: `full` (the whole training split as
+    /// the memory bank, the whole held-out split as queries) or `subset` (the lab's fixed
+    /// 1024 / 512-sample subsets).
+    #[arg(long, value_name = "full|subset", default_value = "full")]
+    eval_set: String,
     /// Output directory for metrics.csv, run.json and weights.json.
     #[arg(long)]
     out: Option<PathBuf>,
@@ -72,10 +84,18 @@ fn load_config(args: &Args) -> Result<RunConfig> {
     Ok(cfg)
 }
 
-/// A text progress bar: `[#####-----] step/total loss … knn … steps/s`.
-fn progress(done: usize, total: usize, loss: f32, knn: Option<f64>, sps: f64) -> String {
+/// A text progress bar: `[#####-----] step/total loss … knn … steps/s`; `fraction` is the
+/// share of the step or time budget used.
+fn progress(
+    done: usize,
+    total: &str,
+    fraction: f64,
+    loss: f32,
+    knn: Option<f64>,
+    sps: f64,
+) -> String {
     const W: usize = 24;
-    let filled = (done * W).checked_div(total).unwrap_or(W).min(W);
+    let filled = ((fraction * W as f64) as usize).min(W);
     format!(
         "\r[{}{}] {done:>6}/{total}  loss {loss:.5}  knn {}  {sps:.1} steps/s ",
         "#".repeat(filled),
@@ -111,19 +131,63 @@ pub fn run(args: Args) -> Result<()> {
         t.data.x_train.nrows(),
         t.data.dim()
     );
+    let protocol = match args.eval_set.as_str() {
+        "full" => EvalProtocol::Full,
+        "subset" => EvalProtocol::Subset,
+        other => anyhow::bail!("--eval-set must be full or subset, got '{other}'"),
+    };
+    t.set_eval_protocol(protocol);
+    let base = t.input_baselines();
+    eprintln!(
+        "evaluation: kNN (k = {}) on {} held-out samples against {} training samples; raw-input kNN {:.3}, centred {:.3}",
+        alphacl::analysis::probe::KNN_K,
+        if protocol == EvalProtocol::Full {
+            t.data.x_test.nrows()
+        } else {
+            t.data.x_test.nrows().min(512)
+        },
+        if protocol == EvalProtocol::Full {
+            t.data.x_train.nrows()
+        } else {
+            t.data.x_train.nrows().min(1024)
+        },
+        base.raw_knn,
+        base.centred_knn
+    );
+    let budget = args.minutes.map(|m| m * 60.0);
+    if let Some(b) = budget
+        && !(b.is_finite() && b > 0.0)
+    {
+        anyhow::bail!("--minutes must be a positive number");
+    }
+    let max_steps = match (args.steps, budget) {
+        (Some(n), _) => n,
+        (None, Some(_)) => usize::MAX,
+        (None, None) => 500,
+    };
+    let total = match (args.steps, args.minutes) {
+        (_, Some(m)) => format!("{m} min"),
+        (n, None) => n.unwrap_or(500).to_string(),
+    };
     let start = std::time::Instant::now();
     let mut last_draw = start;
     let mut failure: Option<TrainError> = None;
-    for s in 0..args.steps {
+    let mut s = 0;
+    while s < max_steps && budget.is_none_or(|b| t.train_seconds() < b) {
         match t.step() {
             Ok(r) => {
+                s += 1;
                 let now = std::time::Instant::now();
-                if !args.quiet && ((now - last_draw).as_millis() >= 100 || s + 1 == args.steps) {
+                let fraction = match budget {
+                    Some(b) => t.train_seconds() / b,
+                    None => s as f64 / max_steps.max(1) as f64,
+                };
+                if !args.quiet && ((now - last_draw).as_millis() >= 100 || s == max_steps) {
                     last_draw = now;
-                    let sps = (s + 1) as f64 / start.elapsed().as_secs_f64().max(1e-9);
+                    let sps = s as f64 / t.train_seconds().max(1e-9);
                     eprint!(
                         "{}",
-                        progress(s + 1, args.steps, r.loss, t.history.last_knn(), sps)
+                        progress(s, &total, fraction, r.loss, t.history.last_knn(), sps)
                     );
                     let _ = std::io::stderr().flush();
                 }
@@ -138,10 +202,16 @@ pub fn run(args: Args) -> Result<()> {
         eprintln!();
     }
     let secs = start.elapsed().as_secs_f64();
-    if failure.is_none() {
+    if failure.is_none()
+        && t.history
+            .evals
+            .last()
+            .is_none_or(|e| e.step != t.step_count())
+    {
         t.refresh_snapshot();
     }
-    let steps_per_sec = t.step_count() as f64 / secs.max(1e-9);
+    // Training rate: steps per second of training time (evaluations excluded).
+    let steps_per_sec = t.step_count() as f64 / t.train_seconds().max(1e-9);
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         std::fs::write(out.join("metrics.csv"), t.history.to_csv())?;
@@ -149,9 +219,17 @@ pub fn run(args: Args) -> Result<()> {
             "config": t.config.to_text(),
             "steps": t.step_count(),
             "seconds": secs,
+            "train_seconds": t.train_seconds(),
+            "eval_seconds": t.eval_seconds(),
             "steps_per_sec": steps_per_sec,
             "final_loss": t.history.loss.last(),
+            "eval_set": args.eval_set,
             "final_knn_acc": t.history.last_knn(),
+            "final_probe_acc": t.history.last_probe(),
+            "best_knn_acc": t.history.evals.iter().map(|e| e.knn_acc).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a)))),
+            "baseline_raw_knn": base.raw_knn,
+            "baseline_centred_knn": base.centred_knn,
+            "evals": t.history.evals,
             "loss_changes": t.history.loss_changes,
             "num_params": t.encoder.num_params(),
             "error": failure.as_ref().map(|e| e.to_string()),
@@ -171,12 +249,15 @@ pub fn run(args: Args) -> Result<()> {
         anyhow::bail!("{e}");
     }
     eprintln!(
-        "done: {} steps in {secs:.1} s ({steps_per_sec:.1} steps/s), final loss {:.5}, kNN accuracy {}",
+        "done: {} steps in {:.1} s of training ({steps_per_sec:.1} steps/s; {secs:.1} s in all with evaluation), final loss {:.5}, kNN accuracy {} (raw inputs {:.3}, centred {:.3})",
         t.step_count(),
+        t.train_seconds(),
         t.history.loss.last().copied().unwrap_or(f32::NAN),
         t.history
             .last_knn()
-            .map_or("n/a".to_string(), |k| format!("{k:.3}"))
+            .map_or("n/a".to_string(), |k| format!("{k:.3}")),
+        base.raw_knn,
+        base.centred_knn
     );
     Ok(())
 }
