@@ -29,7 +29,7 @@ fi
 
 venv_ok() {
     [[ -f "$STAMP" && "$(cat "$STAMP")" == "$WANT" ]] &&
-        "$VENV/bin/python" -c 'import torch, pytest, setuptools' 2>/dev/null
+        "$VENV/bin/python" -W ignore -c 'import torch, pytest, setuptools' 2>/dev/null
 }
 if ! venv_ok; then
     say "setting up $VENV with $WANT from PyPI (about 2 minutes and 5.3 GB, once)"
@@ -46,7 +46,7 @@ if ! venv_ok; then
         sleep $((attempt * 10))
     done
     [[ $ok == 1 ]] || { echo "could not install torch and pytest from PyPI" >&2; exit 1; }
-    "$VENV/bin/python" -c 'import torch, pytest, setuptools'
+    "$VENV/bin/python" -W ignore -c 'import torch, pytest, setuptools'
     echo "$WANT" > "$STAMP"
 fi
 
@@ -54,7 +54,7 @@ say "installing ./python into $VENV"
 "$VENV/bin/pip" install --quiet --no-deps --no-build-isolation --force-reinstall ./python
 # The tests import this installed copy (not the source tree): check it is importable from elsewhere.
 py="$PWD/$VENV/bin/python"
-(cd / && "$py" -c 'import alphacl_torch, sys; f = alphacl_torch.__file__; sys.exit(0 if "site-packages" in f else f"alphacl_torch imported from {f}")')
+(cd / && "$py" -W ignore -c 'import alphacl_torch, sys; f = alphacl_torch.__file__; sys.exit(0 if "site-packages" in f else f"alphacl_torch imported from {f}")')
 
 say "building the reference calculator (cargo build --release --bin alphacl)"
 cargo build --release --bin alphacl
