@@ -100,10 +100,6 @@ def _family_anchor_loss(phi, psi, u: torch.Tensor, neg: torch.Tensor) -> torch.T
     return _phi_direct(phi, xi)
 
 
-def _log_add_exp(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    return torch.logaddexp(a, b)
-
-
 def _simplex_threshold(t: torch.Tensor, neg: torch.Tensor, tau: float) -> torch.Tensor:
     """Per row, the μ with Σ_{j∈N} [μ − t_j]₊ = τ (sort-based rule of PAPER.md §4): with
     t sorted ascending, the largest K with t_K < (Σ_{m≤K} t_m + τ)/K, μ = (Σ_{m≤K} t_m + τ)/K."""
@@ -155,7 +151,7 @@ def _min_player_alpha(spec: LossSpec, d2: torch.Tensor, neg: torch.Tensor) -> to
     log_slack_t = torch.full_like(s_min[:, 0], log_slack)
     if name in ("acl-entropy", "acl-direct"):
         e = torch.where(neg, torch.exp((s_min - s) / tau), zero)
-        log_d = _log_add_exp(torch.log(e.sum(dim=1)), log_slack_t + s_min[:, 0] / tau)
+        log_d = torch.logaddexp(torch.log(e.sum(dim=1)), log_slack_t + s_min[:, 0] / tau)
         return e * torch.exp(-log_d)[:, None]
     if name == "acl-inverse":
         k = spec.get("k")
@@ -163,7 +159,7 @@ def _min_player_alpha(spec: LossSpec, d2: torch.Tensor, neg: torch.Tensor) -> to
         r = top / (s + tau)
         w = r if k == 1.0 else (r * r if k == 2.0 else r.pow(k))
         w = torch.where(neg, w, zero)
-        log_d = _log_add_exp(torch.log(w.sum(dim=1)), log_slack_t + k * torch.log(top[:, 0]))
+        log_d = torch.logaddexp(torch.log(w.sum(dim=1)), log_slack_t + k * torch.log(top[:, 0]))
         return w * torch.exp(-log_d)[:, None]
     raise AssertionError(f"not a min player: {name}")
 
@@ -235,7 +231,7 @@ class ContrastiveLoss(torch.nn.Module):
         rows, and the number of pairs B of the whole batch."""
         z1, z2 = self._views(z1, z2)
         b_local = z1.shape[0]
-        rank, world = 0, 1
+        rank = 0
         if self.gather:
             import torch.distributed as dist
 
@@ -244,7 +240,7 @@ class ContrastiveLoss(torch.nn.Module):
                     "gather=True needs torch.distributed to be initialised "
                     "(e.g. torch.distributed.init_process_group under torchrun)"
                 )
-            rank, world = dist.get_rank(), dist.get_world_size()
+            rank = dist.get_rank()
             z1 = gather_with_grad(z1)
             z2 = gather_with_grad(z2)
         # Checked after the gather, so a NaN on one rank raises on every rank (no hang).
