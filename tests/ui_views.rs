@@ -67,7 +67,11 @@ fn collapse_view_shows_the_effective_rank_of_the_probe_batch() {
     // The same probe batch, computed outside the view.
     let expected = {
         let t = app.trainer.as_ref().expect("trainer");
-        let z = embed_like_training(t, &fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false));
+        let z = embed_like_training(
+            t,
+            &fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false),
+            alphacl::nn::Stage::Representation,
+        );
         CollapseMetrics::compute(&z).expect("metrics")
     };
     let mut h = harness(app);

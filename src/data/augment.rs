@@ -99,6 +99,31 @@ impl Default for AugmentSpec {
     }
 }
 
+impl AugmentSpec {
+    /// SimCLR's CIFAR-10 recipe: random resized crop of area [0.2, 1] (crop = 0.87; crop = 1
+    /// gives SimCLR's ImageNet range [0.08, 1]), horizontal flip 0.5, colour jitter 0.4 with
+    /// probability 0.8, grey 0.2. The default augmentation of image data.
+    pub fn simclr_cifar() -> Self {
+        Self::Simclr(ImageAug {
+            crop: 0.87,
+            flip: 0.5,
+            jitter: 0.4,
+            gray: 0.2,
+            noise: 0.0,
+        })
+    }
+
+    /// The augmentation a run uses when its config names none: [`AugmentSpec::simclr_cifar`]
+    /// for image data sets, Gaussian noise otherwise.
+    pub fn default_for(data: &crate::data::DataSpec) -> Self {
+        if data.asset_path().is_some() {
+            Self::simclr_cifar()
+        } else {
+            Self::default()
+        }
+    }
+}
+
 const LUMA: [f32; 3] = [0.299, 0.587, 0.114];
 
 impl AugmentSpec {

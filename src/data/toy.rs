@@ -100,6 +100,9 @@ pub enum DataSpec {
     Cifar {
         /// Image side: 8, 16 or 32.
         size: usize,
+        /// The full 50 000 / 10 000 split (`set=full`, a CLI file made by
+        /// `scripts/prepare-data.sh SIZE full`) instead of the lab's subset (`set=lab`).
+        full: bool,
     },
 }
 
@@ -189,14 +192,15 @@ impl DataSpec {
                 })
             }
             "cifar" | "cifar10" => {
-                let p = st.params(&["size"])?;
+                let p = st.params(&["size", "set"])?;
                 let size = p.usize("size", 16, 8, 32)?;
                 if ![8, 16, 32].contains(&size) {
                     return Err(SpecError::new(format!(
                         "parameter 'size' of 'cifar' must be 8, 16 or 32, got {size}"
                     )));
                 }
-                Ok(Self::Cifar { size })
+                let full = p.choice("set", "lab", &["lab", "full"])? == "full";
+                Ok(Self::Cifar { size, full })
             }
             other => Err(SpecError::new(format!(
                 "unknown data set '{other}' (known: {})",
@@ -264,7 +268,10 @@ impl DataSpec {
                     ("decay", fmt_num(decay)),
                 ],
             ),
-            Self::Cifar { size } => format_spec("cifar", &[("size", u(size))]),
+            Self::Cifar { size, full: false } => format_spec("cifar", &[("size", u(size))]),
+            Self::Cifar { size, full: true } => {
+                format_spec("cifar", &[("size", u(size)), ("set", "full".into())])
+            }
         }
     }
 
@@ -285,16 +292,28 @@ impl DataSpec {
     /// web root (e.g. `data/cifar10-16.bin`); `None` for generated sets.
     pub fn asset_path(&self) -> Option<&'static str> {
         match *self {
-            Self::Cifar { size: 8 } => Some("data/cifar10-8.bin"),
-            Self::Cifar { size: 32 } => Some("data/cifar10-32.bin"),
-            Self::Cifar { .. } => Some("data/cifar10-16.bin"),
+            Self::Cifar { size: 8, full } => Some(if full {
+                "data/cifar10-8-full.bin"
+            } else {
+                "data/cifar10-8.bin"
+            }),
+            Self::Cifar { size: 32, full } => Some(if full {
+                "data/cifar10-32-full.bin"
+            } else {
+                "data/cifar10-32.bin"
+            }),
+            Self::Cifar { full, .. } => Some(if full {
+                "data/cifar10-16-full.bin"
+            } else {
+                "data/cifar10-16.bin"
+            }),
             _ => None,
         }
     }
 
     /// Whether `data` is what this spec describes when it is loaded (CIFAR side matches).
     pub fn check_loaded(&self, data: &Dataset) -> Result<(), SpecError> {
-        if let Self::Cifar { size } = *self
+        if let Self::Cifar { size, .. } = *self
             && !matches!(data.image_shape, Some((_, h, w)) if h == size && w == size)
         {
             return Err(SpecError::new(format!(
@@ -444,12 +463,13 @@ impl DataSpec {
                     }),
                 }
             }
-            Self::Cifar { size } => {
+            Self::Cifar { size, full } => {
                 return Err(SpecError::new(format!(
                     "CIFAR-10 ({size}×{size}) is loaded, not generated: load the prepared file \
                      '{}' (in the app it is fetched; natively use DataSpec::load_native). If it \
-                     is missing, run `scripts/prepare-data.sh` or `alphacl prepare-cifar --size {size}`",
-                    self.asset_path().unwrap_or("data/cifar10-16.bin")
+                     is missing, run `scripts/prepare-data.sh {size}{}`",
+                    self.asset_path().unwrap_or("data/cifar10-16.bin"),
+                    if full { " full" } else { "" }
                 )));
             }
         };

@@ -82,28 +82,29 @@ impl<F: Real> BatchNorm<F> {
         let (mean, inv) = match mode {
             Mode::Train => {
                 let m = (x.nrows() * p) as f64;
+                // Block sums in F (vectorisable), accumulated over rows in f64.
                 let mut sum = vec![0.0f64; c];
                 let mut sq = vec![0.0f64; c];
                 for row in x.rows() {
                     let r = row_slice(row);
-                    for ch in 0..c {
-                        let block = &r[ch * p..(ch + 1) * p];
-                        sum[ch] += block.iter().map(|v| v.f64()).sum::<f64>();
+                    for (ch, block) in r.chunks_exact(p).enumerate().take(c) {
+                        sum[ch] += block.iter().fold(F::zero(), |a, &v| a + v).f64();
                     }
                 }
                 let mu: Vec<f64> = sum.iter().map(|s| s / m.max(1.0)).collect();
+                let mu_f: Vec<F> = mu.iter().map(|&v| F::c(v)).collect();
                 for row in x.rows() {
                     let r = row_slice(row);
-                    for ch in 0..c {
-                        let block = &r[ch * p..(ch + 1) * p];
+                    for (ch, block) in r.chunks_exact(p).enumerate().take(c) {
+                        let centre = mu_f[ch];
                         sq[ch] += block
                             .iter()
-                            .map(|v| (v.f64() - mu[ch]).powi(2))
-                            .sum::<f64>();
+                            .fold(F::zero(), |a, &v| a + (v - centre) * (v - centre))
+                            .f64();
                     }
                 }
                 let var: Vec<f64> = sq.iter().map(|s| s / m.max(1.0)).collect();
-                cache.bn_mean = mu.iter().map(|&v| F::c(v)).collect();
+                cache.bn_mean = mu_f;
                 cache.bn_var = var.iter().map(|&v| F::c(v)).collect();
                 cache.bn_inv = var.iter().map(|&v| F::c(1.0 / (v + eps).sqrt())).collect();
                 (cache.bn_mean.clone(), cache.bn_inv.clone())
@@ -169,21 +170,30 @@ impl<F: Real> BatchNorm<F> {
         if mean.len() != c || inv.len() != c {
             return;
         }
+        // Σ g̃ and Σ g̃ x̂ = (Σ g̃ x − μ Σ g̃)/σ: block sums in F, accumulated in f64.
         let mut dbeta = vec![0.0f64; c];
-        let mut dgamma = vec![0.0f64; c];
+        let mut gx_sum = vec![0.0f64; c];
         for (xr, gr) in x.rows().into_iter().zip(g.rows()) {
             let (xs, gs) = (row_slice(xr), row_slice(gr));
-            for ch in 0..c {
-                let (mu, iv) = (mean[ch].f64(), inv[ch].f64());
-                for (&xv, &gv) in xs[ch * p..(ch + 1) * p]
+            for (ch, (xb, gb)) in xs
+                .chunks_exact(p)
+                .zip(gs.chunks_exact(p))
+                .enumerate()
+                .take(c)
+            {
+                let (sg, sgx) = xb
                     .iter()
-                    .zip(&gs[ch * p..(ch + 1) * p])
-                {
-                    dbeta[ch] += gv.f64();
-                    dgamma[ch] += gv.f64() * (xv.f64() - mu) * iv;
-                }
+                    .zip(gb)
+                    .fold((F::zero(), F::zero()), |(a, b), (&xv, &gv)| {
+                        (a + gv, b + gv * xv)
+                    });
+                dbeta[ch] += sg.f64();
+                gx_sum[ch] += sgx.f64();
             }
         }
+        let dgamma: Vec<f64> = (0..c)
+            .map(|ch| (gx_sum[ch] - mean[ch].f64() * dbeta[ch]) * inv[ch].f64())
+            .collect();
         for ch in 0..c {
             self.gbeta[ch] = F::c(dbeta[ch]);
             self.ggamma[ch] = F::c(dgamma[ch]);

@@ -590,6 +590,27 @@ pub struct Encoder<F: Real = f32> {
     profile: Option<Vec<(f64, f64)>>,
 }
 
+/// Which embedding a view or an evaluation looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Stage {
+    /// The representation h: the backbone output before any projection head (what kNN and
+    /// the linear probe evaluate, as in the paper's protocol).
+    #[default]
+    Representation,
+    /// The encoder's output z, the input of the contrastive loss.
+    Output,
+}
+
+impl Stage {
+    /// Short label for the views.
+    pub fn label(self) -> &'static str {
+        match self {
+            Stage::Representation => "backbone h (before the head)",
+            Stage::Output => "head output z (the loss's input)",
+        }
+    }
+}
+
 /// Rows per chunk of an eval-mode forward pass ([`Encoder::embed`]).
 pub const EMBED_CHUNK: usize = 512;
 
@@ -644,6 +665,20 @@ impl<F: Real> Encoder<F> {
         self.embed_through(x, self.repr_layers)
     }
 
+    /// Eval-mode embeddings at `stage`: the representation h or the output z.
+    pub fn embed_stage(&self, x: &Array2<F>, stage: Stage) -> Array2<F> {
+        match stage {
+            Stage::Representation => self.embed_repr(x),
+            Stage::Output => self.embed(x),
+        }
+    }
+
+    /// Eval-mode projection head applied to representations `h` (z = head(h); the identity
+    /// for encoders without a head).
+    pub fn head_of(&self, h: &Array2<F>) -> Array2<F> {
+        self.embed_range(h, self.repr_layers, self.layers.len())
+    }
+
     /// Dimension of the representation h.
     pub fn repr_dim(&self) -> usize {
         match self.repr_layers.checked_sub(1) {
@@ -655,7 +690,13 @@ impl<F: Real> Encoder<F> {
     /// Eval-mode forward pass through the first `layers` layers, in chunks of at most
     /// [`EMBED_CHUNK`] rows so that large evaluation sets need little scratch memory.
     fn embed_through(&self, x: &Array2<F>, layers: usize) -> Array2<F> {
-        let layers = &self.layers[..layers.min(self.layers.len())];
+        self.embed_range(x, 0, layers)
+    }
+
+    /// Eval-mode forward pass through layers `from..to` (chunked as [`Encoder::embed`]).
+    fn embed_range(&self, x: &Array2<F>, from: usize, to: usize) -> Array2<F> {
+        let to = to.min(self.layers.len());
+        let layers = &self.layers[from.min(to)..to];
         let out_dim = layers.last().map_or(x.ncols(), |l| l.out_dim());
         let mut out = Array2::zeros((x.nrows(), out_dim));
         let mut cache = LayerCache::default();

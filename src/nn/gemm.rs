@@ -243,6 +243,8 @@ mod avx512 {
     const MR: usize = 12;
     const NR: usize = 32;
     const KC: usize = 256;
+    /// Columns of B packed at once: KC × NC × 4 bytes = 512 KiB, half of a Zen 4 core's L2.
+    const NC: usize = 512;
 
     thread_local! {
         /// Packing buffers, reused across calls (no allocation once warm).
@@ -285,49 +287,64 @@ mod avx512 {
         apack: &mut Vec<f32>,
         bpack: &mut Vec<f32>,
     ) {
-        let np = n.div_ceil(NR);
         let mp = m.div_ceil(MR);
+        if apack.len() < KC * MR {
+            apack.resize(KC * MR, 0.0);
+        }
         let mut k0 = 0;
         while k0 < k {
             let kc = KC.min(k - k0);
-            // SAFETY: rows k0..k0+kc ≤ k and columns 0..n are inside B (forwarded).
-            unsafe { super::pack::b_panels(bpack, (b, b_rs, b_cs), (k0, kc, n), NR) };
-            if apack.len() < kc * MR {
-                apack.resize(kc * MR, 0.0);
-            }
             let overwrite = k0 == 0 && !accumulate;
-            for q in 0..mp {
-                let i0 = q * MR;
-                let mi = MR.min(m - i0);
-                // SAFETY: rows i0..i0+mi ≤ m and columns k0..k0+kc ≤ k are inside A.
+            // B is packed NC columns at a time, so the packed block (KC × NC) stays in L2 while
+            // every A panel streams past it (with all n columns at once, a wide B — a whole
+            // batch's im2col — fell out of cache for every 12-row A panel).
+            let mut j0 = 0;
+            while j0 < n {
+                let nc = NC.min(n - j0);
+                let np = nc.div_ceil(NR);
+                // SAFETY: rows k0..k0+kc ≤ k and columns j0..j0+nc ≤ n are inside B.
                 unsafe {
-                    super::pack::a_panel(
-                        &mut apack[..kc * MR],
-                        (a, a_rs, a_cs),
-                        (i0, mi, k0, kc),
-                        MR,
-                    );
-                }
-                for p in 0..np {
-                    let j0 = p * NR;
-                    let nj = NR.min(n - j0);
-                    // SAFETY: the mi × nj tile at (i0, j0) lies inside C; the packed panels
-                    // hold kc·MR and kc·NR values.
+                    super::pack::b_panels(
+                        bpack,
+                        (b.offset(j0 as isize * b_cs), b_rs, b_cs),
+                        (k0, kc, nc),
+                        NR,
+                    )
+                };
+                for q in 0..mp {
+                    let i0 = q * MR;
+                    let mi = MR.min(m - i0);
+                    // SAFETY: rows i0..i0+mi ≤ m and columns k0..k0+kc ≤ k are inside A.
                     unsafe {
-                        kernel(
-                            kc,
-                            apack.as_ptr(),
-                            bpack.as_ptr().add(p * kc * NR),
-                            (
-                                c.offset(i0 as isize * c_rs + j0 as isize * c_cs),
-                                c_rs,
-                                c_cs,
-                            ),
-                            (mi, nj),
-                            overwrite,
+                        super::pack::a_panel(
+                            &mut apack[..kc * MR],
+                            (a, a_rs, a_cs),
+                            (i0, mi, k0, kc),
+                            MR,
                         );
                     }
+                    for p in 0..np {
+                        let jp = j0 + p * NR;
+                        let nj = NR.min(n - jp);
+                        // SAFETY: the mi × nj tile at (i0, jp) lies inside C; the packed
+                        // panels hold kc·MR and kc·NR values.
+                        unsafe {
+                            kernel(
+                                kc,
+                                apack.as_ptr(),
+                                bpack.as_ptr().add(p * kc * NR),
+                                (
+                                    c.offset(i0 as isize * c_rs + jp as isize * c_cs),
+                                    c_rs,
+                                    c_cs,
+                                ),
+                                (mi, nj),
+                                overwrite,
+                            );
+                        }
+                    }
                 }
+                j0 += nc;
             }
             k0 += kc;
         }

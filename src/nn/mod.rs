@@ -13,7 +13,7 @@ pub mod layers;
 pub mod optim;
 pub mod weights;
 
-pub use encoder::{Encoder, EncoderSpec, WeightNorm};
+pub use encoder::{Encoder, EncoderSpec, Stage, WeightNorm};
 pub use layers::{Activation, Layer, Mode, Shape3};
 pub use optim::{OptimKind, OptimSpec, Optimizer, Schedule};
 pub use weights::{WeightTensor, WeightsError, WeightsFile};

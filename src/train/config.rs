@@ -23,7 +23,7 @@ use crate::nn::{EncoderSpec, OptimSpec};
 use crate::spec::SpecError;
 
 /// A complete, reproducible description of a training run.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct RunConfig {
     /// Data set.
     pub data: DataSpec,
@@ -43,6 +43,24 @@ pub struct RunConfig {
     pub normalize: bool,
     /// Evaluate (kNN accuracy, snapshot) every this many steps.
     pub eval_every: usize,
+    /// Whether `aug` was given explicitly; until it is, setting `data` also sets the data's
+    /// default augmentation ([`AugmentSpec::default_for`]: SimCLR's recipe for images).
+    pub aug_explicit: bool,
+}
+
+/// Equality of what determines the run (whether `aug` was typed or defaulted does not).
+impl PartialEq for RunConfig {
+    fn eq(&self, o: &Self) -> bool {
+        self.data == o.data
+            && self.encoder == o.encoder
+            && self.loss == o.loss
+            && self.optim == o.optim
+            && self.augment == o.augment
+            && self.batch == o.batch
+            && self.seed == o.seed
+            && self.normalize == o.normalize
+            && self.eval_every == o.eval_every
+    }
 }
 
 impl Default for RunConfig {
@@ -57,6 +75,7 @@ impl Default for RunConfig {
             seed: 1,
             normalize: true,
             eval_every: 25,
+            aug_explicit: false,
         }
     }
 }
@@ -79,11 +98,19 @@ impl RunConfig {
     pub fn set(&mut self, key: &str, value: &str) -> Result<(), SpecError> {
         let ctx = |e: SpecError| SpecError::new(format!("{key}: {e}"));
         match key {
-            "data" => self.data = DataSpec::parse(value).map_err(ctx)?,
+            "data" => {
+                self.data = DataSpec::parse(value).map_err(ctx)?;
+                if !self.aug_explicit {
+                    self.augment = AugmentSpec::default_for(&self.data);
+                }
+            }
             "encoder" => self.encoder = EncoderSpec::parse(value).map_err(ctx)?,
             "loss" => self.loss = LossSpec::parse(value).map_err(ctx)?,
             "optim" => self.optim = OptimSpec::parse(value).map_err(ctx)?,
-            "aug" => self.augment = AugmentSpec::parse(value).map_err(ctx)?,
+            "aug" => {
+                self.augment = AugmentSpec::parse(value).map_err(ctx)?;
+                self.aug_explicit = true;
+            }
             "batch" => {
                 self.batch = value
                     .parse()
@@ -260,6 +287,29 @@ mod tests {
                 .0
                 .contains("larger")
         );
+    }
+
+    #[test]
+    fn image_data_without_aug_gets_the_simclr_recipe_in_either_key_order() {
+        let simclr = AugmentSpec::simclr_cifar();
+        assert_eq!(
+            RunConfig::parse("data=cifar:size=16").unwrap().augment,
+            simclr
+        );
+        let mut c = RunConfig::default();
+        c.set("data", "cifar:size=32").unwrap();
+        assert_eq!(c.augment, simclr);
+        // An explicit aug wins, before or after the data.
+        for text in [
+            "aug=noise:std=0.5&data=cifar:size=16",
+            "data=cifar:size=16&aug=noise:std=0.5",
+        ] {
+            let c = RunConfig::parse(text).unwrap();
+            assert_eq!(c.augment, AugmentSpec::Noise { std: 0.5 }, "{text}");
+        }
+        // Vector data keeps the noise default.
+        let c = RunConfig::parse("data=gauss:k=4,d=8").unwrap();
+        assert_eq!(c.augment, AugmentSpec::default());
     }
 
     #[test]

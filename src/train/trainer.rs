@@ -85,6 +85,9 @@ pub struct Snapshot {
     pub eval_indices: Vec<usize>,
     /// Variance along the two PCA axes.
     pub pca_var: Vec<f64>,
+    /// For encoders with a projection head: the head outputs z of the same subset
+    /// (normalised like `embeddings`), their 2-D PCA and its variances.
+    pub head: Option<(Array2<f32>, Array2<f32>, Vec<f64>)>,
 }
 
 /// Size of the fixed evaluation subset embedded for the scatter and kNN.
@@ -213,6 +216,7 @@ impl Trainer {
             profile: None,
         };
         t.refresh_snapshot();
+        t.input_baselines();
         Ok(t)
     }
 
@@ -227,6 +231,7 @@ impl Trainer {
                 self.history.evals.clear();
                 self.refresh_snapshot();
             }
+            self.input_baselines();
         }
     }
 
@@ -489,19 +494,28 @@ impl Trainer {
                 probe_acc,
             });
         }
-        // The views draw the fixed held-out subset.
-        let te_z = match self.protocol {
-            EvalProtocol::Subset => te_z,
-            EvalProtocol::Full => {
-                let mut z = self
-                    .encoder
-                    .embed_repr(&self.data.x_test.select(Axis(0), &self.eval_test_idx));
-                if self.config.normalize {
-                    normalize(&mut z);
+        // The views draw the fixed held-out subset (h, and z for an encoder with a head).
+        let head_wanted = self.config.encoder.has_head();
+        let (te_z, head_z) = if self.protocol == EvalProtocol::Subset && !head_wanted {
+            (te_z, None)
+        } else {
+            let h = self
+                .encoder
+                .embed_repr(&self.data.x_test.select(Axis(0), &self.eval_test_idx));
+            let mut z = head_wanted.then(|| self.encoder.head_of(&h));
+            let mut h = h;
+            if self.config.normalize {
+                normalize(&mut h);
+                if let Some(z) = &mut z {
+                    normalize(z);
                 }
-                z
             }
+            (h, z)
         };
+        let head = head_z.map(|z| {
+            let (p2, var) = pca::project(&z, 2);
+            (z, p2, var)
+        });
         let labels = self
             .eval_test_idx
             .iter()
@@ -518,6 +532,7 @@ impl Trainer {
             labels,
             eval_indices: self.eval_test_idx.clone(),
             pca_var,
+            head,
         };
         self.eval_seconds += start.elapsed().as_secs_f64();
     }

@@ -16,6 +16,7 @@ use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
 use ndarray::{Array2, Axis};
 
 use crate::analysis::spectrum::CollapseMetrics;
+use crate::nn::Stage;
 use crate::rng::Rng;
 use crate::train::Trainer;
 
@@ -46,9 +47,10 @@ pub fn fixed_pairs(t: &Trainer, pairs: usize, stream: &str, train: bool) -> Arra
     x
 }
 
-/// Embeds rows with the trainer's encoder, unit-normalising them when the run does.
-pub fn embed_like_training(t: &Trainer, x: &Array2<f32>) -> Array2<f32> {
-    let mut z = t.encoder.embed(x);
+/// Embeds rows with the trainer's encoder at `stage` (the representation h before any head,
+/// or the output z), unit-normalising them when the run does.
+pub fn embed_like_training(t: &Trainer, x: &Array2<f32>, stage: Stage) -> Array2<f32> {
+    let mut z = t.encoder.embed_stage(x, stage);
     if t.config.normalize {
         for mut r in z.axis_iter_mut(Axis(0)) {
             let n = r.dot(&r).sqrt().max(1e-12);
@@ -87,22 +89,29 @@ pub struct CollapseView {
     pub spectra: Vec<(usize, Vec<f64>)>,
     /// Trajectory over snapshots.
     pub trace: Vec<CollapsePoint>,
+    /// Which embedding is measured (collapse differs before and after a projection head).
+    pub stage: Stage,
 }
 
 impl CollapseView {
     /// Recomputes the metrics if the snapshot (or the run) changed.
     pub fn refresh(&mut self, t: &Trainer) {
+        if !t.config.encoder.has_head() {
+            self.stage = Stage::Representation;
+        }
         let run = format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{:?}",
             t.config.data.to_text(),
             t.config.seed,
-            t.config.encoder.to_text()
+            t.config.encoder.to_text(),
+            self.stage
         );
         let step = t.snapshot.step;
         let restarted = run != self.run || self.trace.last().is_some_and(|p| step < p.step);
         if restarted {
             *self = Self {
                 run,
+                stage: self.stage,
                 ..Self::default()
             };
         }
@@ -113,7 +122,7 @@ impl CollapseView {
         let x = self
             .inputs
             .get_or_insert_with(|| fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false));
-        let z = embed_like_training(t, x);
+        let z = embed_like_training(t, x, self.stage);
         match CollapseMetrics::compute(&z) {
             Ok(m) => {
                 self.error = None;
@@ -142,6 +151,16 @@ impl CollapseView {
 
     /// Draws the view.
     pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
+        if t.config.encoder.has_head() {
+            ui.horizontal(|ui| {
+                ui.label("measure");
+                for st in [Stage::Representation, Stage::Output] {
+                    ui.selectable_value(&mut self.stage, st, st.label()).on_hover_text(
+                        "the history restarts: collapse before and after a projection head differs",
+                    );
+                }
+            });
+        }
         self.refresh(t);
         ui.strong(format!(
             "Collapse — probe batch of {PROBE_PAIRS} held-out pairs (two augmented views each), step {}",

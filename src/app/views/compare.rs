@@ -116,7 +116,9 @@ impl CompareView {
         let x = c
             .inputs
             .get_or_insert_with(|| fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false));
-        c.metrics = CollapseMetrics::compute(&embed_like_training(t, x)).ok();
+        c.metrics =
+            CollapseMetrics::compute(&embed_like_training(t, x, crate::nn::Stage::Representation))
+                .ok();
     }
 
     /// Draws the view; returns the user's requests.

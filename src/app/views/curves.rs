@@ -148,6 +148,20 @@ impl CurvesView {
                 p.line(Line::new("kNN acc", acc));
                 p.line(Line::new("linear probe", probe));
                 p.hline(egui_plot::HLine::new("chance", chance));
+                // The same protocol on the raw inputs: learning has to beat these lines.
+                if let Some(b) = h.baselines {
+                    let dashed = egui_plot::LineStyle::dashed_loose();
+                    p.hline(
+                        egui_plot::HLine::new("raw inputs (kNN)", b.raw_knn)
+                            .style(dashed)
+                            .width(1.5),
+                    );
+                    p.hline(
+                        egui_plot::HLine::new("centred inputs (kNN)", b.centred_knn)
+                            .style(dashed)
+                            .width(1.5),
+                    );
+                }
             });
     }
 }

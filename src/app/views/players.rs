@@ -81,7 +81,7 @@ impl PlayersView {
             self.proj = None;
             return;
         };
-        let z = embed_like_training(t, &f.x);
+        let z = embed_like_training(t, &f.x, crate::nn::Stage::Output);
         self.d2 = Some(pairwise_d2(&z));
         let z64 = z.mapv(f64::from);
         if self.basis.is_none() && z64.ncols() >= 2 {

@@ -9,7 +9,8 @@ use egui_plot::{Legend, MarkerShape, Plot, PlotPoint, Points};
 use ndarray::Array2;
 
 use crate::app::palette::class_color;
-use crate::train::Trainer;
+use crate::nn::Stage;
+use crate::train::{Snapshot, Trainer};
 
 /// Number of highlighted neighbours.
 pub const NEIGHBOURS: usize = 8;
@@ -39,6 +40,17 @@ pub struct ScatterView {
     neighbours: Vec<usize>,
     neighbours_key: Option<(usize, usize)>,
     images: super::SampleImages,
+    /// Which embedding is drawn (before or after the projection head).
+    pub stage: Stage,
+}
+
+/// The (embeddings, 2-D PCA, PCA variances) of `stage` in the snapshot (the representation
+/// when the encoder has no head).
+fn stage_points(s: &Snapshot, stage: Stage) -> (&Array2<f32>, &Array2<f32>, &[f64]) {
+    match (&s.head, stage) {
+        (Some((z, p2, var)), Stage::Output) => (z, p2, var),
+        _ => (&s.embeddings, &s.pca2, &s.pca_var),
+    }
 }
 
 impl ScatterView {
@@ -50,11 +62,12 @@ impl ScatterView {
 
     /// The selected point's nearest neighbours at the given snapshot (cached per step).
     pub fn neighbours(&mut self, t: &Trainer) -> &[usize] {
+        let (emb, _, _) = stage_points(&t.snapshot, self.stage);
         match self.selected {
-            Some(i) if i < t.snapshot.embeddings.nrows() => {
+            Some(i) if i < emb.nrows() => {
                 let key = (t.snapshot.step, i);
                 if self.neighbours_key != Some(key) {
-                    self.neighbours = cosine_neighbours(&t.snapshot.embeddings, i, NEIGHBOURS);
+                    self.neighbours = cosine_neighbours(emb, i, NEIGHBOURS);
                     self.neighbours_key = Some(key);
                 }
             }
@@ -76,19 +89,32 @@ impl ScatterView {
                 .cloned()
                 .unwrap_or_else(|| format!("class {c}"))
         };
+        let (_, pca2, pca_var) = stage_points(s, self.stage);
         ui.horizontal(|ui| {
             ui.strong("Embeddings (2-D PCA)");
-            let total: f64 = s.pca_var.iter().sum();
+            if s.head.is_some() {
+                for st in [Stage::Representation, Stage::Output] {
+                    if ui
+                        .selectable_label(self.stage == st, st.label())
+                        .on_hover_text("kNN and the probe evaluate h; the loss sees z")
+                        .clicked()
+                    {
+                        self.stage = st;
+                        self.neighbours_key = None;
+                    }
+                }
+            }
+            let total: f64 = pca_var.iter().sum();
             ui.label(format!(
                 "step {} · PC1/PC2 variance {:.3}/{:.3}",
                 s.step,
-                s.pca_var.first().unwrap_or(&0.0),
-                s.pca_var.get(1).unwrap_or(&0.0)
+                pca_var.first().unwrap_or(&0.0),
+                pca_var.get(1).unwrap_or(&0.0)
             ))
             .on_hover_text(format!("variance captured by the two axes: {total:.3}"));
         });
         let neighbours = self.neighbours(t).to_vec();
-        match self.selected.filter(|&i| i < s.pca2.nrows()) {
+        match self.selected.filter(|&i| i < pca2.nrows()) {
             Some(i) => {
                 let same = neighbours
                     .iter()
@@ -105,7 +131,7 @@ impl ScatterView {
             }
         }
         let classes = t.data.num_classes;
-        let n = s.pca2.nrows().min(s.labels.len());
+        let n = pca2.nrows().min(s.labels.len());
         let mut members: Vec<Vec<usize>> = vec![Vec::new(); classes.max(1)];
         for i in 0..n {
             if let Some(m) = members.get_mut(s.labels[i]) {
@@ -113,7 +139,7 @@ impl ScatterView {
             }
         }
         let names: Vec<String> = (0..classes).map(class_name).collect();
-        let point = |i: usize| [f64::from(s.pca2[[i, 0]]), f64::from(s.pca2[[i, 1]])];
+        let point = |i: usize| [f64::from(pca2[[i, 0]]), f64::from(pca2[[i, 1]])];
         let members_ref = &members;
         let names_ref = &names;
         let resp = Plot::new("pca_scatter")

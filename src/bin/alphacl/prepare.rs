@@ -19,7 +19,11 @@ pub struct Args {
     /// Test images (class-balanced).
     #[arg(long, default_value_t = 2_000)]
     test: usize,
-    /// Output directory; the file is `<out>/cifar10-<size>.bin`.
+    /// All 50 000 training and 10 000 test images, into `<out>/cifar10-<size>-full.bin` (the
+    /// CLI's `data=cifar:size=<size>,set=full`); --train and --test are ignored.
+    #[arg(long)]
+    full: bool,
+    /// Output directory; the file is `<out>/cifar10-<size>.bin` (or `-full.bin`).
     #[arg(long, default_value = "web/data")]
     out: PathBuf,
     /// Seed of the class-balanced selection.
@@ -41,14 +45,20 @@ pub fn run(args: Args) -> Result<()> {
     if ![8, 16, 32].contains(&args.size) {
         anyhow::bail!("--size must be 8, 16 or 32, got {}", args.size);
     }
-    let path = args.out.join(format!("cifar10-{}.bin", args.size));
+    let suffix = if args.full { "-full" } else { "" };
+    let path = args.out.join(format!("cifar10-{}{suffix}.bin", args.size));
+    let (train, test) = if args.full {
+        (50_000, 10_000)
+    } else {
+        (args.train, args.test)
+    };
     if !args.baseline_only {
         let start = std::time::Instant::now();
         let p = prepare::prepare_from_package_dir(
             &args.source,
             args.size,
-            args.train,
-            args.test,
+            train,
+            test,
             args.seed,
             |m| eprintln!("{m}"),
         )
