@@ -27,9 +27,13 @@ use crate::analysis::spectrum::CollapseMetrics;
 /// The covariance log-spectrum of `t`'s encoder on the Collapse view's fixed probe batch.
 fn probe_spectrum(t: &crate::train::Trainer) -> Option<Vec<f64>> {
     let x = fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false);
-    CollapseMetrics::compute(&embed_like_training(t, &x))
-        .ok()
-        .map(|m| m.log_spectrum)
+    CollapseMetrics::compute(&embed_like_training(
+        t,
+        &x,
+        crate::nn::Stage::Representation,
+    ))
+    .ok()
+    .map(|m| m.log_spectrum)
 }
 
 /// A file for the user to save.

@@ -415,7 +415,7 @@ impl LabApp {
             return;
         }
         let side = match self.controls.config.data {
-            crate::data::DataSpec::Cifar { size } => size,
+            crate::data::DataSpec::Cifar { size, .. } => size,
             _ => 16,
         };
         let named: Vec<(&str, &[u8])> = bins
@@ -425,7 +425,10 @@ impl LabApp {
         match crate::data::cifar::parse_official_bin(&named, side) {
             Ok(ds) => {
                 let mut cfg = self.controls.config.clone();
-                cfg.data = crate::data::DataSpec::Cifar { size: side };
+                cfg.data = crate::data::DataSpec::Cifar {
+                    size: side,
+                    full: false,
+                };
                 if let Some(path) = cfg.data.asset_path() {
                     self.assets.loaded.insert(path.to_string(), ds);
                 }
