@@ -23,3 +23,15 @@ fn first_20_losses_match_the_recorded_constants() {
         "max relative error {e:e} against the recorded losses"
     );
 }
+
+#[test]
+fn cifar_preset_first_losses_match_the_recorded_constants() {
+    let a = cifar_repro_losses();
+    println!("cifar preset losses: {a:?}");
+    assert_eq!(a, cifar_repro_losses(), "bit-identical within one target");
+    let e = max_rel_err(&a, &CIFAR_REPRO_LOSSES);
+    assert!(
+        e < NATIVE_TOL,
+        "max relative error {e:e} against the recorded losses"
+    );
+}

@@ -23,3 +23,17 @@ fn first_20_losses_match_the_native_constants() {
     wasm_bindgen_test::console_log!("max relative difference to the native losses: {e:e}");
     assert!(e < WASM_TOL, "max relative error {e:e}; losses {a:?}");
 }
+
+#[wasm_bindgen_test]
+fn cifar_preset_first_losses_match_the_native_constants() {
+    let start = web_time::Instant::now();
+    let a = cifar_repro_losses();
+    // Informative only (speed is measured by the benchmarks): trainer set-up and 3 steps.
+    wasm_bindgen_test::console_log!(
+        "CIFAR preset: set-up + 3 steps in {:.0} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
+    let e = max_rel_err(&a, &CIFAR_REPRO_LOSSES);
+    wasm_bindgen_test::console_log!("CIFAR preset: max relative difference to native {e:e}");
+    assert!(e < WASM_TOL, "max relative error {e:e}; losses {a:?}");
+}
