@@ -8,6 +8,8 @@
 #   - the package itself, installed from ./python on every run (a few seconds);
 #   - the release CLI (cargo build --release --bin alphacl), the oracle of the tests.
 # Prints pytest's summary ("N passed, M failed in …"); exits non-zero when a test fails.
+# `scripts/test-python.sh --setup-only` stops after the first two steps (the venv and the
+# package; used by scripts/bench-pytorch.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$HOME/.cargo/bin:$PATH"
@@ -55,6 +57,7 @@ say "installing ./python into $VENV"
 # The tests import this installed copy (not the source tree): check it is importable from elsewhere.
 py="$PWD/$VENV/bin/python"
 (cd / && "$py" -W ignore -c 'import alphacl_torch, sys; f = alphacl_torch.__file__; sys.exit(0 if "site-packages" in f else f"alphacl_torch imported from {f}")')
+if [[ "${1:-}" == --setup-only ]]; then exit 0; fi
 
 say "building the reference calculator (cargo build --release --bin alphacl)"
 cargo build --release --bin alphacl
