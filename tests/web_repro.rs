@@ -28,9 +28,9 @@ fn first_20_losses_match_the_native_constants() {
 fn cifar_preset_first_losses_match_the_native_constants() {
     let start = web_time::Instant::now();
     let a = cifar_repro_losses();
-    // Informative only (speed is measured by the benchmarks): trainer set-up and 3 steps.
+    // Informative only (speed is measured by the benchmarks): trainer set-up and 10 steps.
     wasm_bindgen_test::console_log!(
-        "CIFAR preset: set-up + 3 steps in {:.0} ms",
+        "CIFAR preset: set-up + 10 steps in {:.0} ms",
         start.elapsed().as_secs_f64() * 1e3
     );
     let e = max_rel_err(&a, &CIFAR_REPRO_LOSSES);

@@ -367,10 +367,17 @@ impl<F: Real> Conv2d<F> {
                         if s == 1 {
                             let src = base + cj_lo + kj - p;
                             dst[cj_lo..cj_hi].copy_from_slice(&x[src..src + (cj_hi - cj_lo)]);
-                        } else {
-                            for (oj, d) in dst.iter_mut().enumerate().take(cj_hi).skip(cj_lo) {
-                                *d = x[base + oj * s + kj - p];
+                        } else if cj_hi > cj_lo {
+                            // Strided read as a loop over fixed-size chunks (no bounds check
+                            // per element; vectorises as a de-interleave for s = 2).
+                            let first = base + cj_lo * s + kj - p;
+                            let len = cj_hi - cj_lo;
+                            let src = &x[first..first + (len - 1) * s + 1];
+                            let (body, last) = dst[cj_lo..cj_hi].split_at_mut(len - 1);
+                            for (d, c) in body.iter_mut().zip(src.chunks_exact(s)) {
+                                *d = c[0];
                             }
+                            last[0] = src[(len - 1) * s];
                         }
                     }
                 }
@@ -400,10 +407,15 @@ impl<F: Real> Conv2d<F> {
                             for (d, &v) in dst.iter_mut().zip(&src[cj_lo..cj_hi]) {
                                 *d += v;
                             }
-                        } else {
-                            for (oj, &v) in src.iter().enumerate().take(cj_hi).skip(cj_lo) {
-                                gx[base + oj * s + kj - p] += v;
+                        } else if cj_hi > cj_lo {
+                            let first = base + cj_lo * s + kj - p;
+                            let len = cj_hi - cj_lo;
+                            let dst = &mut gx[first..first + (len - 1) * s + 1];
+                            let (body, last) = src[cj_lo..cj_hi].split_at(len - 1);
+                            for (c, &v) in dst.chunks_exact_mut(s).zip(body) {
+                                c[0] += v;
                             }
+                            dst[(len - 1) * s] += last[0];
                         }
                     }
                 }
@@ -479,7 +491,16 @@ impl<F: Real> Conv2d<F> {
         for (s, r) in self.gb.iter_mut().zip(cache.buf.rows()) {
             *s = r.sum();
         }
-        matmul_into(self.gw.view_mut(), cache.buf.view(), cache.cols.t(), false);
+        // ∂Wᵀ = X_col G̃ᵀ: the big im2col matrix is then the GEMM's row-major A (packed
+        // contiguously) rather than a transposed B (a strided gather).
+        ensure_dim(&mut cache.gwt, (self.w.ncols(), co));
+        matmul_into(
+            cache.gwt.view_mut(),
+            cache.cols.view(),
+            cache.buf.t(),
+            false,
+        );
+        self.gw.assign(&cache.gwt.t());
         if let Some(mut gx) = gx {
             ensure_dim(&mut cache.gcols, (self.w.ncols(), ld));
             matmul_into(cache.gcols.view_mut(), self.w.t(), cache.buf.view(), false);
@@ -668,6 +689,8 @@ pub struct LayerCache<F: Real = f32> {
     pub buf: Array2<F>,
     /// ∂L/∂cols.
     pub gcols: Array2<F>,
+    /// ∂Wᵀ of a convolution (9·C_in × C_out), before it is transposed into place.
+    pub gwt: Array2<F>,
     /// BatchNorm batch means.
     pub bn_mean: Vec<F>,
     /// BatchNorm batch (biased) variances.

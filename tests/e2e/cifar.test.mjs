@@ -58,7 +58,7 @@ test('CIFAR-10 16×16 loads, trains and its kNN accuracy rises', { skip: !prepar
 });
 
 test('a missing data file is explained and the lab keeps its toy run', async () => {
-  const { page, context } = await openApp(suite.browser, suite.server.url, 'data=cifar:size=32&autoplay=1');
+  const { page, context } = await openApp(suite.browser, suite.server.url, 'data=cifar:size=8&autoplay=1');
   const s = await waitStatus(page, (st) => st.error !== null, 30000, 'missing-file message');
   assert.match(s.error, /prepare-data\.sh|not on this server/);
   assert.equal(s.ready, true);
