@@ -7,7 +7,9 @@
 //!   the encoder, then one optimiser step. Gradient descent on −E_α/2B is ascent on E_α.
 //!
 //! The frozen batch and α live in [`Players`], next to the [`Trainer`]; a max step counts as a
-//! training step in the trainer's history (its loss entry is −E_α/2B before the update).
+//! training step in the trainer's history. Its loss entry is the run's loss (the loss spec's
+//! value on the frozen batch at θ before the update: the quantity an ordinary step records),
+//! so the loss series holds one quantity; E_α is reported apart, in [`MaxReport`].
 
 use ndarray::{Array1, Array2};
 use web_time::Instant;
@@ -44,6 +46,8 @@ pub struct MinReport {
 pub struct MaxReport {
     /// Trainer step number after the update.
     pub step: usize,
+    /// The run's loss on the frozen batch before the update (what the history records).
+    pub loss: f32,
     /// E_α on the frozen batch before the θ update.
     pub energy_before: f64,
     /// E_α on the frozen batch after the θ update (same α).
@@ -119,6 +123,14 @@ impl Players {
             Ok(g) => g,
             Err(e) => return Err(t.fail(step, e.to_string())),
         };
+        // The run's loss at this θ on this batch, as an ordinary step records it.
+        let (loss_value, _) = loss::alpha_and_loss(&t.config.loss, &geom);
+        if !loss_value.is_finite() {
+            return Err(t.fail(
+                step,
+                format!("the {} loss value", t.config.loss.info().name),
+            ));
+        }
         let mut grad_z = loss::energy_grad(frozen.alpha.view(), frozen.beta.view(), geom.z.view());
         let scale = -1.0 / geom.rows() as f32;
         grad_z.mapv_inplace(|g| g * scale);
@@ -135,15 +147,14 @@ impl Players {
         t.last_alpha = frozen.alpha.clone();
         t.last_batch_labels = frozen.labels.clone();
         t.train_seconds += start.elapsed().as_secs_f64();
-        t.history
-            .loss
-            .push((-energy_before / frozen.x.nrows() as f64) as f32);
+        t.history.loss.push(loss_value);
         t.history.time.push(t.train_seconds as f32);
         if step.is_multiple_of(t.config.eval_every) {
             t.refresh_snapshot();
         }
         Ok(MaxReport {
             step,
+            loss: loss_value,
             energy_before,
             energy_after,
         })
@@ -182,6 +193,42 @@ mod tests {
             "data=gauss:k=4,d=8,n=256&encoder=mlp:hidden=32,out=8&loss={loss}&optim={optim}&batch=16&seed=3&eval=1000"
         );
         Trainer::new(RunConfig::parse(&text).unwrap()).unwrap()
+    }
+
+    /// Issue 17 item 1: a max-player step records the run's loss (the spec's value on the
+    /// frozen batch before the update, what an ordinary step records), never −E_α/2B.
+    #[test]
+    fn max_steps_record_the_runs_loss_not_the_energy() {
+        let mut t = trainer("nt-xent:tau=0.5", "sgd:lr=0.05");
+        for _ in 0..3 {
+            t.step().unwrap();
+        }
+        let mut p = Players::new();
+        p.min_step(&mut t).unwrap();
+        let x = p.frozen().unwrap().x.clone();
+        for k in 0..12 {
+            // The MLP has no batch statistics: embed = the training forward pass.
+            let z = t.encoder.embed(&x);
+            let expected = loss::evaluate::<f32>(&t.config.loss, z.view(), t.config.normalize)
+                .unwrap()
+                .loss;
+            let r = p.max_step(&mut t).unwrap();
+            let recorded = *t.history.loss.last().unwrap();
+            assert!(
+                (recorded - expected).abs() <= 1e-5 * (1.0 + expected.abs()),
+                "max step {k}: recorded {recorded}, the loss is {expected} (−E_α/2B = {})",
+                -r.energy_before / x.nrows() as f64
+            );
+            assert!((r.loss - expected).abs() <= 1e-5 * (1.0 + expected.abs()));
+        }
+        // NT-Xent is positive; the series never switches to the (negative) −E_α/2B.
+        assert_eq!(t.history.loss.len(), 15);
+        assert!(
+            t.history.loss.iter().all(|&l| l > 0.0),
+            "{:?}",
+            t.history.loss
+        );
+        assert_eq!(t.history.time.len(), 15);
     }
 
     #[test]

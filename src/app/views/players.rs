@@ -191,11 +191,12 @@ impl PlayersView {
         }
         if let Some(m) = &self.last_max {
             lines.push(format!(
-                "max player: E_α before {:.5}, after {:.5} (Δ {:+.2e}) · training step {}",
+                "max player: E_α before {:.5}, after {:.5} (Δ {:+.2e}) · training step {} (loss {:.5})",
                 m.energy_before,
                 m.energy_after,
                 m.energy_after - m.energy_before,
-                m.step
+                m.step,
+                m.loss
             ));
         }
         let avail_h = ui.available_height();
