@@ -53,7 +53,8 @@ pub fn alpha_stats(alpha: &Array2<f32>) -> AlphaStats {
 
 /// Draws an α matrix as a texture (shared by the α view and the players view): a class strip
 /// on the left, β_i = Σ_j α_ij as a bar on the right, and a hover tooltip with i, j, α_ij, β_i
-/// and, when the batch embeddings are known, d²_ij = ‖z_i − z_j‖².
+/// and, when the batch embeddings are known, d²_ij = ½‖z_i − z_j‖² (the engine's and the
+/// paper's convention, [`crate::loss::Geometry`]).
 #[derive(Default)]
 pub struct AlphaMapPainter {
     /// Where the map itself was last drawn (screen points).
@@ -204,17 +205,18 @@ pub fn cell_text(
         alpha.row(i).sum()
     );
     if let Some(d) = d2.filter(|d| d.dim() == alpha.dim()) {
-        s.push_str(&format!("\nd²_ij = |z_i − z_j|² = {:.4}", d[[i, j]]));
+        s.push_str(&format!("\nd²_ij = ½|z_i − z_j|² = {:.4}", d[[i, j]]));
     }
     s
 }
 
-/// Pairwise squared distances ‖z_i − z_j‖² of the rows of `z`.
+/// Pairwise d²_ij = ½‖z_i − z_j‖² of the rows of `z`: the distances α is computed from
+/// ([`crate::loss::Geometry::d2`], which needs an even batch; this takes any rows).
 pub fn pairwise_d2(z: &Array2<f32>) -> Array2<f32> {
     let g = z.dot(&z.t());
     let n = z.nrows();
     Array2::from_shape_fn((n, n), |(i, j)| {
-        (g[[i, i]] + g[[j, j]] - 2.0 * g[[i, j]]).max(0.0)
+        (0.5 * (g[[i, i]] + g[[j, j]]) - g[[i, j]]).max(0.0)
     })
 }
 
@@ -332,12 +334,35 @@ impl AlphaView {
 mod tests {
     use super::*;
 
+    /// Issue 17 item 2: the tooltip's d²_ij is the engine's (and the paper's) ½‖z_i − z_j‖².
+    #[test]
+    fn pairwise_d2_is_the_engines_half_squared_distance() {
+        let z = Array2::from_shape_vec((4, 2), vec![0.0f32, 0.0, 3.0, 4.0, 1.0, 0.0, -2.0, 1.0])
+            .unwrap();
+        let d = pairwise_d2(&z);
+        assert!((d[[0, 1]] - 12.5).abs() < 1e-5, "{d}");
+        assert!((d[[1, 2]] - 10.0).abs() < 1e-5, "{d}");
+        assert_eq!(d[[2, 2]], 0.0);
+        // What the loss engine computes α from (z given, no normalisation).
+        let g = crate::loss::Geometry::new(z.view(), false).unwrap();
+        for ((i, j), &v) in d.indexed_iter() {
+            assert!(
+                (v - g.d2[[i, j]]).abs() < 1e-5,
+                "({i}, {j}): {v} vs {}",
+                g.d2[[i, j]]
+            );
+        }
+        let a = Array2::<f32>::from_elem((4, 4), 0.25);
+        let t = cell_text(&a, &[0, 1, 0, 1], Some(&d), 0, 1);
+        assert!(t.contains("d²_ij = ½|z_i − z_j|² = 12.5000"), "{t}");
+    }
+
     #[test]
     fn pairwise_d2_matches_direct_distances() {
         let z = Array2::from_shape_vec((3, 2), vec![0.0f32, 0.0, 3.0, 4.0, 1.0, 0.0]).unwrap();
         let d = pairwise_d2(&z);
-        assert!((d[[0, 1]] - 25.0).abs() < 1e-5);
-        assert!((d[[1, 2]] - 20.0).abs() < 1e-5);
+        assert!((d[[0, 1]] - 12.5).abs() < 1e-5);
+        assert!((d[[1, 2]] - 10.0).abs() < 1e-5);
         assert_eq!(d[[2, 2]], 0.0);
         let a = Array2::<f32>::zeros((4, 4));
         let t = cell_text(&a, &[0, 1, 0, 1], None, 0, 2);
