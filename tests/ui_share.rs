@@ -116,14 +116,15 @@ fn exports_parse_and_match_the_run() {
     let text = String::from_utf8(csv.bytes).expect("utf8");
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 1 + 12, "a header and one row per step");
-    assert!(rows[0].starts_with("step,"));
+    assert!(rows[0].starts_with("run,step,"), "{}", rows[0]);
     for (i, r) in rows[1..].iter().enumerate() {
         let step: usize = r
             .split(',')
-            .next()
+            .nth(1)
             .and_then(|s| s.parse().ok())
             .expect("step");
         assert_eq!(step, i + 1);
+        assert!(r.starts_with("1,"), "one run: run 1 ({r})");
     }
     let json = app.export("json").expect("json");
     let v: serde_json::Value = serde_json::from_slice(&json.bytes).expect("valid JSON");
@@ -164,6 +165,78 @@ fn exports_parse_and_match_the_run() {
         assert_eq!(root.as_deref(), Some("svg"), "{key}");
     }
     assert!(app.export("nope").is_err());
+}
+
+/// Splits one CSV record (RFC 4180 quoting: a field with a comma is in double quotes).
+fn csv_fields(line: &str) -> Vec<String> {
+    let (mut out, mut cur, mut quoted) = (Vec::new(), String::new(), false);
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' if quoted && chars.peek() == Some(&'"') => {
+                cur.push('"');
+                chars.next();
+            }
+            '"' => quoted = !quoted,
+            ',' if !quoted => out.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
+/// Issue 17 item 3: the metrics CSV holds every run, with `run` and `loss_spec` columns.
+#[test]
+fn metrics_csv_exports_every_run_with_its_loss_spec() {
+    let mut app = LabApp::from_hash("batch=32&eval=5&loss=infonce:tau=0.5,eps=1");
+    app.compare_action(alphacl::app::views::CompareAction::Add);
+    for _ in 0..4 {
+        app.single_step();
+    }
+    // Run 2 changes its loss after step 4: the column follows the spec in force per step.
+    let quad = LossSpec::parse("acl-quadratic:tau=0.3").expect("spec");
+    app.compare_action(alphacl::app::views::CompareAction::SetLoss(1, quad.clone()));
+    for _ in 0..3 {
+        app.single_step();
+    }
+    let csv = app.export("csv").expect("csv");
+    let text = String::from_utf8(csv.bytes).expect("utf8");
+    let mut lines = text.lines();
+    let header = csv_fields(lines.next().expect("header"));
+    let col = |name: &str| {
+        header
+            .iter()
+            .position(|h| h == name)
+            .unwrap_or_else(|| panic!("no {name} column in {header:?}"))
+    };
+    let (c_run, c_step, c_loss, c_spec) = (col("run"), col("step"), col("loss"), col("loss_spec"));
+    col("knn_acc");
+    let rows: Vec<Vec<String>> = lines.map(csv_fields).collect();
+    assert!(rows.iter().all(|r| r.len() == header.len()), "{text}");
+    for r in app.runs_by_colour() {
+        let n = r.colour + 1;
+        let mine: Vec<&Vec<String>> = rows.iter().filter(|f| f[c_run] == n.to_string()).collect();
+        let h = &r.trainer.history;
+        assert_eq!(mine.len(), h.loss.len(), "run {n}: one row per step");
+        for (k, f) in mine.iter().enumerate() {
+            assert_eq!(f[c_step], (k + 1).to_string());
+            let l: f32 = f[c_loss].parse().expect("loss");
+            assert!(
+                (l - h.loss[k]).abs() <= 1e-6 * (1.0 + l.abs()),
+                "run {n} step {}",
+                k + 1
+            );
+            let spec = LossSpec::parse(&f[c_spec]).expect("a loss spec");
+            let expected = if n == 2 && k >= 4 {
+                quad.clone()
+            } else {
+                LossSpec::parse("infonce:tau=0.5,eps=1").expect("spec")
+            };
+            assert_eq!(spec, expected, "run {n} step {}", k + 1);
+        }
+    }
+    assert_eq!(rows.len(), 2 * 7);
 }
 
 #[test]

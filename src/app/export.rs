@@ -1,7 +1,8 @@
 //! Export and import: what the Share & export menu produces, as (file name, MIME type, bytes).
 //!
-//! - `alphacl-metrics.csv`: the edited run's per-step metrics (`History::to_csv`, one row per
-//!   step);
+//! - `alphacl-metrics.csv`: every run's per-step metrics ([`runs_to_csv`]: one row per step of
+//!   each run, with `run` and `loss_spec` columns; the CLI's single-run `metrics.csv` is
+//!   `History::to_csv`);
 //! - `alphacl-metrics.json`: every run's config and full history;
 //! - `alphacl-run.json`: `{ "config": "<RunConfig text>", "link": "…", "step": n }` — the CLI
 //!   accepts it as `alphacl train --config alphacl-run.json`;
@@ -19,6 +20,7 @@
 
 use crate::figures::{self, RunSeries};
 use crate::loss::LossSpec;
+use crate::train::history::runs_to_csv;
 
 use super::LabApp;
 use super::views::{PROBE_PAIRS, embed_like_training, fixed_pairs, run_label};
@@ -60,7 +62,7 @@ pub struct Outbox {
 
 /// Everything the export menu offers: (widget key, label).
 pub const EXPORTS: &[(&str, &str)] = &[
-    ("csv", "Metrics (CSV)"),
+    ("csv", "Metrics of every run (CSV)"),
     ("json", "Metrics of every run (JSON)"),
     ("config", "Run config (JSON, for the CLI)"),
     ("weights", "Encoder weights (JSON)"),
@@ -105,7 +107,14 @@ impl LabApp {
     pub fn export(&self, key: &str) -> Result<Download, String> {
         let t = self.trainer.as_ref().ok_or("there is no run to export")?;
         Ok(match key {
-            "csv" => text("alphacl-metrics.csv", "text/csv", t.history.to_csv()),
+            "csv" => {
+                let runs = self.runs_by_colour();
+                let runs: Vec<(usize, &crate::train::History)> = runs
+                    .iter()
+                    .map(|r| (r.colour + 1, &r.trainer.history))
+                    .collect();
+                text("alphacl-metrics.csv", "text/csv", runs_to_csv(&runs))
+            }
             "json" => {
                 let all: Vec<serde_json::Value> = self
                     .runs_by_colour()

@@ -48,26 +48,156 @@ impl History {
         self.evals.last().map(|e| e.knn_acc)
     }
 
-    /// Metrics as CSV (`step,time_s,loss,knn_acc`; knn_acc empty between evaluations).
+    /// Metrics as CSV (`step,time_s,loss,knn_acc,probe_acc`; the accuracies are empty between
+    /// evaluations). One run: the CLI's `metrics.csv`; [`runs_to_csv`] writes several.
     pub fn to_csv(&self) -> String {
         let mut s = String::from("step,time_s,loss,knn_acc,probe_acc\n");
-        let mut ev = self.evals.iter().peekable();
-        for (i, (&l, &t)) in self.loss.iter().zip(&self.time).enumerate() {
-            let step = i + 1;
-            let (mut acc, mut probe) = (String::new(), String::new());
-            while let Some(e) = ev.peek() {
-                if e.step < step {
-                    ev.next();
-                } else {
-                    if e.step == step {
-                        acc = format!("{:.6}", e.knn_acc);
-                        probe = e.probe_acc.map_or(String::new(), |p| format!("{p:.6}"));
-                    }
-                    break;
-                }
-            }
-            s.push_str(&format!("{step},{t:.6},{l:.8},{acc},{probe}\n"));
+        for r in self.rows() {
+            s.push_str(&format!(
+                "{},{:.6},{:.8},{},{}\n",
+                r.step, r.time, r.loss, r.knn, r.probe
+            ));
         }
         s
+    }
+
+    /// The loss spec text in force at `step` (from [`History::loss_changes`]).
+    pub fn loss_spec_at(&self, step: usize) -> &str {
+        self.loss_changes
+            .iter()
+            .take_while(|(first, _)| *first <= step)
+            .last()
+            .or(self.loss_changes.first())
+            .map_or("", |(_, spec)| spec.as_str())
+    }
+
+    /// One row per step, with the evaluation taken at that step if any.
+    fn rows(&self) -> impl Iterator<Item = CsvRow> + '_ {
+        let mut ev = self.evals.iter().peekable();
+        self.loss
+            .iter()
+            .zip(&self.time)
+            .enumerate()
+            .map(move |(i, (&loss, &time))| {
+                let step = i + 1;
+                let (mut knn, mut probe) = (String::new(), String::new());
+                while let Some(e) = ev.peek() {
+                    if e.step < step {
+                        ev.next();
+                    } else {
+                        if e.step == step {
+                            knn = format!("{:.6}", e.knn_acc);
+                            probe = e.probe_acc.map_or(String::new(), |p| format!("{p:.6}"));
+                        }
+                        break;
+                    }
+                }
+                CsvRow {
+                    step,
+                    time,
+                    loss,
+                    knn,
+                    probe,
+                }
+            })
+    }
+}
+
+/// One step of a metrics CSV.
+struct CsvRow {
+    step: usize,
+    time: f32,
+    loss: f32,
+    knn: String,
+    probe: String,
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break (RFC 4180).
+fn csv_field(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// Metrics of several runs as one CSV, `run,step,time_s,loss,knn_acc,probe_acc,loss_spec`:
+/// [`History::to_csv`]'s columns for every step of every run (`run` is the run's number,
+/// runs in the order given), with the loss spec in force at that step last (quoted: specs
+/// hold commas), so the numeric columns keep their places.
+pub fn runs_to_csv(runs: &[(usize, &History)]) -> String {
+    let mut s = String::from("run,step,time_s,loss,knn_acc,probe_acc,loss_spec\n");
+    for (run, h) in runs {
+        for r in h.rows() {
+            s.push_str(&format!(
+                "{run},{},{:.6},{:.8},{},{},{}\n",
+                r.step,
+                r.time,
+                r.loss,
+                r.knn,
+                r.probe,
+                csv_field(h.loss_spec_at(r.step))
+            ));
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn history(losses: &[f32], changes: &[(usize, &str)]) -> History {
+        History {
+            loss: losses.to_vec(),
+            time: (1..=losses.len()).map(|k| k as f32 * 0.5).collect(),
+            loss_changes: changes.iter().map(|(k, s)| (*k, s.to_string())).collect(),
+            evals: vec![
+                EvalPoint {
+                    step: 0,
+                    knn_acc: 0.25,
+                    probe_acc: Some(0.3),
+                },
+                EvalPoint {
+                    step: 2,
+                    knn_acc: 0.5,
+                    probe_acc: None,
+                },
+            ],
+            baselines: None,
+        }
+    }
+
+    #[test]
+    fn single_run_csv_keeps_the_clis_format() {
+        let h = history(&[1.0, 0.5, 0.25], &[(1, "infonce:tau=0.5,eps=1")]);
+        assert_eq!(
+            h.to_csv(),
+            "step,time_s,loss,knn_acc,probe_acc\n\
+             1,0.500000,1.00000000,,\n\
+             2,1.000000,0.50000000,0.500000,\n\
+             3,1.500000,0.25000000,,\n"
+        );
+    }
+
+    #[test]
+    fn runs_csv_numbers_every_run_and_names_the_loss_in_force() {
+        let a = history(&[1.0, 0.5], &[(1, "infonce:tau=0.5,eps=1")]);
+        let b = history(
+            &[2.0, 1.5, 1.25],
+            &[(1, "nt-xent:tau=0.5"), (3, "acl-quadratic:tau=0.3,eps=0")],
+        );
+        assert_eq!(b.loss_spec_at(2), "nt-xent:tau=0.5");
+        assert_eq!(b.loss_spec_at(3), "acl-quadratic:tau=0.3,eps=0");
+        assert_eq!(
+            runs_to_csv(&[(1, &a), (3, &b)]),
+            "run,step,time_s,loss,knn_acc,probe_acc,loss_spec\n\
+             1,1,0.500000,1.00000000,,,\"infonce:tau=0.5,eps=1\"\n\
+             1,2,1.000000,0.50000000,0.500000,,\"infonce:tau=0.5,eps=1\"\n\
+             3,1,0.500000,2.00000000,,,nt-xent:tau=0.5\n\
+             3,2,1.000000,1.50000000,0.500000,,nt-xent:tau=0.5\n\
+             3,3,1.500000,1.25000000,,,\"acl-quadratic:tau=0.3,eps=0\"\n"
+        );
+        assert_eq!(csv_field("a\"b"), "\"a\"\"b\"");
     }
 }

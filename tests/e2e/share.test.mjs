@@ -107,12 +107,13 @@ test('exports: CSV has one row per step, PNG is a real picture, SVG is XML, JSON
   const csv = await exportFile(page, 'csv');
   assert.equal(csv.name, 'alphacl-metrics.csv');
   const lines = csv.bytes.toString('utf8').trim().split('\n');
-  assert.equal(lines[0].split(',')[0], 'step');
+  assert.deepEqual(lines[0].split(',').slice(0, 4), ['run', 'step', 'time_s', 'loss']);
   assert.equal(lines.length - 1, s.step, 'one row per logged step');
   lines.slice(1).forEach((l, i) => {
     const cols = l.split(',');
-    assert.equal(Number(cols[0]), i + 1);
-    assert.ok(Number.isFinite(Number(cols[2])), `loss on row ${i + 1}`);
+    assert.equal(cols[0], '1', 'one run: run 1');
+    assert.equal(Number(cols[1]), i + 1);
+    assert.ok(Number.isFinite(Number(cols[3])), `loss on row ${i + 1}`);
   });
   const json = await exportFile(page, 'json');
   const metrics = JSON.parse(json.bytes.toString('utf8'));
