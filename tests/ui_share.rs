@@ -59,6 +59,30 @@ fn compare_mode_adds_runs_by_click_and_advances_them_equally() {
     assert_ne!(specs[0], specs[1]);
 }
 
+/// Issue 17 item 4: a run that has taken steps but has no α snapshot yet (snapshots come
+/// every `eval` steps) is not told to "take a step".
+#[test]
+fn compare_between_snapshots_does_not_ask_for_a_step() {
+    let mut h = harness(LabApp::from_hash("view=compare&batch=32&eval=25"));
+    h.run();
+    h.get_by_label_contains("take a step");
+    // Steps as Play takes them: the snapshot (and its α) is refreshed every 25 steps.
+    for _ in 0..22 {
+        h.state_mut()
+            .trainer
+            .as_mut()
+            .expect("trainer")
+            .step()
+            .expect("a step");
+    }
+    h.run();
+    assert!(
+        h.query_by_label_contains("take a step").is_none(),
+        "run 1 is at step 22"
+    );
+    h.get_by_label_contains("step 25");
+}
+
 #[test]
 fn a_shared_link_reproduces_every_run_and_its_first_losses() {
     let mut a = LabApp::from_hash(

@@ -214,3 +214,37 @@ fn theory_play_advances_the_experiment_within_its_frame_budget() {
     let later = number_after(&label_of(&h, "effective rank of W₁"), "experiment step");
     assert_eq!(paused, later, "a paused experiment must not advance");
 }
+
+/// The step in a spectrum legend entry ("step 400" or "now (step 3200)").
+fn legend_step(label: &str) -> Option<usize> {
+    let rest = label
+        .strip_prefix("step ")
+        .or_else(|| label.strip_prefix("now (step "))?;
+    rest.trim_end_matches(')').parse().ok()
+}
+
+/// Issue 17 item 4: the Collapse spectrum legend lists its snapshots by step (0, 4, 8, 16,
+/// now), not as text (0, 16, 4, 8).
+#[test]
+fn collapse_spectrum_legend_is_in_step_order() {
+    let mut h = harness(LabApp::from_hash("view=collapse&batch=32"));
+    h.run();
+    for _ in 0..32 {
+        h.state_mut().single_step();
+        h.run();
+    }
+    let mut entries: Vec<(f32, String)> = h
+        .get_all_by_role(egui::accesskit::Role::CheckBox)
+        .filter_map(|n| {
+            let label = n.accesskit_node().label()?;
+            legend_step(&label).map(|_| (n.rect().min.y, label))
+        })
+        .collect();
+    entries.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let labels: Vec<&str> = entries.iter().map(|e| e.1.as_str()).collect();
+    assert_eq!(
+        labels,
+        ["step 0", "step 4", "step 8", "step 16", "now (step 32)"],
+        "legend top to bottom"
+    );
+}

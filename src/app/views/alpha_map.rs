@@ -92,7 +92,7 @@ impl AlphaMapPainter {
     ) -> Option<(usize, usize)> {
         let n = alpha.nrows();
         if n == 0 || alpha.ncols() != n {
-            ui.label("No α yet: take a step.");
+            ui.label("No α yet.");
             return None;
         }
         let full_key = (key.0, key.1, sort, per_row);
@@ -220,6 +220,20 @@ pub fn pairwise_d2(z: &Array2<f32>) -> Array2<f32> {
     })
 }
 
+/// What an α map says while the run has no α snapshot: before the first step, "take a step";
+/// after it, when the first snapshot comes (α is drawn from the snapshots, every `eval` steps).
+pub fn no_alpha_text(t: &Trainer) -> String {
+    let s = t.step_count();
+    if s == 0 {
+        return "No α yet: take a step.".into();
+    }
+    let every = t.config.eval_every.max(1);
+    format!(
+        "Step {s}: α is drawn at each snapshot (every {every} steps); the next is at step {}.",
+        (s / every + 1) * every
+    )
+}
+
 /// α heat-map view of the trainer's last batch.
 #[derive(Default)]
 pub struct AlphaView {
@@ -258,6 +272,10 @@ impl AlphaView {
         ui.weak("rows: anchors i, columns: candidates j · left strip: class · right bars: β_i");
         let images = t.data.image_shape.is_some();
         self.rects.clear();
+        if n == 0 {
+            ui.label(no_alpha_text(t));
+            return;
+        }
         let hovered = ui
             .horizontal_top(|ui| {
                 let max_side = if images {

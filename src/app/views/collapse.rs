@@ -60,6 +60,16 @@ pub fn embed_like_training(t: &Trainer, x: &Array2<f32>, stage: Stage) -> Array2
     z
 }
 
+/// A spectrum as plot points (k, log₁₀ λ_k), k = 1 for the largest eigenvalue (as in the
+/// exported figure, [`crate::figures::spectrum_png`]).
+pub(crate) fn spectrum_points(log_spectrum: &[f64]) -> Vec<[f64; 2]> {
+    log_spectrum
+        .iter()
+        .enumerate()
+        .map(|(k, &v)| [k as f64 + 1.0, v])
+        .collect()
+}
+
 /// One point of the collapse trajectory.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct CollapsePoint {
@@ -187,9 +197,11 @@ impl CollapseView {
         ui.columns(2, |cols| {
             cols[0].label("log₁₀ eigenvalues of Cov(z), descending");
             let n_sp = self.spectra.len();
+            // Oldest snapshot first, "now" last (egui_plot would sort the names as text:
+            // step 0, 1600, 3200, 400, 800).
             Plot::new("collapse_spectrum")
                 .height(h)
-                .legend(Legend::default())
+                .legend(Legend::default().follow_insertion_order(true))
                 .x_axis_label("index k")
                 .show_outlined(&mut cols[0], |p| {
                     for (idx, (s, sp)) in self.spectra.iter().enumerate() {
@@ -197,22 +209,13 @@ impl CollapseView {
                             continue;
                         }
                         let shade = 200 - (150 * (idx + 1) / (n_sp + 1)) as u8;
-                        let pts: Vec<[f64; 2]> = sp
-                            .iter()
-                            .enumerate()
-                            .map(|(k, &v)| [k as f64 + 1.0, v])
-                            .collect();
+                        let pts = spectrum_points(sp);
                         p.line(
                             Line::new(format!("step {s}"), pts)
                                 .color(egui::Color32::from_gray(shade)),
                         );
                     }
-                    let pts: Vec<[f64; 2]> = m
-                        .log_spectrum
-                        .iter()
-                        .enumerate()
-                        .map(|(k, &v)| [k as f64 + 1.0, v])
-                        .collect();
+                    let pts = spectrum_points(&m.log_spectrum);
                     p.line(
                         Line::new(format!("now (step {})", t.snapshot.step), pts)
                             .color(egui::Color32::from_rgb(31, 119, 180))

@@ -11,8 +11,8 @@ use std::collections::BTreeMap;
 
 use egui_plot::{Legend, Line, Plot};
 
-use super::alpha_map::AlphaMapPainter;
-use super::collapse::{PROBE_PAIRS, embed_like_training, fixed_pairs};
+use super::alpha_map::{AlphaMapPainter, no_alpha_text};
+use super::collapse::{PROBE_PAIRS, embed_like_training, fixed_pairs, spectrum_points};
 use super::curves::{decimate, ema};
 use crate::analysis::spectrum::CollapseMetrics;
 use crate::app::LabApp;
@@ -325,6 +325,10 @@ impl CompareView {
                         |ui| {
                             ui.colored_label(run_color(r.colour), format!("run {}", r.colour + 1));
                             let t = r.trainer;
+                            if t.snapshot.alpha.is_empty() {
+                                ui.label(no_alpha_text(t));
+                                return;
+                            }
                             let c = self.cache.entry(r.colour).or_default();
                             c.painter.show(
                                 ui,
@@ -345,17 +349,12 @@ impl CompareView {
         ui.strong("Covariance spectrum (log₁₀ eigenvalues, probe batch)");
         Plot::new("compare_spectrum")
             .height((ui.available_height() - 10.0).max(80.0))
-            .legend(Legend::default())
-            .x_axis_label("index")
+            .legend(Legend::default().follow_insertion_order(true))
+            .x_axis_label("index k")
             .show_outlined(ui, |p| {
                 for r in runs {
                     if let Some(m) = self.cache.get(&r.colour).and_then(|c| c.metrics.as_ref()) {
-                        let pts: Vec<[f64; 2]> = m
-                            .log_spectrum
-                            .iter()
-                            .enumerate()
-                            .map(|(i, &v)| [i as f64, v])
-                            .collect();
+                        let pts = spectrum_points(&m.log_spectrum);
                         p.line(
                             Line::new(format!("run {}", r.colour + 1), pts)
                                 .color(run_color(r.colour)),
@@ -363,5 +362,20 @@ impl CompareView {
                     }
                 }
             });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 17 item 4: the spectrum index starts at 1 in Compare, as in the Collapse view
+    /// and the exported figure (k = 1 is the largest eigenvalue).
+    #[test]
+    fn compare_spectrum_index_starts_at_one_like_collapse() {
+        let spectrum = [0.5, -0.25, -3.0];
+        let pts = spectrum_points(&spectrum);
+        let xs: Vec<f64> = pts.iter().map(|p| p[0]).collect();
+        assert_eq!(xs, [1.0, 2.0, 3.0]);
     }
 }
