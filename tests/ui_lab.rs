@@ -118,3 +118,41 @@ fn hold_30_fps_toggles_and_survives_a_reset() {
     let want = f64::from(h.state().controls.speed.budget_ms);
     assert_eq!(h.state().stats.budget_ms, want);
 }
+
+/// Issue 17 item 5: each loss keeps its own last hyper-parameters: τ set for one loss does
+/// not leak into another (InfoNCE at τ = 0.04 after the quadratic min player).
+#[test]
+fn each_loss_keeps_its_own_hyper_parameters() {
+    use alphacl::app::views::CompareAction;
+    use alphacl::loss::LossSpec;
+    let spec = |s: &str| LossSpec::parse(s).expect("spec");
+    let mut h = harness(LabApp::from_hash("loss=infonce:tau=0.2,eps=0.5"));
+    h.run();
+    let loss = |h: &egui_kittest::Harness<'_, LabApp>| {
+        let t = h.state().trainer.as_ref().expect("trainer");
+        assert_eq!(t.config.loss, h.state().controls.config.loss, "panel = run");
+        t.config.loss.clone()
+    };
+    // A loss never chosen before starts from its own defaults, not from InfoNCE's τ.
+    h.get_by_label("α-CL quadratic (sparse)").click();
+    h.run();
+    assert_eq!(loss(&h), LossSpec::defaults(LossKind::AclQuadratic));
+    // The quadratic min player tuned to a τ that only makes sense for it…
+    h.state_mut()
+        .compare_action(CompareAction::SetLoss(0, spec("acl-quadratic:tau=0.04")));
+    h.run();
+    // …and back to InfoNCE: its own τ = 0.2 and ε = 0.5 come back.
+    h.get_by_label("InfoNCE").click();
+    h.run();
+    assert_eq!(loss(&h), spec("infonce:tau=0.2,eps=0.5"));
+    // The quadratic one remembers τ = 0.04.
+    h.get_by_label("α-CL quadratic (sparse)").click();
+    h.run();
+    assert_eq!(loss(&h), spec("acl-quadratic:tau=0.04"));
+    // A reset keeps what each loss remembers.
+    h.get_by_label("Reset").click();
+    h.run();
+    h.get_by_label("InfoNCE").click();
+    h.run();
+    assert_eq!(loss(&h), spec("infonce:tau=0.2,eps=0.5"));
+}

@@ -1,9 +1,9 @@
 //! The control panel: run controls, the loss picker with live hyper-parameters, and the rest of
 //! the run configuration (which applies on Reset).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
-use crate::loss::{LOSSES, LossGroup, LossSpec};
+use crate::loss::{LOSSES, LossGroup, LossKind, LossSpec};
 use crate::spec::SpecError;
 use crate::train::{RunConfig, Trainer};
 
@@ -196,12 +196,18 @@ pub struct ControlPanel {
     optim: SpecField,
     pending_reset: bool,
     hidden: Vec<String>,
+    /// Each loss's last hyper-parameters in this session: choosing a loss again brings its
+    /// own values back (a first choice starts from its defaults), so a τ tuned for one loss
+    /// never carries over to another.
+    loss_memory: HashMap<LossKind, LossSpec>,
 }
 
 impl ControlPanel {
     /// Controls showing `config`.
     pub fn new(config: RunConfig) -> Self {
+        let loss_memory = HashMap::from([(config.loss.kind, config.loss.clone())]);
         Self {
+            loss_memory,
             data: SpecField::new(config.data.to_text()),
             encoder: SpecField::new(config.encoder.to_text()),
             augment: SpecField::new(config.augment.to_text()),
@@ -218,6 +224,24 @@ impl ControlPanel {
         let mut c = Self::new(config);
         c.speed = speed;
         c
+    }
+
+    /// Controls showing `config` (a new or another run), keeping this panel's speed setting
+    /// and each loss's remembered hyper-parameters (`config`'s own loss included as it is).
+    pub fn showing(&self, config: RunConfig) -> Self {
+        let mut c = Self::with_speed(config, self.speed);
+        for (kind, spec) in &self.loss_memory {
+            c.loss_memory.entry(*kind).or_insert_with(|| spec.clone());
+        }
+        c
+    }
+
+    /// The spec a click on loss `kind` selects: its last values here, else its defaults.
+    fn recalled_loss(&self, kind: LossKind) -> LossSpec {
+        self.loss_memory
+            .get(&kind)
+            .cloned()
+            .unwrap_or_else(|| LossSpec::defaults(kind))
     }
 
     fn shows(&self, name: &str) -> bool {
@@ -311,6 +335,9 @@ impl ControlPanel {
     ) {
         ui.strong("Loss")
             .on_hover_text("changes take effect on the next step, without resetting the encoder");
+        // The current values, however they were set (slider, link, the Compare table).
+        self.loss_memory
+            .insert(self.config.loss.kind, self.config.loss.clone());
         let mut next = self.config.loss.clone();
         let groups = if self.shows("loss") {
             &[
@@ -332,7 +359,7 @@ impl ControlPanel {
                         .on_hover_text(info.help);
                     LabApp::note_rect(rects, &format!("loss:{}", info.name), r.rect);
                     if r.clicked() && !selected {
-                        next = next.switch_to(info.kind);
+                        next = self.recalled_loss(info.kind);
                     }
                 }
             });

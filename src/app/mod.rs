@@ -260,7 +260,7 @@ impl LabApp {
                 self.running = false;
             }
             Some(Ok(t)) => {
-                self.controls = ControlPanel::with_speed(t.config.clone(), self.controls.speed);
+                self.controls = self.controls.showing(t.config.clone());
                 self.trainer = Some(t);
                 self.error = None;
                 self.running = play;
@@ -330,7 +330,7 @@ impl LabApp {
         let Some(first) = it.next() else {
             return;
         };
-        self.controls = ControlPanel::with_speed(first.config.clone(), self.controls.speed);
+        self.controls = self.controls.showing(first.config.clone());
         self.trainer = Some(first);
         self.focus_colour = 0;
         self.others = it
@@ -390,8 +390,7 @@ impl LabApp {
                 if waiting(&self.pending_run) {
                     self.pending_run = None;
                     if let Some(t) = &self.trainer {
-                        self.controls =
-                            ControlPanel::with_speed(t.config.clone(), self.controls.speed);
+                        self.controls = self.controls.showing(t.config.clone());
                     }
                 }
                 self.error = Some(msg);
@@ -958,8 +957,7 @@ impl LabApp {
                     }
                     let next = self.others.remove(0);
                     self.focus_colour = next.colour;
-                    self.controls =
-                        ControlPanel::with_speed(next.trainer.config.clone(), self.controls.speed);
+                    self.controls = self.controls.showing(next.trainer.config.clone());
                     self.trainer = Some(next.trainer);
                     self.collapse = views::CollapseView::default();
                 } else {
@@ -973,7 +971,7 @@ impl LabApp {
                     std::mem::swap(t, &mut o.trainer);
                     o.colour = self.focus_colour;
                     self.focus_colour = c;
-                    self.controls = ControlPanel::with_speed(t.config.clone(), self.controls.speed);
+                    self.controls = self.controls.showing(t.config.clone());
                     self.collapse = views::CollapseView::default();
                 }
             }
