@@ -7,7 +7,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { execFileSync } from 'node:child_process';
 import {
-  appSuite, openApp, status, waitStatus, clickWidget, shot, decodePng, distinctColours, SHOTS, ROOT,
+  appSuite, openApp, status, waitStatus, clickWidget, shot, decodePng, distinctColours, SHOTS, ROOT, DIST,
 } from './harness.mjs';
 
 const suite = appSuite();
@@ -176,6 +176,8 @@ test('weights exported then imported give the same embeddings; a bad file change
 test('every tour preset loads, opens its view and trains', async () => {
   const { page, context, errors } = await openApp(suite.browser, suite.server.url, '');
   const presets = ['infonce-entropy', 'hard-negatives', 'sparse-alpha', 'deep-linear-pca', 'relu-rank'];
+  // The real-image step needs the prepared CIFAR file (scripts/setup.sh makes it).
+  if (fs.existsSync(path.join(DIST, 'data', 'cifar10-16.bin'))) presets.push('cifar-beats-pixels');
   for (const key of presets) {
     await menuItem(page, 'menu:tour', `preset:${key}`);
     const s = await waitStatus(
