@@ -254,17 +254,6 @@ impl<F: Real> Linear<F> {
 /// (channels, height, width) of an image batch row.
 pub type Shape3 = (usize, usize, usize);
 
-/// Output positions o ∈ [lo, hi) (of `n_out`) whose input index o·s + k − p lies in [0, n).
-fn valid_range(k: usize, p: usize, s: usize, n: usize, n_out: usize) -> (usize, usize) {
-    let lo = if k >= p { 0 } else { (p - k).div_ceil(s) };
-    let hi = if n + p <= k {
-        0
-    } else {
-        (n + p - k).div_ceil(s).min(n_out)
-    };
-    (lo.min(n_out), hi.max(lo.min(n_out)))
-}
-
 /// A row as a slice (borrowed when contiguous, copied otherwise).
 pub(crate) fn row_slice<'a, F: Real>(r: ndarray::ArrayView1<'a, F>) -> std::borrow::Cow<'a, [F]> {
     match r.to_slice() {
@@ -342,89 +331,47 @@ impl<F: Real> Conv2d<F> {
         (self.w.nrows(), ho, wo)
     }
 
-    /// Writes im2col(x) for one sample into the columns `col0..col0 + H_o·W_o` of `out`, a
-    /// row-major (9·C_in × ld) matrix: row (c, ki, kj), column col0 + (oi, oj).
-    fn im2col(&self, x: &[F], out: &mut [F], ld: usize, col0: usize) {
+    /// The im2col gather table: entry r·P + q (row r = (c, k_row, k_col), output position
+    /// q = (o_row, o_col)) is the index in a sample's row of the input value that lands there,
+    /// or C·H·W (one past the row, a zero slot) where the kernel reads the zero padding.
+    fn gather_table(&self) -> Vec<u32> {
         let (c, h, w) = self.input;
         let (_, ho, wo) = self.output();
-        let (s, p) = (self.stride, self.pad);
+        let (s, p) = (self.stride as isize, self.pad as isize);
+        let pad_slot = (c * h * w) as u32;
+        let mut t = Vec::with_capacity(9 * c * ho * wo);
         for ci in 0..c {
-            for ki in 0..3 {
-                let (ri_lo, ri_hi) = valid_range(ki, p, s, h, ho);
-                for kj in 0..3 {
-                    let (cj_lo, cj_hi) = valid_range(kj, p, s, w, wo);
-                    let r = ci * 9 + ki * 3 + kj;
-                    let row = &mut out[r * ld + col0..r * ld + col0 + ho * wo];
-                    for oi in 0..ho {
-                        let dst = &mut row[oi * wo..(oi + 1) * wo];
-                        if oi < ri_lo || oi >= ri_hi {
-                            dst.fill(F::zero());
-                            continue;
-                        }
-                        let base = ci * h * w + (oi * s + ki - p) * w;
-                        dst[..cj_lo].fill(F::zero());
-                        dst[cj_hi..].fill(F::zero());
-                        if s == 1 {
-                            let src = base + cj_lo + kj - p;
-                            dst[cj_lo..cj_hi].copy_from_slice(&x[src..src + (cj_hi - cj_lo)]);
-                        } else if cj_hi > cj_lo {
-                            // Strided read as a loop over fixed-size chunks (no bounds check
-                            // per element; vectorises as a de-interleave for s = 2).
-                            let first = base + cj_lo * s + kj - p;
-                            let len = cj_hi - cj_lo;
-                            let src = &x[first..first + (len - 1) * s + 1];
-                            let (body, last) = dst[cj_lo..cj_hi].split_at_mut(len - 1);
-                            for (d, c) in body.iter_mut().zip(src.chunks_exact(s)) {
-                                *d = c[0];
-                            }
-                            last[0] = src[(len - 1) * s];
+            for ki in 0..3isize {
+                for kj in 0..3isize {
+                    for oi in 0..ho as isize {
+                        for oj in 0..wo as isize {
+                            let (r, q) = (oi * s + ki - p, oj * s + kj - p);
+                            let inside = r >= 0 && q >= 0 && r < h as isize && q < w as isize;
+                            t.push(if inside {
+                                (ci * h * w + r as usize * w + q as usize) as u32
+                            } else {
+                                pad_slot
+                            });
                         }
                     }
                 }
             }
         }
+        t
     }
 
-    /// Adds col2im of the columns `col0..col0 + H_o·W_o` of `all` (row-major, leading
-    /// dimension `ld`) into one sample's input gradient.
-    fn col2im_add(&self, all: &[F], ld: usize, col0: usize, gx: &mut [F]) {
+    /// Makes sure `cache` holds this layer's gather table and a zero-slotted sample buffer.
+    fn prepare_gather(&self, cache: &mut LayerCache<F>) {
         let (c, h, w) = self.input;
         let (_, ho, wo) = self.output();
-        let (s, p) = (self.stride, self.pad);
-        for ci in 0..c {
-            for ki in 0..3 {
-                let (ri_lo, ri_hi) = valid_range(ki, p, s, h, ho);
-                for kj in 0..3 {
-                    let (cj_lo, cj_hi) = valid_range(kj, p, s, w, wo);
-                    let r = ci * 9 + ki * 3 + kj;
-                    let row = &all[r * ld + col0..r * ld + col0 + ho * wo];
-                    for oi in ri_lo..ri_hi {
-                        let src = &row[oi * wo..(oi + 1) * wo];
-                        let base = ci * h * w + (oi * s + ki - p) * w;
-                        if s == 1 {
-                            let d0 = base + cj_lo + kj - p;
-                            let dst = &mut gx[d0..d0 + (cj_hi - cj_lo)];
-                            for (d, &v) in dst.iter_mut().zip(&src[cj_lo..cj_hi]) {
-                                *d += v;
-                            }
-                        } else if cj_hi > cj_lo {
-                            let first = base + cj_lo * s + kj - p;
-                            let len = cj_hi - cj_lo;
-                            let dst = &mut gx[first..first + (len - 1) * s + 1];
-                            let (body, last) = src[cj_lo..cj_hi].split_at(len - 1);
-                            for (c, &v) in dst.chunks_exact_mut(s).zip(body) {
-                                c[0] += v;
-                            }
-                            dst[(len - 1) * s] += last[0];
-                        }
-                    }
-                }
-            }
+        if cache.table.len() != 9 * c * ho * wo {
+            cache.table = self.gather_table();
         }
+        cache.xpad.resize(c * h * w + 1, F::zero());
     }
 
-    /// Forward pass for the whole batch: im2col of every sample side by side into
-    /// `cache.cols` (9·C_in × N·H_o·W_o, kept for backward), one GEMM
+    /// Forward pass for the whole batch: im2col of every sample side by side (through the
+    /// gather table) into `cache.cols` (9·C_in × N·H_o·W_o, kept for backward), one GEMM
     /// W · cols → `cache.buf` (C_out × N·H_o·W_o), then bias, activation and the scatter
     /// back to the (N × C_out·H_o·W_o) row layout.
     pub fn forward(&self, x: ArrayView2<F>, mut y: ArrayViewMut2<F>, cache: &mut LayerCache<F>) {
@@ -434,9 +381,20 @@ impl<F: Real> Conv2d<F> {
         let ld = n * p;
         ensure_dim(&mut cache.cols, (self.w.ncols(), ld));
         ensure_dim(&mut cache.buf, (co, ld));
+        self.prepare_gather(cache);
+        let d = cache.xpad.len() - 1;
         if let Some(cols) = cache.cols.as_slice_mut() {
             for (i, xr) in x.rows().into_iter().enumerate() {
-                self.im2col(&row_slice(xr), cols, ld, i * p);
+                // The sample, then one zero for the padding reads.
+                cache.xpad[..d].copy_from_slice(&row_slice(xr));
+                cache.xpad[d] = F::zero();
+                let xs = &cache.xpad;
+                for (r, tbl) in cache.table.chunks_exact(p).enumerate() {
+                    let dst = &mut cols[r * ld + i * p..r * ld + (i + 1) * p];
+                    for (v, &t) in dst.iter_mut().zip(tbl) {
+                        *v = xs[t as usize];
+                    }
+                }
             }
         }
         matmul_into(
@@ -504,11 +462,22 @@ impl<F: Real> Conv2d<F> {
         if let Some(mut gx) = gx {
             ensure_dim(&mut cache.gcols, (self.w.ncols(), ld));
             matmul_into(cache.gcols.view_mut(), self.w.t(), cache.buf.view(), false);
-            gx.fill(F::zero());
+            self.prepare_gather(cache);
+            let d = cache.xpad.len() - 1;
             if let Some(all) = cache.gcols.as_slice() {
                 for (i, mut row) in gx.rows_mut().into_iter().enumerate() {
-                    if let Some(gxs) = row.as_slice_mut() {
-                        self.col2im_add(all, ld, i * p, gxs);
+                    // col2im: scatter-add through the gather table; the padding slot collects
+                    // what fell on the zero padding and is dropped.
+                    let acc = &mut cache.xpad;
+                    acc.fill(F::zero());
+                    for (r, tbl) in cache.table.chunks_exact(p).enumerate() {
+                        let src = &all[r * ld + i * p..r * ld + (i + 1) * p];
+                        for (&v, &t) in src.iter().zip(tbl) {
+                            acc[t as usize] += v;
+                        }
+                    }
+                    for (g, &a) in row.iter_mut().zip(&acc[..d]) {
+                        *g = a;
                     }
                 }
             }
@@ -691,6 +660,10 @@ pub struct LayerCache<F: Real = f32> {
     pub gcols: Array2<F>,
     /// ∂Wᵀ of a convolution (9·C_in × C_out), before it is transposed into place.
     pub gwt: Array2<F>,
+    /// A convolution's im2col gather table (see `Conv2d::gather_table`).
+    pub table: Vec<u32>,
+    /// One sample (or its input gradient) plus a zero slot for the padding.
+    pub xpad: Vec<F>,
     /// BatchNorm batch means.
     pub bn_mean: Vec<F>,
     /// BatchNorm batch (biased) variances.
