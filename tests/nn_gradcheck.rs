@@ -303,6 +303,22 @@ fn global_average_pooling_gradient_and_value() {
     check_layer(Layer::GlobalAvgPool(gap), x, 43);
 }
 
+/// Per channel of an (n × C·P) batch: the mean and the biased variance of its n·P values.
+fn channel_stats(x: &Array2<f64>, c: usize, p: usize) -> Vec<(f64, f64)> {
+    (0..c)
+        .map(|ch| {
+            let vals: Vec<f64> = x
+                .rows()
+                .into_iter()
+                .flat_map(|r| r.iter().skip(ch * p).take(p).copied().collect::<Vec<_>>())
+                .collect();
+            let m = vals.iter().sum::<f64>() / vals.len() as f64;
+            let v = vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / vals.len() as f64;
+            (m, v)
+        })
+        .collect()
+}
+
 #[test]
 fn batchnorm_eval_equals_train_when_running_stats_are_the_batch_stats() {
     let mut rng = Rng::seed_from_u64(44);
@@ -315,13 +331,7 @@ fn batchnorm_eval_equals_train_when_running_stats_are_the_batch_stats() {
     let mut cache = LayerCache::default();
     bn.forward(x.view(), train.view_mut(), &mut cache, Mode::Train);
     // Freeze: running statistics := this batch's mean and (biased) variance, computed here.
-    for ch in 0..c {
-        let vals: Vec<f64> = (0..n)
-            .flat_map(|r| (0..p).map(move |q| (r, ch * p + q)))
-            .map(|ix| x[ix])
-            .collect();
-        let m = vals.iter().sum::<f64>() / vals.len() as f64;
-        let v = vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / vals.len() as f64;
+    for (ch, (m, v)) in channel_stats(&x, c, p).into_iter().enumerate() {
         bn.running_mean[ch] = m;
         bn.running_var[ch] = v;
     }
@@ -345,13 +355,7 @@ fn batchnorm_eval_equals_train_when_running_stats_are_the_batch_stats() {
         &mut LayerCache::default(),
         Mode::Train,
     );
-    for ch in 0..c {
-        let vals: Vec<f64> = (0..n)
-            .flat_map(|r| (0..p).map(move |q| (r, ch * p + q)))
-            .map(|ix| z[ix])
-            .collect();
-        let m = vals.iter().sum::<f64>() / vals.len() as f64;
-        let v = vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / vals.len() as f64;
+    for (ch, (m, v)) in channel_stats(&z, c, p).into_iter().enumerate() {
         assert!(
             m.abs() < 1e-12 && (v - 1.0).abs() < 1e-3,
             "channel {ch}: mean {m}, var {v}"
@@ -369,14 +373,9 @@ fn batchnorm_running_statistics_follow_the_momentum_rule() {
     let mut cache = LayerCache::default();
     bn.forward(x.view(), y.view_mut(), &mut cache, Mode::Train);
     bn.update_running(&cache, n);
-    for ch in 0..c {
-        let vals: Vec<f64> = (0..n)
-            .flat_map(|r| (0..p).map(move |q| (r, ch * p + q)))
-            .map(|ix| x[ix])
-            .collect();
-        let m = vals.iter().sum::<f64>() / vals.len() as f64;
-        let unbiased =
-            vals.iter().map(|a| (a - m).powi(2)).sum::<f64>() / (vals.len() as f64 - 1.0);
+    for (ch, (m, biased)) in channel_stats(&x, c, p).into_iter().enumerate() {
+        let count = (n * p) as f64;
+        let unbiased = biased * count / (count - 1.0);
         assert!((bn.running_mean[ch] - BN_MOMENTUM * m).abs() < 1e-12);
         let want = (1.0 - BN_MOMENTUM) + BN_MOMENTUM * unbiased;
         assert!((bn.running_var[ch] - want).abs() < 1e-12);
