@@ -50,6 +50,13 @@ fn configs() -> Vec<(&'static str, String)> {
             "data=cifar:size=8&encoder=cnn:small,out=8&aug=noise:std=0.1&batch=8&eval=1000&seed=3"
                 .to_string(),
         ),
+        // BatchNorm: γ, β and the running statistics (which evaluation uses) must travel.
+        (
+            "cnn-bn",
+            "data=cifar:size=8&encoder=cnn:width=4,blocks=2,head=8,out=4&aug=noise:std=0.1\
+             &batch=8&eval=1000&seed=3"
+                .to_string(),
+        ),
     ]
 }
 

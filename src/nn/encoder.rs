@@ -868,3 +868,51 @@ fn two_layer_text(
     }
     format_spec(name, &v)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cnn_text_forms_round_trip_and_old_links_still_parse() {
+        for text in [
+            "cnn:width=32,blocks=4,head=256,out=64",
+            "cnn:width=8,blocks=2,head=0",
+            "cnn:small,out=64",
+        ] {
+            let s = EncoderSpec::parse(text).unwrap();
+            assert_eq!(EncoderSpec::parse(&s.to_text()).unwrap(), s, "{text}");
+        }
+        assert_eq!(
+            EncoderSpec::parse("cnn:small,out=10").unwrap(),
+            EncoderSpec::CnnSmall { out: 10 }
+        );
+        // Without a head the output is the representation.
+        let s = EncoderSpec::parse("cnn:width=8,blocks=3,head=0").unwrap();
+        assert_eq!(s.out_dim(), 32);
+        assert!(!s.has_head());
+        let e = EncoderSpec::parse("cnn:small,width=8").unwrap_err();
+        assert!(e.0.contains("only out="), "{e}");
+    }
+
+    #[test]
+    fn impossible_cnn_shapes_are_rejected_with_what_is_allowed() {
+        assert_eq!((max_blocks(8), max_blocks(16), max_blocks(32)), (3, 4, 5));
+        let mut rng = Rng::seed_from_u64(1);
+        let too_deep = EncoderSpec::parse("cnn:width=4,blocks=4").unwrap();
+        let e = too_deep
+            .build::<f32>(3 * 8 * 8, Some((3, 8, 8)), &mut rng)
+            .unwrap_err();
+        assert!(e.0.contains("blocks ≤ 3") && e.0.contains("8×8"), "{e}");
+        let ok = EncoderSpec::parse("cnn:width=4,blocks=3").unwrap();
+        let enc = ok
+            .build::<f32>(3 * 8 * 8, Some((3, 8, 8)), &mut rng)
+            .unwrap();
+        assert_eq!(enc.repr_dim(), 16);
+        let e = ok.build::<f32>(64, None, &mut rng).unwrap_err();
+        assert!(e.0.contains("needs image data"), "{e}");
+        let e = ok.build::<f32>(100, Some((3, 8, 8)), &mut rng).unwrap_err();
+        assert!(e.0.contains("does not match"), "{e}");
+        assert!(EncoderSpec::parse("cnn:width=512,blocks=4").is_err());
+    }
+}
