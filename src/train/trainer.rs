@@ -440,19 +440,8 @@ impl Trainer {
     /// snapshot from the fixed held-out subset.
     pub fn refresh_snapshot(&mut self) {
         let start = Instant::now();
-        let normalize = |m: &mut Array2<f32>| {
-            for mut r in m.axis_iter_mut(Axis(0)) {
-                let n = r.dot(&r).sqrt().max(1e-12);
-                r.mapv_inplace(|v| v / n);
-            }
-        };
-        let (tr_x, tr_y, te_x, te_y) = self.eval_sets();
-        let mut tr_z = self.encoder.embed_repr(&tr_x);
-        let mut te_z = self.encoder.embed_repr(&te_x);
-        if self.config.normalize {
-            normalize(&mut tr_z);
-            normalize(&mut te_z);
-        }
+        let normalize = normalize_rows_in_place;
+        let (tr_z, tr_y, te_z, te_y) = self.eval_embeddings();
         let acc = probe::knn_accuracy(
             &tr_z,
             &tr_y,
@@ -471,22 +460,7 @@ impl Trainer {
                 .evals
                 .len()
                 .is_multiple_of(super::history::PROBE_EVERY))
-            .then(|| {
-                let half = tr_z.nrows() / 2;
-                let cfg = probe::ProbeConfig {
-                    epochs: 40,
-                    ..probe::ProbeConfig::default()
-                };
-                probe::linear_probe(
-                    &tr_z.slice(ndarray::s![..half, ..]).to_owned(),
-                    &tr_y[..half],
-                    &te_z,
-                    &te_y,
-                    self.data.num_classes,
-                    &cfg,
-                )
-                .map(|r| r.test_acc)
-            })
+            .then(|| self.probe_acc(&tr_z, &tr_y, &te_z, &te_y))
             .flatten();
             self.history.evals.push(EvalPoint {
                 step: self.step,
@@ -535,6 +509,73 @@ impl Trainer {
             head,
         };
         self.eval_seconds += start.elapsed().as_secs_f64();
+    }
+
+    /// Representations h of the protocol's training and held-out inputs (normalised when the
+    /// run normalises), with their labels.
+    fn eval_embeddings(&self) -> (Array2<f32>, Vec<usize>, Array2<f32>, Vec<usize>) {
+        let (tr_x, tr_y, te_x, te_y) = self.eval_sets();
+        let mut tr_z = self.encoder.embed_repr(&tr_x);
+        let mut te_z = self.encoder.embed_repr(&te_x);
+        if self.config.normalize {
+            normalize_rows_in_place(&mut tr_z);
+            normalize_rows_in_place(&mut te_z);
+        }
+        (tr_z, tr_y, te_z, te_y)
+    }
+
+    /// The linear probe's held-out accuracy on frozen features (trained on the first half of
+    /// the training rows with a short schedule).
+    fn probe_acc(
+        &self,
+        tr_z: &Array2<f32>,
+        tr_y: &[usize],
+        te_z: &Array2<f32>,
+        te_y: &[usize],
+    ) -> Option<f64> {
+        let half = tr_z.nrows() / 2;
+        let cfg = probe::ProbeConfig {
+            epochs: 40,
+            ..probe::ProbeConfig::default()
+        };
+        probe::linear_probe(
+            &tr_z.slice(ndarray::s![..half, ..]).to_owned(),
+            &tr_y[..half],
+            te_z,
+            te_y,
+            self.data.num_classes,
+            &cfg,
+        )
+        .map(|r| r.test_acc)
+    }
+
+    /// Runs the linear probe at the latest evaluation if that evaluation skipped it (the probe
+    /// runs on every [`super::history::PROBE_EVERY`]-th evaluation only), so that
+    /// [`History::last_probe`](super::History::last_probe) is the current representation's.
+    pub fn probe_last_eval(&mut self) {
+        if self
+            .history
+            .evals
+            .last()
+            .is_none_or(|e| e.probe_acc.is_some())
+        {
+            return;
+        }
+        let start = Instant::now();
+        let (tr_z, tr_y, te_z, te_y) = self.eval_embeddings();
+        let acc = self.probe_acc(&tr_z, &tr_y, &te_z, &te_y);
+        if let Some(e) = self.history.evals.last_mut() {
+            e.probe_acc = acc;
+        }
+        self.eval_seconds += start.elapsed().as_secs_f64();
+    }
+}
+
+/// Scales every row of `m` to unit L2 norm (rows of norm below 1e-12 are divided by 1e-12).
+pub(crate) fn normalize_rows_in_place(m: &mut Array2<f32>) {
+    for mut r in m.axis_iter_mut(Axis(0)) {
+        let n = r.dot(&r).sqrt().max(1e-12);
+        r.mapv_inplace(|v| v / n);
     }
 }
 
