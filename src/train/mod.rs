@@ -4,6 +4,7 @@ pub mod bench;
 pub mod config;
 pub mod history;
 pub mod players;
+pub mod probe;
 pub mod trainer;
 
 pub use config::RunConfig;
