@@ -18,7 +18,7 @@
 //! embeddings) and `alpha` (the last batch's pairwise importance α, sorted by class). A figure
 //! that cannot be drawn is a warning on stderr; it never stops the other outputs.
 
-use alphacl::train::{EvalProtocol, RunConfig, TrainError, Trainer};
+use alphacl::train::{EvalProtocol, InputBaselines, RunConfig, StepReport, TrainError, Trainer};
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
@@ -110,12 +110,7 @@ pub fn run(args: Args) -> Result<()> {
     eprintln!("config: {}", cfg.to_text());
     // Generated sets are built from the seed; loaded ones (CIFAR) come from web/data/ or
     // $ALPHACL_DATA_DIR.
-    let mut t = if cfg.data.asset_path().is_some() {
-        let data = cfg.data.load_native(cfg.seed)?;
-        Trainer::with_data(cfg, data)?
-    } else {
-        Trainer::new(cfg)?
-    };
+    let mut t = new_trainer(cfg)?;
     if let Some(p) = &args.init_weights {
         let text = std::fs::read_to_string(p)
             .with_context(|| format!("reading weights {}", p.display()))?;
@@ -154,86 +149,39 @@ pub fn run(args: Args) -> Result<()> {
         base.raw_knn,
         base.centred_knn
     );
-    let budget = args.minutes.map(|m| m * 60.0);
-    if let Some(b) = budget
-        && !(b.is_finite() && b > 0.0)
-    {
-        anyhow::bail!("--minutes must be a positive number");
-    }
-    let max_steps = match (args.steps, budget) {
-        (Some(n), _) => n,
-        (None, Some(_)) => usize::MAX,
-        (None, None) => 500,
-    };
-    let total = match (args.steps, args.minutes) {
-        (_, Some(m)) => format!("{m} min"),
-        (n, None) => n.unwrap_or(500).to_string(),
-    };
+    let budget = Budget::new(args.steps, args.minutes)?;
+    let total = budget.label();
     let start = std::time::Instant::now();
     let mut last_draw = start;
-    let mut failure: Option<TrainError> = None;
-    let mut s = 0;
-    while s < max_steps && budget.is_none_or(|b| t.train_seconds() < b) {
-        match t.step() {
-            Ok(r) => {
-                s += 1;
-                let now = std::time::Instant::now();
-                let fraction = match budget {
-                    Some(b) => t.train_seconds() / b,
-                    None => s as f64 / max_steps.max(1) as f64,
-                };
-                if !args.quiet && ((now - last_draw).as_millis() >= 100 || s == max_steps) {
-                    last_draw = now;
-                    let sps = s as f64 / t.train_seconds().max(1e-9);
-                    eprint!(
-                        "{}",
-                        progress(s, &total, fraction, r.loss, t.history.last_knn(), sps)
-                    );
-                    let _ = std::io::stderr().flush();
-                }
-            }
-            Err(e) => {
-                failure = Some(e);
-                break;
-            }
+    let failure = train_until(&mut t, &budget, |t, r| {
+        let now = std::time::Instant::now();
+        let s = t.step_count();
+        if !args.quiet && ((now - last_draw).as_millis() >= 100 || s == budget.max_steps) {
+            last_draw = now;
+            let sps = s as f64 / t.train_seconds().max(1e-9);
+            eprint!(
+                "{}",
+                progress(
+                    s,
+                    &total,
+                    budget.fraction(t),
+                    r.loss,
+                    t.history.last_knn(),
+                    sps
+                )
+            );
+            let _ = std::io::stderr().flush();
         }
-    }
+    });
     if !args.quiet {
         eprintln!();
     }
     let secs = start.elapsed().as_secs_f64();
-    if failure.is_none()
-        && t.history
-            .evals
-            .last()
-            .is_none_or(|e| e.step != t.step_count())
-    {
-        t.refresh_snapshot();
-    }
-    // Training rate: steps per second of training time (evaluations excluded).
-    let steps_per_sec = t.step_count() as f64 / t.train_seconds().max(1e-9);
+    let steps_per_sec = steps_per_sec(&t);
     if let Some(out) = &args.out {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
         std::fs::write(out.join("metrics.csv"), t.history.to_csv())?;
-        let run = serde_json::json!({
-            "config": t.config.to_text(),
-            "steps": t.step_count(),
-            "seconds": secs,
-            "train_seconds": t.train_seconds(),
-            "eval_seconds": t.eval_seconds(),
-            "steps_per_sec": steps_per_sec,
-            "final_loss": t.history.loss.last(),
-            "eval_set": args.eval_set,
-            "final_knn_acc": t.history.last_knn(),
-            "final_probe_acc": t.history.last_probe(),
-            "best_knn_acc": t.history.evals.iter().map(|e| e.knn_acc).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a)))),
-            "baseline_raw_knn": base.raw_knn,
-            "baseline_centred_knn": base.centred_knn,
-            "evals": t.history.evals,
-            "loss_changes": t.history.loss_changes,
-            "num_params": t.encoder.num_params(),
-            "error": failure.as_ref().map(|e| e.to_string()),
-        });
+        let run = run_record(&t, secs, &args.eval_set, &base, failure.as_ref());
         std::fs::write(out.join("run.json"), serde_json::to_string_pretty(&run)?)?;
         std::fs::write(out.join("weights.json"), t.weights_json())?;
         eprintln!(
@@ -260,6 +208,124 @@ pub fn run(args: Args) -> Result<()> {
         base.centred_knn
     );
     Ok(())
+}
+
+/// The trainer of `cfg`. Generated sets are built from the seed; loaded ones (CIFAR) come from
+/// web/data/ or $ALPHACL_DATA_DIR.
+pub(crate) fn new_trainer(cfg: RunConfig) -> Result<Trainer> {
+    Ok(if cfg.data.asset_path().is_some() {
+        let data = cfg.data.load_native(cfg.seed)?;
+        Trainer::with_data(cfg, data)?
+    } else {
+        Trainer::new(cfg)?
+    })
+}
+
+/// How long a run trains: at most `max_steps` steps and, with `seconds`, until that much
+/// training time (evaluations excluded) is used.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Budget {
+    /// Step limit (`usize::MAX` for a time budget without `--steps`).
+    pub max_steps: usize,
+    /// Training-time limit in seconds.
+    pub seconds: Option<f64>,
+}
+
+impl Budget {
+    /// From `--steps` and `--minutes` (500 steps when neither is given).
+    pub fn new(steps: Option<usize>, minutes: Option<f64>) -> Result<Self> {
+        let seconds = minutes.map(|m| m * 60.0);
+        if let Some(b) = seconds
+            && !(b.is_finite() && b > 0.0)
+        {
+            anyhow::bail!("--minutes must be a positive number");
+        }
+        let max_steps = match (steps, seconds) {
+            (Some(n), _) => n,
+            (None, Some(_)) => usize::MAX,
+            (None, None) => 500,
+        };
+        Ok(Self { max_steps, seconds })
+    }
+
+    /// `N` steps or `M min`, as the progress line shows it.
+    pub fn label(&self) -> String {
+        match self.seconds {
+            Some(s) => format!("{} min", s / 60.0),
+            None => self.max_steps.to_string(),
+        }
+    }
+
+    /// The share of the budget `t` has used.
+    pub fn fraction(&self, t: &Trainer) -> f64 {
+        match self.seconds {
+            Some(b) => t.train_seconds() / b,
+            None => t.step_count() as f64 / self.max_steps.max(1) as f64,
+        }
+    }
+
+    fn done(&self, t: &Trainer) -> bool {
+        t.step_count() >= self.max_steps || self.seconds.is_some_and(|b| t.train_seconds() >= b)
+    }
+}
+
+/// Steps `t` until the budget is used or the run diverges (the error is returned), calling
+/// `on_step` after every step; a run that did not diverge ends with an evaluation of its last
+/// step.
+pub(crate) fn train_until(
+    t: &mut Trainer,
+    budget: &Budget,
+    mut on_step: impl FnMut(&Trainer, &StepReport),
+) -> Option<TrainError> {
+    while !budget.done(t) {
+        match t.step() {
+            Ok(r) => on_step(t, &r),
+            Err(e) => return Some(e),
+        }
+    }
+    if t.history
+        .evals
+        .last()
+        .is_none_or(|e| e.step != t.step_count())
+    {
+        t.refresh_snapshot();
+    }
+    None
+}
+
+/// Training rate: steps per second of training time (evaluations excluded).
+pub(crate) fn steps_per_sec(t: &Trainer) -> f64 {
+    t.step_count() as f64 / t.train_seconds().max(1e-9)
+}
+
+/// The fields of run.json: the config, the budget used, the final and best accuracies, the
+/// input baselines, the evaluation history and the reason of a divergence.
+pub(crate) fn run_record(
+    t: &Trainer,
+    seconds: f64,
+    eval_set: &str,
+    base: &InputBaselines,
+    failure: Option<&TrainError>,
+) -> serde_json::Value {
+    serde_json::json!({
+        "config": t.config.to_text(),
+        "steps": t.step_count(),
+        "seconds": seconds,
+        "train_seconds": t.train_seconds(),
+        "eval_seconds": t.eval_seconds(),
+        "steps_per_sec": steps_per_sec(t),
+        "final_loss": t.history.loss.last(),
+        "eval_set": eval_set,
+        "final_knn_acc": t.history.last_knn(),
+        "final_probe_acc": t.history.last_probe(),
+        "best_knn_acc": t.history.evals.iter().map(|e| e.knn_acc).fold(None, |m: Option<f64>, a| Some(m.map_or(a, |m| m.max(a)))),
+        "baseline_raw_knn": base.raw_knn,
+        "baseline_centred_knn": base.centred_knn,
+        "evals": t.history.evals,
+        "loss_changes": t.history.loss_changes,
+        "num_params": t.encoder.num_params(),
+        "error": failure.map(|e| e.to_string()),
+    })
 }
 
 /// PNG size of the spectrum and α figures written by `--out`.
