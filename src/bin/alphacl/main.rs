@@ -9,6 +9,8 @@ mod loss;
 #[cfg(not(target_arch = "wasm32"))]
 mod prepare;
 #[cfg(not(target_arch = "wasm32"))]
+mod sweep;
+#[cfg(not(target_arch = "wasm32"))]
 mod theory;
 #[cfg(not(target_arch = "wasm32"))]
 mod train;
@@ -27,6 +29,8 @@ struct Cli {
 enum Cmd {
     /// Train a run headlessly; writes metrics.csv and run.json.
     Train(train::Args),
+    /// A grid of runs × seeds in parallel, resumable; writes results.csv and results.md.
+    Sweep(sweep::Args),
     /// Reference calculator: loss, gradient, α and β of a batch of embeddings.
     Loss(loss::Args),
     /// Benchmarks (the standard workload and the loss engine).
@@ -42,6 +46,7 @@ fn main() -> anyhow::Result<()> {
     use clap::Parser as _;
     match Cli::parse().cmd {
         Cmd::Train(a) => train::run(a),
+        Cmd::Sweep(a) => sweep::run(a),
         Cmd::Loss(a) => loss::run(a),
         Cmd::Bench(a) => bench::run(a),
         Cmd::Theory(a) => theory::run(a),

@@ -1,0 +1,716 @@
+//! `alphacl sweep`: a grid of runs × seeds, in parallel, resumable, tabulated.
+//!
+//! `alphacl sweep --grid FILE --seeds N --out DIR [--jobs J] [--steps S | --minutes M]` trains
+//! every point of the grid's cartesian product with seeds 1..N (as `alphacl train --out`
+//! would, under the full evaluation protocol), one run per thread. `alphacl sweep --report DIR`
+//! rebuilds the tables from the stored runs without training.
+//!
+//! **Grid file** (text): one `key = value | value | …` line per [`RunConfig`] key (`data`,
+//! `encoder`, `loss`, `optim`, `aug`, `batch`, `normalize`, `eval`; the seed comes from
+//! `--seeds`), `#` comment lines, and named lists `list NAME = value | …` that any value
+//! list can include as `@NAME`. Inside a value, braces expand: `acl-direct:tau={0.3,0.5},p=4`
+//! is two values. JSON is accepted too: `{"loss": ["nt-xent", "@acl"], "batch": [16, 32],
+//! "lists": {"acl": ["acl-direct:p=4"]}}` (a single value may be a string or number).
+//! Everything is validated before any run starts: an unknown key or an invalid value is an
+//! error naming the key.
+//!
+//! **Layout of DIR**: `runs/<hash>/run.json` and `metrics.csv` per finished run, `<hash>`
+//! being the FNV-1a 64 hash of the run's config text ([`RunConfig::to_text`], seed included)
+//! and budget. A run is written into `runs/.tmp-<hash>-<pid>/` and renamed into place once
+//! complete, so a run directory is always whole; a sweep started again skips the runs whose
+//! directory exists (and removes stale temporary ones). `results.csv` holds one row per run
+//! (every config key, seed, accuracies, collapse metrics of the final representation,
+//! timings last) and `results.md` a table of mean ± std over seeds per grid point.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::time::Instant;
+
+use alphacl::train::config::CONFIG_KEYS;
+use alphacl::train::{EvalProtocol, RunConfig};
+use anyhow::{Context as _, Result, bail};
+
+use crate::train::{Budget, new_trainer, run_record, train_until};
+
+/// Arguments of `alphacl sweep`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// The grid file (text or JSON; see `alphacl sweep --help`'s module docs or README).
+    #[arg(long, required_unless_present = "report", conflicts_with = "report")]
+    grid: Option<PathBuf>,
+    /// Number of seeds per grid point (seeds 1..N).
+    #[arg(long, default_value_t = 1)]
+    seeds: u64,
+    /// Output directory (runs/, results.csv, results.md).
+    #[arg(long, required_unless_present = "report")]
+    out: Option<PathBuf>,
+    /// Runs in parallel (default: the number of cores).
+    #[arg(long)]
+    jobs: Option<usize>,
+    /// Steps per run (default 500; with --minutes, an optional upper bound).
+    #[arg(long)]
+    steps: Option<usize>,
+    /// Minutes of training time per run (evaluations excluded).
+    #[arg(long, value_name = "M")]
+    minutes: Option<f64>,
+    /// Only rebuild results.csv and results.md of DIR from its stored runs.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// No progress line.
+    #[arg(long)]
+    quiet: bool,
+}
+
+/// Runs the subcommand.
+pub fn run(args: Args) -> Result<()> {
+    if let Some(dir) = &args.report {
+        let n = write_report(dir)?;
+        eprintln!(
+            "wrote {}/results.csv and results.md ({n} runs)",
+            dir.display()
+        );
+        return Ok(());
+    }
+    let (Some(grid), Some(out)) = (&args.grid, &args.out) else {
+        bail!("sweep needs --grid FILE and --out DIR (or --report DIR)");
+    };
+    if args.seeds == 0 {
+        bail!("--seeds must be at least 1");
+    }
+    let text =
+        std::fs::read_to_string(grid).with_context(|| format!("reading {}", grid.display()))?;
+    let grid = Grid::parse(&text).with_context(|| format!("grid {}", grid.display()))?;
+    let budget = Budget::new(args.steps, args.minutes)?;
+    let tag = budget_tag(args.steps, args.minutes);
+    let runs = grid.runs(args.seeds)?;
+    let runs_dir = out.join("runs");
+    std::fs::create_dir_all(&runs_dir).with_context(|| format!("creating {}", out.display()))?;
+    remove_stale_temps(&runs_dir)?;
+    let todo: Vec<(String, RunConfig)> = runs
+        .into_iter()
+        .map(|c| (run_hash(&c, &tag), c))
+        .filter(|(h, _)| !runs_dir.join(h).exists())
+        .collect();
+    let total = grid.points() * args.seeds as usize;
+    let skipped = total - todo.len();
+    let jobs = args
+        .jobs
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .clamp(1, todo.len().max(1));
+    eprintln!(
+        "sweep: {total} runs ({} grid points × {} seeds), {skipped} already done, {} to run on {jobs} threads, budget {}",
+        grid.points(),
+        args.seeds,
+        todo.len(),
+        budget.label()
+    );
+    let failures = run_all(
+        &todo, &runs_dir, &budget, &tag, jobs, skipped, total, args.quiet,
+    );
+    let n = write_report(out)?;
+    eprintln!(
+        "wrote {}/results.csv and results.md ({n} runs)",
+        out.display()
+    );
+    if !failures.is_empty() {
+        bail!(
+            "{} run(s) could not be trained:\n{}",
+            failures.len(),
+            failures.join("\n")
+        );
+    }
+    Ok(())
+}
+
+/// `steps=S`, `minutes=M` or both: the budget part of a run's identity.
+fn budget_tag(steps: Option<usize>, minutes: Option<f64>) -> String {
+    match (steps, minutes) {
+        (s, Some(m)) => format!(
+            "minutes={m}{}",
+            s.map_or(String::new(), |s| format!(",steps={s}"))
+        ),
+        (s, None) => format!("steps={}", s.unwrap_or(500)),
+    }
+}
+
+/// FNV-1a, 64 bit: a hash that is the same on every machine and every run.
+fn fnv1a64(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3)
+    })
+}
+
+/// The directory name of a run: the hash of its config text (seed included) and budget.
+fn run_hash(cfg: &RunConfig, tag: &str) -> String {
+    format!(
+        "{:016x}",
+        fnv1a64(format!("{}&budget={tag}", cfg.to_text()).as_bytes())
+    )
+}
+
+/// Removes `.tmp-*` directories left by a killed sweep.
+fn remove_stale_temps(runs_dir: &Path) -> Result<()> {
+    for e in std::fs::read_dir(runs_dir)? {
+        let e = e?;
+        if e.file_name().to_string_lossy().starts_with(".tmp-") {
+            std::fs::remove_dir_all(e.path())
+                .with_context(|| format!("removing {}", e.path().display()))?;
+        }
+    }
+    Ok(())
+}
+
+/// A parsed grid: for each key given, its list of values (as text), in [`CONFIG_KEYS`] order.
+#[derive(Debug)]
+struct Grid {
+    axes: Axes,
+}
+
+impl Grid {
+    /// Parses the text or JSON form and checks every value of every key.
+    fn parse(text: &str) -> Result<Self> {
+        let (lists, keys) = if text.trim_start().starts_with('{') {
+            parse_json(text)?
+        } else {
+            parse_text(text)?
+        };
+        let mut axes = Vec::new();
+        for (key, raw) in keys {
+            if key == "seed" {
+                bail!("seed: the seeds of a sweep are 1..N from --seeds; remove the seed key");
+            }
+            let mut values = Vec::new();
+            for v in raw {
+                if let Some(name) = v.strip_prefix('@') {
+                    let list = lists
+                        .get(name)
+                        .with_context(|| format!("{key}: no list named '{name}'"))?;
+                    for item in list {
+                        values.extend(expand_braces(item).with_context(|| key.clone())?);
+                    }
+                } else {
+                    values.extend(expand_braces(&v).with_context(|| key.clone())?);
+                }
+            }
+            if values.is_empty() {
+                bail!("{key}: no values");
+            }
+            // An unknown key or a bad value: RunConfig::set's error names the key.
+            for v in &values {
+                RunConfig::default().set(&key, v)?;
+            }
+            axes.push((key, values));
+        }
+        axes.sort_by_key(|(k, _)| CONFIG_KEYS.iter().position(|c| c == k));
+        Ok(Self { axes })
+    }
+
+    /// Number of grid points (the product of the list lengths).
+    fn points(&self) -> usize {
+        self.axes.iter().map(|(_, v)| v.len()).product()
+    }
+
+    /// Every run: each grid point (last key varying fastest) with seeds 1..=`seeds`, checked
+    /// with [`RunConfig::validate`].
+    fn runs(&self, seeds: u64) -> Result<Vec<RunConfig>> {
+        let mut out = Vec::new();
+        for p in 0..self.points() {
+            let mut cfg = RunConfig::default();
+            let mut rest = p;
+            let mut picks = vec![0; self.axes.len()];
+            for (i, (_, vals)) in self.axes.iter().enumerate().rev() {
+                picks[i] = rest % vals.len();
+                rest /= vals.len();
+            }
+            for ((k, vals), &i) in self.axes.iter().zip(&picks) {
+                cfg.set(k, &vals[i])?;
+            }
+            for seed in 1..=seeds {
+                let mut c = cfg.clone();
+                c.seed = seed;
+                c.validate()
+                    .with_context(|| format!("grid point {}", c.to_text()))?;
+                out.push(c);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// Named value lists.
+type Lists = BTreeMap<String, Vec<String>>;
+/// (key, values) in the order given.
+type Axes = Vec<(String, Vec<String>)>;
+
+/// `list NAME = a | b`, `key = a | b` lines; `#` starts a comment line.
+fn parse_text(text: &str) -> Result<(Lists, Axes)> {
+    let mut lists = Lists::new();
+    let mut keys: Axes = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') {
+            continue;
+        }
+        let (lhs, rhs) = line
+            .split_once('=')
+            .with_context(|| format!("line {}: expected `key = value | …`", n + 1))?;
+        let values: Vec<String> = rhs
+            .split('|')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect();
+        let lhs = lhs.trim();
+        if let Some(name) = lhs.strip_prefix("list ") {
+            lists.insert(name.trim().to_string(), values);
+        } else if keys.iter().any(|(k, _)| k == lhs) {
+            bail!("{lhs}: given twice (line {})", n + 1);
+        } else {
+            keys.push((lhs.to_string(), values));
+        }
+    }
+    Ok((lists, keys))
+}
+
+/// `{"key": [v, …] or v, …, "lists": {"NAME": [v, …]}}`.
+fn parse_json(text: &str) -> Result<(Lists, Axes)> {
+    let v: serde_json::Value = serde_json::from_str(text).context("parsing JSON grid")?;
+    let obj = v.as_object().context("a JSON grid is an object")?;
+    let values = |key: &str, v: &serde_json::Value| -> Result<Vec<String>> {
+        let one = |x: &serde_json::Value| match x {
+            serde_json::Value::String(s) => Ok(s.clone()),
+            serde_json::Value::Number(n) => Ok(n.to_string()),
+            serde_json::Value::Bool(b) => Ok(u8::from(*b).to_string()),
+            other => bail!("{key}: expected a string or number, got {other}"),
+        };
+        match v {
+            serde_json::Value::Array(a) => a.iter().map(one).collect(),
+            x => Ok(vec![one(x)?]),
+        }
+    };
+    let mut lists = Lists::new();
+    let mut keys = Vec::new();
+    for (k, v) in obj {
+        if k == "lists" {
+            for (name, l) in v.as_object().context("lists: expected an object")? {
+                lists.insert(name.clone(), values(name, l)?);
+            }
+        } else {
+            keys.push((k.clone(), values(k, v)?));
+        }
+    }
+    Ok((lists, keys))
+}
+
+/// Expands the first `{a,b,…}` of `v` (and recursively the rest): `p={2,4}` → `p=2`, `p=4`.
+fn expand_braces(v: &str) -> Result<Vec<String>> {
+    let Some(open) = v.find('{') else {
+        if v.contains('}') {
+            bail!("unmatched '}}' in '{v}'");
+        }
+        return Ok(vec![v.to_string()]);
+    };
+    let close = v[open..]
+        .find('}')
+        .map(|c| open + c)
+        .with_context(|| format!("unmatched '{{' in '{v}'"))?;
+    let mut out = Vec::new();
+    for alt in v[open + 1..close].split(',') {
+        let s = format!("{}{}{}", &v[..open], alt.trim(), &v[close + 1..]);
+        out.extend(expand_braces(&s)?);
+    }
+    Ok(out)
+}
+
+/// One message from a worker: a finished run's wall time, or an error.
+type Done = std::result::Result<f64, String>;
+
+/// Trains `todo` on `jobs` threads, drawing the sweep's progress line; returns the errors.
+#[allow(clippy::too_many_arguments)]
+fn run_all(
+    todo: &[(String, RunConfig)],
+    runs_dir: &Path,
+    budget: &Budget,
+    tag: &str,
+    jobs: usize,
+    skipped: usize,
+    total: usize,
+    quiet: bool,
+) -> Vec<String> {
+    let next = AtomicUsize::new(0);
+    let (tx, rx) = mpsc::channel::<Done>();
+    let start = Instant::now();
+    let mut failures = Vec::new();
+    std::thread::scope(|s| {
+        for _ in 0..jobs {
+            let tx = tx.clone();
+            let next = &next;
+            s.spawn(move || {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((hash, cfg)) = todo.get(i) else {
+                        break;
+                    };
+                    let r = train_one(cfg, hash, runs_dir, budget, tag)
+                        .map_err(|e| format!("{}: {e:#}", cfg.to_text()));
+                    if tx.send(r).is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+        drop(tx);
+        let mut done = 0;
+        let draw = |done: usize| {
+            if quiet {
+                return;
+            }
+            let elapsed = start.elapsed().as_secs_f64();
+            let left = todo.len() - done;
+            let eta = if done == 0 {
+                "?".to_string()
+            } else {
+                clock(elapsed / done as f64 * left as f64)
+            };
+            let running = left.min(jobs);
+            eprint!(
+                "\r[sweep] {}/{total} runs done ({skipped} from before), {running} running, {} elapsed, ETA {eta}   ",
+                skipped + done,
+                clock(elapsed)
+            );
+            let _ = std::io::stderr().flush();
+        };
+        draw(0);
+        for r in rx {
+            done += 1;
+            if let Err(e) = r {
+                failures.push(e);
+            }
+            draw(done);
+        }
+        if !quiet {
+            eprintln!();
+        }
+    });
+    failures
+}
+
+/// `42s`, `3m05s`, `2h07m`.
+fn clock(secs: f64) -> String {
+    let s = secs.round() as u64;
+    match s {
+        0..60 => format!("{s}s"),
+        60..3600 => format!("{}m{:02}s", s / 60, s % 60),
+        _ => format!("{}h{:02}m", s / 3600, s % 3600 / 60),
+    }
+}
+
+/// Trains one run and writes `run.json` and `metrics.csv` atomically into `runs_dir/hash`.
+fn train_one(
+    cfg: &RunConfig,
+    hash: &str,
+    runs_dir: &Path,
+    budget: &Budget,
+    tag: &str,
+) -> Result<f64> {
+    let start = Instant::now();
+    let mut t = new_trainer(cfg.clone())?;
+    t.set_eval_protocol(EvalProtocol::Full);
+    let base = t.input_baselines();
+    let failure = train_until(&mut t, budget, |_, _| {});
+    if failure.is_none() {
+        t.probe_last_eval();
+    }
+    let collapse = alphacl::train::probe::probe_collapse(&t);
+    let secs = start.elapsed().as_secs_f64();
+    let mut run = run_record(&t, secs, "full", &base, failure.as_ref());
+    let created = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64());
+    let extra = serde_json::json!({
+        "hash": hash,
+        "seed": cfg.seed,
+        "budget": tag,
+        "created": created,
+        "effective_rank": collapse.as_ref().map(|m| m.effective_rank),
+        "rankme": collapse.as_ref().map(|m| m.rankme),
+        "alignment": collapse.as_ref().map(|m| m.alignment),
+        "uniformity": collapse.as_ref().map(|m| m.uniformity),
+    });
+    if let (Some(r), serde_json::Value::Object(e)) = (run.as_object_mut(), extra) {
+        r.extend(e);
+    }
+    let tmp = runs_dir.join(format!(".tmp-{hash}-{}", std::process::id()));
+    std::fs::create_dir_all(&tmp).with_context(|| format!("creating {}", tmp.display()))?;
+    std::fs::write(tmp.join("metrics.csv"), t.history.to_csv())?;
+    std::fs::write(tmp.join("run.json"), serde_json::to_string_pretty(&run)?)?;
+    std::fs::rename(&tmp, runs_dir.join(hash))
+        .with_context(|| format!("moving {} into place", tmp.display()))?;
+    Ok(secs)
+}
+
+/// One stored run, as the tables read it.
+struct Row {
+    cfg: RunConfig,
+    /// The config text without the seed: the grid point.
+    point: String,
+    budget: String,
+    hash: String,
+    steps: u64,
+    /// Metric columns (name, value) in [`METRICS`] order.
+    metrics: Vec<Option<f64>>,
+    error: String,
+}
+
+/// Metric columns: (CSV name, run.json field, Markdown header, in the Markdown table).
+const METRICS: &[(&str, &str, &str, bool)] = &[
+    ("final_loss", "final_loss", "loss", false),
+    ("final_knn", "final_knn_acc", "kNN", true),
+    ("best_knn", "best_knn_acc", "best kNN", true),
+    ("final_probe", "final_probe_acc", "probe", true),
+    ("effective_rank", "effective_rank", "eff. rank", true),
+    ("alignment", "alignment", "align", true),
+    ("uniformity", "uniformity", "unif", true),
+    ("baseline_raw_knn", "baseline_raw_knn", "raw kNN", false),
+    // Timing columns last (they differ between otherwise identical sweeps).
+    ("steps_per_sec", "steps_per_sec", "steps/s", true),
+    ("train_seconds", "train_seconds", "train s", false),
+    ("wall_seconds", "seconds", "wall s", false),
+];
+
+/// Reads every `runs/*/run.json` of `dir`, sorted by grid point and seed.
+fn read_runs(dir: &Path) -> Result<Vec<Row>> {
+    let runs_dir = dir.join("runs");
+    let mut rows = Vec::new();
+    let entries =
+        std::fs::read_dir(&runs_dir).with_context(|| format!("reading {}", runs_dir.display()))?;
+    for e in entries {
+        let e = e?;
+        if e.file_name().to_string_lossy().starts_with('.') {
+            continue;
+        }
+        let path = e.path().join("run.json");
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        let v: serde_json::Value =
+            serde_json::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+        let cfg_text = v["config"].as_str().context("run.json without a config")?;
+        let cfg = RunConfig::parse(cfg_text).with_context(|| format!("{}", path.display()))?;
+        let mut no_seed = cfg.clone();
+        no_seed.seed = 0;
+        rows.push(Row {
+            point: no_seed.to_text(),
+            budget: v["budget"].as_str().unwrap_or("").to_string(),
+            hash: e.file_name().to_string_lossy().into_owned(),
+            steps: v["steps"].as_u64().unwrap_or(0),
+            metrics: METRICS.iter().map(|m| v[m.1].as_f64()).collect(),
+            error: v["error"].as_str().unwrap_or("").to_string(),
+            cfg,
+        });
+    }
+    rows.sort_by(|a, b| (&a.point, &a.budget, a.cfg.seed).cmp(&(&b.point, &b.budget, b.cfg.seed)));
+    Ok(rows)
+}
+
+/// The value of each [`CONFIG_KEYS`] key in `cfg`'s text form.
+fn key_values(cfg: &RunConfig) -> BTreeMap<String, String> {
+    alphacl::train::config::split_pairs(&cfg.to_text())
+        .into_iter()
+        .collect()
+}
+
+/// A CSV cell, quoted when it holds a comma, a quote or a newline.
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+fn num(v: Option<f64>) -> String {
+    v.map_or(String::new(), |x| format!("{x}"))
+}
+
+/// Writes `results.csv` and `results.md` of `dir`; returns the number of runs.
+fn write_report(dir: &Path) -> Result<usize> {
+    let rows = read_runs(dir)?;
+    let mut csv = String::new();
+    let timing = METRICS
+        .iter()
+        .position(|m| m.0 == "steps_per_sec")
+        .unwrap_or(METRICS.len());
+    let names: Vec<&str> = METRICS.iter().map(|m| m.0).collect();
+    let head: Vec<&str> = CONFIG_KEYS
+        .iter()
+        .copied()
+        .chain(["budget", "steps"])
+        .chain(names[..timing].iter().copied())
+        .chain(["error", "hash"])
+        .chain(names[timing..].iter().copied())
+        .collect();
+    csv.push_str(&head.join(","));
+    csv.push('\n');
+    for r in &rows {
+        let kv = key_values(&r.cfg);
+        let mut cells: Vec<String> = CONFIG_KEYS
+            .iter()
+            .map(|k| csv_cell(kv.get(*k).map_or("", String::as_str)))
+            .collect();
+        cells.push(csv_cell(&r.budget));
+        cells.push(r.steps.to_string());
+        cells.extend(r.metrics[..timing].iter().map(|&m| num(m)));
+        cells.push(csv_cell(&r.error));
+        cells.push(r.hash.clone());
+        cells.extend(r.metrics[timing..].iter().map(|&m| num(m)));
+        csv.push_str(&cells.join(","));
+        csv.push('\n');
+    }
+    std::fs::write(dir.join("results.csv"), csv)?;
+    std::fs::write(dir.join("results.md"), markdown(&rows))?;
+    Ok(rows.len())
+}
+
+/// Mean and sample standard deviation of the finite values.
+fn mean_std(xs: &[f64]) -> Option<(f64, f64)> {
+    let xs: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
+    if xs.is_empty() {
+        return None;
+    }
+    let n = xs.len() as f64;
+    let m = xs.iter().sum::<f64>() / n;
+    let var = if xs.len() > 1 {
+        xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    Some((m, var.sqrt()))
+}
+
+/// The Markdown table: one row per grid point (and budget), mean ± std over its seeds; the
+/// config keys that are the same everywhere are listed above it.
+fn markdown(rows: &[Row]) -> String {
+    let mut groups: Vec<(&str, &str, Vec<&Row>)> = Vec::new();
+    for r in rows {
+        match groups.last_mut() {
+            Some((p, b, g)) if *p == r.point && *b == r.budget => g.push(r),
+            _ => groups.push((&r.point, &r.budget, vec![r])),
+        }
+    }
+    let kvs: Vec<BTreeMap<String, String>> = groups
+        .iter()
+        .map(|(_, _, g)| key_values(&g[0].cfg))
+        .collect();
+    let keys: Vec<&str> = CONFIG_KEYS
+        .iter()
+        .copied()
+        .filter(|k| *k != "seed")
+        .collect();
+    let varying: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| kvs.iter().any(|kv| kv.get(*k) != kvs[0].get(*k)))
+        .collect();
+    let budgets_vary = groups.iter().any(|g| g.1 != groups[0].1);
+    let mut s = String::from("# Sweep results\n\n");
+    let _ = writeln!(
+        s,
+        "{} runs, {} grid points; mean ± sample std over seeds (n = number of seeds). kNN and probe: held-out accuracy of the final representation; eff. rank, align, unif: collapse metrics on the probe batch.\n",
+        rows.len(),
+        groups.len()
+    );
+    if let Some(kv) = kvs.first() {
+        let common: Vec<String> = keys
+            .iter()
+            .filter(|k| !varying.contains(k))
+            .map(|k| format!("{k}={}", kv.get(*k).map_or("", String::as_str)))
+            .collect();
+        let _ = writeln!(s, "Common config: `{}`", common.join("&"));
+        if !budgets_vary {
+            let _ = writeln!(s, "\nBudget: {}", groups[0].1);
+        }
+        s.push('\n');
+    }
+    let mut head: Vec<String> = varying.iter().map(|k| k.to_string()).collect();
+    if budgets_vary {
+        head.push("budget".into());
+    }
+    head.push("n".into());
+    head.extend(METRICS.iter().filter(|m| m.3).map(|m| m.2.to_string()));
+    let _ = writeln!(s, "| {} |", head.join(" | "));
+    let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
+    for ((_, budget, g), kv) in groups.iter().zip(&kvs) {
+        let mut cells: Vec<String> = varying
+            .iter()
+            .map(|k| format!("`{}`", kv.get(*k).map_or("", String::as_str)))
+            .collect();
+        if budgets_vary {
+            cells.push(budget.to_string());
+        }
+        cells.push(g.len().to_string());
+        for (i, m) in METRICS.iter().enumerate() {
+            if !m.3 {
+                continue;
+            }
+            let xs: Vec<f64> = g.iter().filter_map(|r| r.metrics[i]).collect();
+            let prec = if m.0 == "steps_per_sec" { 1 } else { 3 };
+            cells.push(mean_std(&xs).map_or("–".to_string(), |(m, sd)| {
+                if g.len() > 1 {
+                    format!("{m:.prec$} ± {sd:.prec$}")
+                } else {
+                    format!("{m:.prec$}")
+                }
+            }));
+        }
+        let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    let failed: Vec<&Row> = rows.iter().filter(|r| !r.error.is_empty()).collect();
+    if !failed.is_empty() {
+        let _ = writeln!(s, "\nDiverged runs ({}):\n", failed.len());
+        for r in failed {
+            let _ = writeln!(s, "- `{}`: {}", r.cfg.to_text(), r.error);
+        }
+    }
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fnv1a64_matches_the_reference_values() {
+        assert_eq!(fnv1a64(b""), 0xcbf2_9ce4_8422_2325);
+        assert_eq!(fnv1a64(b"a"), 0xaf63_dc4c_8601_ec8c);
+    }
+
+    #[test]
+    fn grids_expand_lists_and_braces() {
+        let g = Grid::parse(
+            "# a grid\nlist acl = acl-direct:tau=0.5,p={2,4}\nloss = nt-xent:tau=0.5 | @acl\nbatch = 16 | 32\n",
+        )
+        .unwrap();
+        assert_eq!(g.points(), 6);
+        let runs = g.runs(2).unwrap();
+        assert_eq!(runs.len(), 12);
+        assert!(runs[2].to_text().contains("p=2") || runs[2].to_text().contains("nt-xent"));
+        let j = Grid::parse(
+            r#"{"loss": ["nt-xent", "@a"], "batch": 16, "lists": {"a": ["acl-direct:p={2,4}"]}}"#,
+        )
+        .unwrap();
+        assert_eq!(j.points(), 3);
+    }
+
+    #[test]
+    fn bad_grids_name_the_key() {
+        let e = Grid::parse("colour = red\n").unwrap_err().to_string();
+        assert!(e.contains("colour"), "{e}");
+        let e = format!("{:#}", Grid::parse("batch = 16 | 1\n").unwrap_err());
+        assert!(e.contains("batch"), "{e}");
+        assert!(Grid::parse("loss = @nope\n").is_err());
+        assert!(Grid::parse("seed = 1 | 2\n").is_err());
+    }
+}
