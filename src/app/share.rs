@@ -161,7 +161,16 @@ pub fn parse_link(hash: &str) -> ParsedLink {
     let mut out = ParsedLink::default();
     let mut base = RunConfig::default();
     let mut extra: Vec<(usize, String)> = Vec::new();
+    let mut seen: Vec<String> = Vec::new();
     for (k, v) in split_pairs(hash) {
+        // A repeated key (e.g. run2= twice, which would bypass the run limit) is an error,
+        // as in the spec grammar.
+        if seen.contains(&k) {
+            out.config_errors
+                .push(format!("key '{k}' given twice in the link"));
+            continue;
+        }
+        seen.push(k.clone());
         match k.as_str() {
             "autoplay" => out.autoplay = v == "1" || v == "true",
             "view" => match Tab::ALL.iter().find(|t| t.key() == v) {
@@ -227,6 +236,20 @@ pub fn parse_link(hash: &str) -> ParsedLink {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn repeated_keys_are_errors_so_the_run_limit_holds() {
+        let p = parse_link("run2=&run2=&run2=&run3=&run4=");
+        let m = p.message().unwrap_or_default();
+        assert!(m.contains("'run2' given twice"), "{m}");
+        assert_eq!(p.state.runs.len(), ShareState::default().runs.len());
+        let p = parse_link("loss=nt-xent:tau=0.5&loss=infonce:tau=0.5");
+        assert!(
+            p.message()
+                .unwrap_or_default()
+                .contains("'loss' given twice")
+        );
+    }
 
     #[test]
     fn round_trip_with_compared_runs_view_and_hide() {

@@ -160,8 +160,13 @@ impl RunConfig {
     /// Parses the `key=value&...` text form (missing keys keep their defaults).
     pub fn parse(text: &str) -> Result<Self, SpecError> {
         let mut cfg = Self::default();
+        let mut seen: Vec<String> = Vec::new();
         for (k, v) in split_pairs(text) {
+            if seen.contains(&k) {
+                return Err(SpecError::new(format!("key '{k}' given twice")));
+            }
             cfg.set(&k, &v)?;
+            seen.push(k);
         }
         cfg.validate()?;
         Ok(cfg)
@@ -310,6 +315,12 @@ mod tests {
         // Vector data keeps the noise default.
         let c = RunConfig::parse("data=gauss:k=4,d=8").unwrap();
         assert_eq!(c.augment, AugmentSpec::default());
+    }
+
+    #[test]
+    fn a_repeated_key_is_an_error() {
+        let e = RunConfig::parse("batch=32&seed=2&batch=64").unwrap_err();
+        assert!(e.0.contains("'batch' given twice"), "{e}");
     }
 
     #[test]
