@@ -7,8 +7,9 @@
 //!
 //! **Grid file** (text): one `key = value | value | …` line per [`RunConfig`] key (`data`,
 //! `encoder`, `loss`, `optim`, `aug`, `batch`, `normalize`, `eval`; the seed comes from
-//! `--seeds`), `#` comment lines, and named lists `list NAME = value | …` that any value
-//! list can include as `@NAME`. Inside a value, braces expand: `acl-direct:tau={0.3,0.5},p=4`
+//! `--seeds`), `#` comment lines, named lists `list NAME = value | …` that any value list can
+//! include as `@NAME`, and optionally `base = <config text>` (e.g. the contents of
+//! `examples/cifar10-16px.txt`), which every point starts from before its keys are set. Inside a value, braces expand: `acl-direct:tau={0.3,0.5},p=4`
 //! is two values. JSON is accepted too: `{"loss": ["nt-xent", "@acl"], "batch": [16, 32],
 //! "lists": {"acl": ["acl-direct:p=4"]}}` (a single value may be a string or number).
 //! Everything is validated before any run starts: an unknown key or an invalid value is an
@@ -87,9 +88,28 @@ pub fn run(args: Args) -> Result<()> {
     let budget = Budget::new(args.steps, args.minutes)?;
     let tag = budget_tag(args.steps, args.minutes);
     let runs = grid.runs(args.seeds)?;
+    // Loaded data sets must be there before anything runs.
+    let assets: std::collections::BTreeSet<&str> =
+        runs.iter().filter_map(|c| c.data.asset_path()).collect();
+    for a in assets {
+        let f = alphacl::data::prepare::asset_file(a);
+        if !f.exists() {
+            bail!(
+                "data: {} not found (prepare it with scripts/prepare-data.sh or set ALPHACL_DATA_DIR)",
+                f.display()
+            );
+        }
+    }
     let runs_dir = out.join("runs");
     std::fs::create_dir_all(&runs_dir).with_context(|| format!("creating {}", out.display()))?;
     remove_stale_temps(&runs_dir)?;
+    // The grid and the command, for the report (grid order of the rows, the command line).
+    std::fs::write(out.join("grid.txt"), &text)?;
+    let command: Vec<String> = std::env::args().skip(1).collect();
+    std::fs::write(
+        out.join("command.txt"),
+        format!("alphacl {}\n", command.join(" ")),
+    )?;
     let todo: Vec<(String, RunConfig)> = runs
         .into_iter()
         .map(|c| (run_hash(&c, &tag), c))
@@ -167,6 +187,8 @@ fn remove_stale_temps(runs_dir: &Path) -> Result<()> {
 /// A parsed grid: for each key given, its list of values (as text), in [`CONFIG_KEYS`] order.
 #[derive(Debug)]
 struct Grid {
+    /// The config every point starts from (`base = <config text>`; default: the defaults).
+    base: RunConfig,
     axes: Axes,
 }
 
@@ -179,7 +201,15 @@ impl Grid {
             parse_text(text)?
         };
         let mut axes = Vec::new();
+        let mut base = RunConfig::default();
         for (key, raw) in keys {
+            if key == "base" {
+                let [text] = raw.as_slice() else {
+                    bail!("base: one config text, e.g. base = data=cifar:size=16&batch=256");
+                };
+                base = RunConfig::parse(text).context("base")?;
+                continue;
+            }
             if key == "seed" {
                 bail!("seed: the seeds of a sweep are 1..N from --seeds; remove the seed key");
             }
@@ -206,7 +236,7 @@ impl Grid {
             axes.push((key, values));
         }
         axes.sort_by_key(|(k, _)| CONFIG_KEYS.iter().position(|c| c == k));
-        Ok(Self { axes })
+        Ok(Self { base, axes })
     }
 
     /// Number of grid points (the product of the list lengths).
@@ -219,7 +249,7 @@ impl Grid {
     fn runs(&self, seeds: u64) -> Result<Vec<RunConfig>> {
         let mut out = Vec::new();
         for p in 0..self.points() {
-            let mut cfg = RunConfig::default();
+            let mut cfg = self.base.clone();
             let mut rest = p;
             let mut picks = vec![0; self.axes.len()];
             for (i, (_, vals)) in self.axes.iter().enumerate().rev() {
@@ -511,7 +541,22 @@ fn read_runs(dir: &Path) -> Result<Vec<Row>> {
             cfg,
         });
     }
-    rows.sort_by(|a, b| (&a.point, &a.budget, a.cfg.seed).cmp(&(&b.point, &b.budget, b.cfg.seed)));
+    // Grid order when the sweep's grid.txt is there (other runs after, by config text).
+    let order: BTreeMap<String, usize> = std::fs::read_to_string(dir.join("grid.txt"))
+        .ok()
+        .and_then(|g| Grid::parse(&g).ok()?.runs(1).ok())
+        .unwrap_or_default()
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut c)| {
+            c.seed = 0;
+            (c.to_text(), i)
+        })
+        .collect();
+    let rank = |r: &Row| order.get(&r.point).copied().unwrap_or(usize::MAX);
+    rows.sort_by(|a, b| {
+        (rank(a), &a.point, &a.budget, a.cfg.seed).cmp(&(rank(b), &b.point, &b.budget, b.cfg.seed))
+    });
     Ok(rows)
 }
 
@@ -570,7 +615,8 @@ fn write_report(dir: &Path) -> Result<usize> {
         csv.push('\n');
     }
     std::fs::write(dir.join("results.csv"), csv)?;
-    std::fs::write(dir.join("results.md"), markdown(&rows))?;
+    let command = std::fs::read_to_string(dir.join("command.txt")).ok();
+    std::fs::write(dir.join("results.md"), markdown(&rows, command.as_deref()))?;
     Ok(rows.len())
 }
 
@@ -592,7 +638,7 @@ fn mean_std(xs: &[f64]) -> Option<(f64, f64)> {
 
 /// The Markdown table: one row per grid point (and budget), mean ± std over its seeds; the
 /// config keys that are the same everywhere are listed above it.
-fn markdown(rows: &[Row]) -> String {
+fn markdown(rows: &[Row], command: Option<&str>) -> String {
     let mut groups: Vec<(&str, &str, Vec<&Row>)> = Vec::new();
     for r in rows {
         match groups.last_mut() {
@@ -616,6 +662,9 @@ fn markdown(rows: &[Row]) -> String {
         .collect();
     let budgets_vary = groups.iter().any(|g| g.1 != groups[0].1);
     let mut s = String::from("# Sweep results\n\n");
+    if let Some(c) = command {
+        let _ = writeln!(s, "Command: `{}`\n", c.trim());
+    }
     let _ = writeln!(
         s,
         "{} runs, {} grid points; mean ± sample std over seeds (n = number of seeds). kNN and probe: held-out accuracy of the final representation; eff. rank, align, unif: collapse metrics on the probe batch.\n",
@@ -702,6 +751,24 @@ mod tests {
         )
         .unwrap();
         assert_eq!(j.points(), 3);
+    }
+
+    #[test]
+    fn a_base_config_is_where_every_point_starts() {
+        let g = Grid::parse("base = batch=32&seed=7&eval=5\nloss = nt-xent | infonce\n").unwrap();
+        let runs = g.runs(2).unwrap();
+        assert_eq!(runs.len(), 4);
+        assert!(runs.iter().all(|c| c.batch == 32 && c.eval_every == 5));
+        assert_eq!(
+            runs.iter().map(|c| c.seed).collect::<Vec<_>>(),
+            [1, 2, 1, 2]
+        );
+        assert!(
+            Grid::parse("base = batch=1\n")
+                .unwrap_err()
+                .to_string()
+                .contains("base")
+        );
     }
 
     #[test]
