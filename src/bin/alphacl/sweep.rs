@@ -19,9 +19,11 @@
 //! being the FNV-1a 64 hash of the run's config text ([`RunConfig::to_text`], seed included)
 //! and budget. A run is written into `runs/.tmp-<hash>-<pid>/` and renamed into place once
 //! complete, so a run directory is always whole; a sweep started again skips the runs whose
-//! directory exists (and removes stale temporary ones). `results.csv` holds one row per run
+//! directory exists and removes stale temporary ones (so: one sweep per DIR at a time).
+//! `grid.txt` and `command.txt` record the last sweep. `results.csv` holds one row per run
 //! (every config key, seed, accuracies, collapse metrics of the final representation,
-//! timings last) and `results.md` a table of mean ± std over seeds per grid point.
+//! timings last) and `results.md` a table of mean ± std over seeds per grid point, in grid
+//! order, with the command.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -40,7 +42,8 @@ use crate::train::{Budget, new_trainer, run_record, train_until};
 /// Arguments of `alphacl sweep`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// The grid file (text or JSON; see `alphacl sweep --help`'s module docs or README).
+    /// The grid file: lines `key = value | value | …` (config keys), `list NAME = …` (used as
+    /// `@NAME`), `base = <config text>`; braces expand (`p={2,4}`); or the same as JSON.
     #[arg(long, required_unless_present = "report", conflicts_with = "report")]
     grid: Option<PathBuf>,
     /// Number of seeds per grid point (seeds 1..N).
