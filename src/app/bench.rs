@@ -1,5 +1,9 @@
-//! The standard benchmark workload run inside the page (`#bench=standard`), in slices of a few
-//! steps per frame so the page keeps drawing; results go to `#alphacl-status` under `bench`.
+//! Benchmarks run inside the page, in slices so the page keeps drawing; results go to
+//! `#alphacl-status` under `bench`:
+//! - `#bench=standard`: the standard workload, a few steps per frame;
+//! - `#bench=cifar`: real steps of the CIFAR preset (`examples/cifar10-16px.txt`, augmentation
+//!   included) on the prepared data, one step per frame, with the per-phase and per-layer
+//!   split of `alphacl bench --workload cifar`.
 //!
 //! The workload (inputs, encoder, optimiser) persists across slices, as it does in the CLI's
 //! single run: [`WARMUP`] untimed steps, then only the steps themselves are timed (the frames
@@ -43,9 +47,29 @@ pub struct BenchFigures {
     phase_seconds: [f64; 4],
 }
 
+/// Which in-page benchmark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BenchKind {
+    /// The standard workload (both standard losses).
+    #[default]
+    Standard,
+    /// The CIFAR preset's own trainer.
+    Cifar,
+}
+
+/// Timed steps of the CIFAR preset.
+const CIFAR_STEPS: usize = 20;
+
 /// In-page benchmark state.
 #[derive(Default)]
 pub struct BenchRunner {
+    /// Which benchmark.
+    pub kind: BenchKind,
+    /// CIFAR only: untimed steps done, and the per-layer (name, forward ms, backward ms) and
+    /// augmentation ms per step once measured.
+    cifar_warm: usize,
+    cifar_layers: Vec<(String, f64, f64)>,
+    cifar_ms_augment: f64,
     /// One entry per standard loss.
     pub figures: Vec<BenchFigures>,
     /// Error, if the workload could not run.
@@ -67,12 +91,85 @@ impl BenchRunner {
                 .collect(),
             error: None,
             current: None,
+            ..Default::default()
+        }
+    }
+
+    /// A runner for the CIFAR preset (its figures fill in once its trainer runs).
+    pub fn cifar() -> Self {
+        let loss = crate::train::bench::cifar_preset()
+            .map(|c| c.loss.to_text())
+            .unwrap_or_default();
+        Self {
+            kind: BenchKind::Cifar,
+            figures: vec![BenchFigures {
+                loss,
+                ..Default::default()
+            }],
+            ..Default::default()
+        }
+    }
+
+    /// What is benchmarked, for the page.
+    pub fn title(&self) -> &'static str {
+        match self.kind {
+            BenchKind::Standard => "standard workload (MLP 768→512→128, 2B = 512, Adam)",
+            BenchKind::Cifar => {
+                "CIFAR preset (BatchNorm conv net, 16 px, 2B = 512, augmentation included)"
+            }
+        }
+    }
+
+    /// CIFAR: one step of the preset's trainer ([`WARMUP`] untimed first), timed by the
+    /// trainer's own phase profile.
+    pub fn step_trainer(&mut self, t: &mut crate::train::Trainer) {
+        if self.done() {
+            return;
+        }
+        if self.cifar_warm == WARMUP {
+            t.set_profiling(true);
+            self.cifar_warm += 1;
+        }
+        if let Err(e) = t.step() {
+            self.error = Some(e.to_string());
+            return;
+        }
+        if self.cifar_warm < WARMUP {
+            self.cifar_warm += 1;
+            return;
+        }
+        let Some(p) = t.phase_times() else {
+            return;
+        };
+        let k = p.steps.max(1) as f64;
+        let ms = |s: f64| s * 1e3 / k;
+        let f = &mut self.figures[0];
+        f.steps = p.steps;
+        f.seconds = p.batch + p.forward + p.loss + p.backward + p.update;
+        f.steps_per_sec = p.steps as f64 / f.seconds.max(1e-12);
+        f.ms_forward = ms(p.forward);
+        f.ms_loss = ms(p.loss);
+        f.ms_backward = ms(p.backward);
+        f.ms_update = ms(p.update);
+        self.cifar_ms_augment = ms(p.batch);
+        self.cifar_layers = t
+            .encoder
+            .layer_profile()
+            .into_iter()
+            .map(|(n, fw, bw)| (n, ms(fw), ms(bw)))
+            .collect();
+        if f.steps >= CIFAR_STEPS {
+            t.set_profiling(false);
         }
     }
 
     /// Whether all losses have their steps.
     pub fn done(&self) -> bool {
-        self.error.is_some() || self.figures.iter().all(|f| f.steps >= STEPS_PER_LOSS)
+        let steps = match self.kind {
+            BenchKind::Standard => STEPS_PER_LOSS,
+            BenchKind::Cifar => CIFAR_STEPS,
+        };
+        self.error.is_some() || self.figures.iter().all(|f| f.steps >= steps)
     }
 
     /// Runs one slice: a few steps of the next unfinished loss (warm-up steps first).
@@ -131,11 +228,25 @@ impl BenchRunner {
 
     /// JSON for the status element.
     pub fn to_json(&self) -> serde_json::Value {
-        serde_json::json!({
-            "workload": "standard",
-            "done": self.done(),
-            "results": self.figures,
-            "error": self.error,
-        })
+        match self.kind {
+            BenchKind::Standard => serde_json::json!({
+                "workload": "standard",
+                "done": self.done(),
+                "results": self.figures,
+                "error": self.error,
+            }),
+            BenchKind::Cifar => serde_json::json!({
+                "workload": "cifar",
+                "done": self.done(),
+                "results": self.figures,
+                "ms_augment": self.cifar_ms_augment,
+                "layers": self
+                    .cifar_layers
+                    .iter()
+                    .map(|(n, f, b)| serde_json::json!({"layer": n, "ms_forward": f, "ms_backward": b}))
+                    .collect::<Vec<_>>(),
+                "error": self.error,
+            }),
+        }
     }
 }

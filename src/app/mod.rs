@@ -453,7 +453,7 @@ impl LabApp {
     /// Applies a link's hash to this lab (replacing its runs, view and hidden controls).
     pub fn apply_link(&mut self, hash: &str) {
         let link = share::parse_link(hash);
-        let play = link.autoplay && !link.bench;
+        let play = link.autoplay && link.bench.is_none();
         self.tab = link.state.tab;
         self.hidden = link.state.hide.clone();
         if link.state.runs != self.share_state().runs {
@@ -462,9 +462,22 @@ impl LabApp {
             self.running = play && self.trainer.is_some();
         }
         self.error = link.message().or(self.error.take());
-        if link.bench {
-            self.bench = Some(BenchRunner::standard());
-            self.running = false;
+        match link.bench {
+            Some(bench::BenchKind::Standard) => {
+                self.bench = Some(BenchRunner::standard());
+                self.running = false;
+            }
+            Some(bench::BenchKind::Cifar) => match crate::train::bench::cifar_preset() {
+                // The preset's own run: its data arrive like any CIFAR run's, then the steps
+                // of that trainer are timed.
+                Ok(cfg) => {
+                    self.start_runs(vec![cfg], false);
+                    self.bench = Some(BenchRunner::cifar());
+                    self.running = false;
+                }
+                Err(e) => self.error = Some(format!("the CIFAR preset is invalid: {e}")),
+            },
+            None => {}
         }
     }
 
@@ -577,7 +590,18 @@ impl LabApp {
         if let Some(b) = &mut self.bench
             && !b.done()
         {
-            b.slice();
+            match b.kind {
+                bench::BenchKind::Standard => b.slice(),
+                bench::BenchKind::Cifar => {
+                    // Wait until the preset's data have arrived and its trainer runs.
+                    if self.pending_run.is_none()
+                        && let Some(t) = self.trainer.as_mut()
+                        && t.config.data.asset_path().is_some()
+                    {
+                        b.step_trainer(t);
+                    }
+                }
+            }
             return;
         }
         if !self.running || self.trainer.is_none() {
@@ -802,7 +826,13 @@ impl LabApp {
             // While the benchmark runs, draw only its progress: a full frame of plots would
             // compete with it for the CPU (software WebGL rasterises on the other core).
             egui::CentralPanel::default().show(ui, |ui| {
-                ui.heading("α-CL Lab — benchmark running (standard workload, single thread)");
+                ui.heading(format!(
+                    "α-CL Lab — benchmark running ({}, single thread)",
+                    b.title()
+                ));
+                if let Some(p) = self.assets.progress_text() {
+                    ui.label(p);
+                }
                 for f in &b.figures {
                     ui.label(format!("{}: {} steps", f.loss, f.steps));
                 }
@@ -843,7 +873,7 @@ impl LabApp {
             }
             if let Some(b) = &self.bench {
                 ui.group(|ui| {
-                    ui.strong("Benchmark: standard workload (MLP 768→512→128, 2B = 512, Adam), single thread");
+                    ui.strong(format!("Benchmark: {}, single thread", b.title()));
                     for f in &b.figures {
                         ui.label(format!(
                             "{:<32} {:>3} steps  {:6.1} steps/s  {:5.1} GFLOP/s",

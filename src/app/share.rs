@@ -10,7 +10,7 @@
 //!   Every run therefore starts from its own config and seed, so opening a link reproduces the
 //!   same first losses.
 //! - `view=` selects the open view, `hide=` hides named controls for a lesson
-//!   (see [`HIDEABLE`]), `autoplay=1` starts training, `bench=standard` runs the benchmark.
+//!   (see [`HIDEABLE`]), `autoplay=1` starts training, `bench=standard` / `bench=cifar` runs a benchmark.
 //!
 //! A link whose run configuration is invalid falls back to the default run and reports why;
 //! unknown views or hide names are reported and ignored.
@@ -71,8 +71,8 @@ pub struct ParsedLink {
     pub state: ShareState,
     /// `autoplay=1`.
     pub autoplay: bool,
-    /// `bench=standard`.
-    pub bench: bool,
+    /// `bench=standard` or `bench=cifar`.
+    pub bench: Option<super::bench::BenchKind>,
     /// Problems with the run configurations (the runs fell back to the default).
     pub config_errors: Vec<String>,
     /// Problems with `view=` or `hide=` (ignored).
@@ -192,14 +192,13 @@ pub fn parse_link(hash: &str) -> ParsedLink {
                     }
                 }
             }
-            "bench" => {
-                if v == "standard" {
-                    out.bench = true;
-                } else {
-                    out.other_errors
-                        .push(format!("unknown benchmark '{v}' (known: standard)"));
-                }
-            }
+            "bench" => match v.as_str() {
+                "standard" => out.bench = Some(super::bench::BenchKind::Standard),
+                "cifar" => out.bench = Some(super::bench::BenchKind::Cifar),
+                _ => out
+                    .other_errors
+                    .push(format!("unknown benchmark '{v}' (known: standard, cifar)")),
+            },
             _ => {
                 if let Some(n) = k.strip_prefix("run").and_then(|n| n.parse::<usize>().ok()) {
                     if (2..=MAX_RUNS).contains(&n) {

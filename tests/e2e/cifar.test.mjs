@@ -57,6 +57,20 @@ test('CIFAR-10 16×16 loads, trains and its kNN accuracy rises', { skip: !prepar
   await context.close();
 });
 
+test('#bench=cifar times the preset\'s real steps in the page, per phase and per layer', { skip: !prepared && 'data not prepared' }, async () => {
+  const { page, context, errors } = await openApp(suite.browser, suite.server.url, 'bench=cifar');
+  const s = await waitStatus(page, (st) => st.bench && st.bench.done, 180000, 'CIFAR benchmark');
+  assert.equal(s.bench.workload, 'cifar');
+  assert.equal(s.bench.error, null);
+  const r = s.bench.results[0];
+  assert.equal(r.steps, 20);
+  assert.ok(r.steps_per_sec > 0 && Number.isFinite(r.steps_per_sec), JSON.stringify(r));
+  assert.ok(s.bench.ms_augment > 0 && s.bench.ms_augment < r.ms_forward, JSON.stringify(s.bench));
+  assert.ok(s.bench.layers.length >= 8 && s.bench.layers.every((l) => l.ms_forward >= 0), JSON.stringify(s.bench.layers));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('a missing data file is explained and the lab keeps its toy run', async () => {
   const { page, context } = await openApp(suite.browser, suite.server.url, 'data=cifar:size=8&autoplay=1');
   const s = await waitStatus(page, (st) => st.error !== null, 30000, 'missing-file message');
