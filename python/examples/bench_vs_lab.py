@@ -428,6 +428,39 @@ def machine() -> str:
     return f"{os.cpu_count()} cores, {model}{' with AVX-512' if avx512 else ''}"
 
 
+def loadavg() -> float:
+    try:
+        return float(Path("/proc/loadavg").read_text().split()[0])
+    except (OSError, ValueError):
+        return float("nan")
+
+
+class LoadMonitor:
+    """Samples the 1-minute load average every 5 s in a background thread, so the report can
+    say whether other work shared the machine (≈ 1 when one engine runs alone, ≈ 2 with
+    --parallel; more means something else was running)."""
+
+    def __init__(self):
+        import threading
+
+        self.samples = []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _run(self):
+        while not self._stop.is_set():
+            self.samples.append((time.time(), loadavg()))
+            self._stop.wait(5.0)
+
+    def window(self, t0: float, t1: float) -> str:
+        # The 1-minute average lags: skip the first 30 s of a window when it is long enough.
+        vals = [v for t, v in self.samples if t0 + min(30.0, (t1 - t0) / 2) <= t <= t1]
+        if not vals:
+            return "?"
+        return f"mean {sum(vals) / len(vals):.2f}, max {max(vals):.2f}"
+
+
 def report(cfg, loss_spec, minutes, lab, torch_run, out: Path, mode: str, checkpoints: int) -> str:
     lc, tc = curve(lab, out / "lab" / "metrics.csv"), curve(torch_run, out / "torch" / "metrics.csv")
     lab_t, torch_t = step_times(out / "lab" / "metrics.csv"), step_times(out / "torch" / "metrics.csv")
@@ -472,6 +505,8 @@ def report(cfg, loss_spec, minutes, lab, torch_run, out: Path, mode: str, checkp
     head = (
         f"config: {cfg['raw']}\nloss: {loss_spec}\n"
         f"machine: {machine()}; {mode}\n"
+        f"1-minute load average while the lab trained: {lab.get('load', '?')}; while PyTorch trained: "
+        f"{torch_run.get('load', '?')}\n"
         f"PyTorch {torch_run['torch']} ({torch_run['torch_threads']} thread, CPU capability "
         f"{torch_run['torch_cpu_capability']}, {torch_run['num_params']} parameters); lab "
         f"{lab.get('num_params', '?')} parameters\n"
@@ -484,6 +519,7 @@ def report(cfg, loss_spec, minutes, lab, torch_run, out: Path, mode: str, checkp
     (out / "table.md").write_text(text)
     summary = {
         "config": cfg["raw"], "loss": loss_spec, "minutes": minutes, "machine": machine(), "mode": mode,
+        "load_average": {"lab": lab.get("load"), "pytorch": torch_run.get("load")},
         "steps_per_sec": {"lab": lab["steps_per_sec"], "pytorch": torch_run["steps_per_sec"]},
         "speed_ratio_lab_over_pytorch": ratio,
         "steps": {"lab": lab["steps"], "pytorch": torch_run["steps"]},
@@ -513,6 +549,7 @@ def main() -> None:
     ap.add_argument("--quiet", action="store_true")
     args = ap.parse_args()
 
+    monitor = LoadMonitor()
     cfg = parse_config(Path(args.config).read_text())
     loss_spec = args.loss or cfg["loss"]
     out = Path(args.out)
@@ -530,20 +567,27 @@ def main() -> None:
     if args.lab and args.parallel:
         mode = (f"both engines at the same time, lab CLI pinned to core 0 and PyTorch to core 1 "
                 f"(of {cores})")
+        t0 = time.time()
         proc, log = start_lab(Path(args.lab_bin), Path(args.config), loss_spec, args.minutes, lab_dir, core=0)
         os.sched_setaffinity(0, {1})
         torch_run = train_torch(cfg, loss_spec, args.minutes, out / "torch", args.quiet)
+        torch_run["load"] = monitor.window(t0, time.time())
         print("torch: done; waiting for the lab's CLI", file=sys.stderr, flush=True)
         lab = finish_lab(proc, log, lab_dir)
+        lab["load"] = monitor.window(t0, time.time())
     else:
-        mode = f"one engine after the other, single-threaded each ({cores} cores, the other(s) idle)"
+        mode = f"one engine after the other, single-threaded each ({cores} cores)"
         if args.lab:
+            t0 = time.time()
             proc, log = start_lab(Path(args.lab_bin), Path(args.config), loss_spec, args.minutes, lab_dir)
             lab = finish_lab(proc, log, lab_dir)
+            lab["load"] = monitor.window(t0, time.time())
             print(f"lab:   {lab['steps']} steps, {lab['steps_per_sec']:.2f} steps/s, final kNN "
                   f"{lab['final_knn_acc']:.3f}", file=sys.stderr, flush=True)
         print("torch: training", file=sys.stderr, flush=True)
+        t0 = time.time()
         torch_run = train_torch(cfg, loss_spec, args.minutes, out / "torch", args.quiet)
+        torch_run["load"] = monitor.window(t0, time.time())
     print(f"torch: {torch_run['steps']} steps, {torch_run['steps_per_sec']:.2f} steps/s, final kNN "
           f"{torch_run['final_knn_acc']:.3f}", file=sys.stderr, flush=True)
     if lab is None and args.lab_run:
