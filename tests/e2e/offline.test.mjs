@@ -23,7 +23,10 @@ test('after the first visit the app loads and trains with no server', async () =
     let cached = [];
     while (Date.now() - t0 < 60000) {
       cached = await page.evaluate(async () => {
-        const c = await caches.open('alphacl-v1');
+        // The service worker's cache (its name carries a version, web/sw.js's CACHE).
+        const name = (await caches.keys()).find((k) => k.startsWith('alphacl-'));
+        if (!name) return [];
+        const c = await caches.open(name);
         return (await c.keys()).map((r) => new URL(r.url).pathname);
       });
       if (want.every((w) => cached.some((p) => p.endsWith(w)))) break;
