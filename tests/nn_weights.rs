@@ -440,3 +440,34 @@ fn cli_writes_weights_and_starts_from_them() {
     let _ = std::fs::remove_dir_all(&a);
     let _ = std::fs::remove_dir_all(&b);
 }
+
+#[test]
+fn the_snapshot_holds_h_and_the_head_output_of_the_same_subset() {
+    // Not a weights test, but it needs this file's small image run: the views' h and z must
+    // be the encoder's eval-mode representation and head output of the snapshot's samples.
+    let (_, text) = configs().pop().expect("the BatchNorm cnn config");
+    let mut t = trainer(&text);
+    for _ in 0..3 {
+        t.step().unwrap();
+    }
+    t.refresh_snapshot();
+    let x = t
+        .data
+        .x_test
+        .select(ndarray::Axis(0), &t.snapshot.eval_indices);
+    let unit = |mut m: Array2<f32>| {
+        for mut r in m.rows_mut() {
+            let n = r.dot(&r).sqrt().max(1e-12);
+            r.mapv_inplace(|v| v / n);
+        }
+        m
+    };
+    let h = t.encoder.embed_repr(&x);
+    let z = unit(t.encoder.head_of(&h));
+    let (snap_z, _, _) = t.snapshot.head.as_ref().expect("an encoder with a head");
+    let close = |a: &Array2<f32>, b: &Array2<f32>| {
+        a.dim() == b.dim() && a.iter().zip(b).all(|(p, q)| (p - q).abs() < 1e-5)
+    };
+    assert!(close(&t.snapshot.embeddings, &unit(h)), "h of the subset");
+    assert!(close(snap_z, &z), "z = head(h) of the subset");
+}

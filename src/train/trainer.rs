@@ -441,7 +441,12 @@ impl Trainer {
     pub fn refresh_snapshot(&mut self) {
         let start = Instant::now();
         let normalize = normalize_rows_in_place;
-        let (tr_z, tr_y, te_z, te_y) = self.eval_embeddings();
+        // Under the subset protocol the held-out rows are the views' subset: keep their raw h
+        // for the projection head instead of embedding them again.
+        let head_wanted = self.config.encoder.has_head();
+        let subset = self.protocol == EvalProtocol::Subset;
+        let (tr_z, tr_y, te_z, te_y, te_raw) =
+            self.eval_embeddings_keeping_raw(subset && head_wanted);
         let acc = probe::knn_accuracy(
             &tr_z,
             &tr_y,
@@ -469,13 +474,13 @@ impl Trainer {
             });
         }
         // The views draw the fixed held-out subset (h, and z for an encoder with a head).
-        let head_wanted = self.config.encoder.has_head();
-        let (te_z, head_z) = if self.protocol == EvalProtocol::Subset && !head_wanted {
+        let (te_z, head_z) = if subset && !head_wanted {
             (te_z, None)
         } else {
-            let h = self
-                .encoder
-                .embed_repr(&self.data.x_test.select(Axis(0), &self.eval_test_idx));
+            let h = te_raw.unwrap_or_else(|| {
+                self.encoder
+                    .embed_repr(&self.data.x_test.select(Axis(0), &self.eval_test_idx))
+            });
             let mut z = head_wanted.then(|| self.encoder.head_of(&h));
             let mut h = h;
             if self.config.normalize {
@@ -514,14 +519,32 @@ impl Trainer {
     /// Representations h of the protocol's training and held-out inputs (normalised when the
     /// run normalises), with their labels.
     fn eval_embeddings(&self) -> (Array2<f32>, Vec<usize>, Array2<f32>, Vec<usize>) {
+        let (tr_z, tr_y, te_z, te_y, _) = self.eval_embeddings_keeping_raw(false);
+        (tr_z, tr_y, te_z, te_y)
+    }
+
+    /// As [`Trainer::eval_embeddings`]; with `keep_raw` also the held-out representations
+    /// before normalisation (the projection head's input).
+    #[allow(clippy::type_complexity)]
+    fn eval_embeddings_keeping_raw(
+        &self,
+        keep_raw: bool,
+    ) -> (
+        Array2<f32>,
+        Vec<usize>,
+        Array2<f32>,
+        Vec<usize>,
+        Option<Array2<f32>>,
+    ) {
         let (tr_x, tr_y, te_x, te_y) = self.eval_sets();
         let mut tr_z = self.encoder.embed_repr(&tr_x);
         let mut te_z = self.encoder.embed_repr(&te_x);
+        let raw = keep_raw.then(|| te_z.clone());
         if self.config.normalize {
             normalize_rows_in_place(&mut tr_z);
             normalize_rows_in_place(&mut te_z);
         }
-        (tr_z, tr_y, te_z, te_y)
+        (tr_z, tr_y, te_z, te_y, raw)
     }
 
     /// The linear probe's held-out accuracy on frozen features (trained on the first half of
