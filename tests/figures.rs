@@ -1,5 +1,6 @@
 //! Figures: PNG bytes decode to the requested size and show data, SVG documents are well-formed
-//! with one legend label per run, the α heat map shows the class blocks, errors are the right
+//! with one legend label per run, the α heat map shows the class blocks, the sweep's sensitivity
+//! figure ticks at the parameter values and skips non-finite seeds, errors are the right
 //! `FigureError`, and `alphacl train --out` writes all six figure files.
 //!
 //! The same figure code runs in wasm32: `cargo test --target wasm32-unknown-unknown --test
@@ -579,5 +580,210 @@ mod native {
         );
         assert!(alpha.rects >= 64 * 64);
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    /// The sensitivity figure (metrics against τ or p, mean ± std over seeds): sizes, colours,
+    /// the SVG's title, axes, value ticks and legend, non-finite handling and errors.
+    mod sensitivity {
+        use super::{Image, decode_png, parse_svg};
+        use alphacl::figures::{
+            FigureError, MAX_SENSITIVITY_PANELS, MAX_SENSITIVITY_SERIES, PALETTE,
+            SENSITIVITY_SVG_SIZE, Sensitivity, SensitivityPoint, SensitivitySeries,
+            sensitivity_png, sensitivity_svg,
+        };
+
+        /// `series` lines over τ ∈ {0.05, 0.1, 0.2, 0.5, 1, 2} with three seeds each and three panels.
+        fn tau_figure(series: usize) -> Sensitivity {
+            let taus = [0.05, 0.1, 0.2, 0.5, 1.0, 2.0];
+            Sensitivity {
+                title: "sensitivity to τ".into(),
+                param: "τ (log scale)".into(),
+                log_x: true,
+                panels: vec![
+                    "kNN accuracy".into(),
+                    "linear-probe accuracy".into(),
+                    "effective rank".into(),
+                ],
+                series: (0..series)
+                    .map(|j| SensitivitySeries {
+                        label: format!("loss {j}"),
+                        points: taus
+                            .iter()
+                            .enumerate()
+                            .map(|(i, &x)| {
+                                let base = 0.5 + 0.05 * i as f64 + 0.01 * j as f64;
+                                SensitivityPoint {
+                                    x,
+                                    seeds: vec![
+                                        vec![base - 0.02, base, base + 0.02],
+                                        vec![base + 0.05, base + 0.06, base + 0.04],
+                                        vec![16.0 - i as f64, 15.5 - i as f64, 15.0 - i as f64],
+                                    ],
+                                }
+                            })
+                            .collect(),
+                    })
+                    .collect(),
+            }
+        }
+
+        fn rgb(k: usize) -> (u8, u8, u8) {
+            PALETTE[k]
+        }
+
+        /// Pixels of exactly colour `c`.
+        fn count(img: &Image, c: (u8, u8, u8)) -> usize {
+            (0..img.height)
+                .flat_map(|y| (0..img.width).map(move |x| (x, y)))
+                .filter(|&(x, y)| img.rgb(x, y) == c)
+                .count()
+        }
+
+        fn svg_texts(svg: &str) -> Vec<String> {
+            parse_svg(svg).texts
+        }
+
+        #[test]
+        fn png_has_the_requested_size_and_every_series_colour() {
+            let fig = tau_figure(4);
+            for (w, h) in [(1800, 660), (1200, 440), (640, 300)] {
+                let img = decode_png(&sensitivity_png(&fig, w, h).unwrap());
+                assert_eq!((img.width, img.height), (w, h));
+                let ink = img.ink(0, 0, w, h);
+                assert!(ink > 0.02 && ink < 0.6, "{w}×{h}: ink {ink}");
+                for k in 0..4 {
+                    assert!(count(&img, rgb(k)) > 20, "{w}×{h}: series {k} not drawn");
+                }
+                assert_eq!(count(&img, rgb(4)), 0, "{w}×{h}: a fifth colour appeared");
+            }
+        }
+
+        #[test]
+        fn svg_is_well_formed_with_title_axes_ticks_and_one_label_per_series() {
+            let fig = tau_figure(3);
+            let svg = sensitivity_svg(&fig).unwrap();
+            let (w, h) = SENSITIVITY_SVG_SIZE;
+            assert!(
+                svg.contains(&format!("width=\"{w}\"")) && svg.contains(&format!("height=\"{h}\""))
+            );
+            let texts = svg_texts(&svg);
+            let has = |t: &str| texts.iter().filter(|x| *x == t).count();
+            assert_eq!(has("sensitivity to τ"), 1, "{texts:?}");
+            for p in &fig.panels {
+                assert_eq!(has(p), 1, "{p}: {texts:?}");
+            }
+            assert_eq!(has("τ (log scale)"), 3, "one x description per panel");
+            for j in 0..3 {
+                assert_eq!(has(&format!("loss {j}")), 1, "legend label {j}");
+            }
+            // Ticks sit at the parameter values themselves, on every panel.
+            for tick in ["0.05", "0.1", "0.2", "0.5", "1", "2"] {
+                assert_eq!(has(tick), 3, "tick {tick}: {texts:?}");
+            }
+        }
+
+        #[test]
+        fn linear_axes_with_many_values_fall_back_to_automatic_ticks() {
+            let fig = Sensitivity {
+                title: "p".into(),
+                param: "p".into(),
+                log_x: false,
+                panels: vec!["kNN accuracy".into()],
+                series: vec![SensitivitySeries {
+                    label: "acl-direct".into(),
+                    points: (1..=20)
+                        .map(|p| SensitivityPoint {
+                            x: f64::from(p),
+                            seeds: vec![vec![0.5 + 0.01 * f64::from(p)]],
+                        })
+                        .collect(),
+                }],
+            };
+            let texts = svg_texts(&sensitivity_svg(&fig).unwrap());
+            let numeric = texts.iter().filter(|t| t.parse::<f64>().is_ok()).count();
+            assert!(numeric >= 6, "{texts:?}");
+            let img = decode_png(&sensitivity_png(&fig, 900, 400).unwrap());
+            assert!(count(&img, rgb(0)) > 20);
+        }
+
+        #[test]
+        fn non_finite_values_are_skipped_and_only_all_non_finite_is_an_error() {
+            let mut fig = tau_figure(2);
+            // Series 0: one seed NaN everywhere, one point entirely non-finite; series 1 untouched.
+            for p in &mut fig.series[0].points {
+                for v in &mut p.seeds {
+                    v[0] = f64::NAN;
+                }
+            }
+            fig.series[0].points[2].seeds = vec![vec![f64::INFINITY]; 3];
+            fig.series[0].points[3].x = f64::NAN;
+            let svg = sensitivity_svg(&fig).unwrap();
+            assert!(
+                !svg.contains("NaN") && !svg.contains("inf"),
+                "no NaN coordinates"
+            );
+            let img = decode_png(&sensitivity_png(&fig, 1200, 440).unwrap());
+            assert!(count(&img, rgb(0)) > 20 && count(&img, rgb(1)) > 20);
+
+            // One panel with nothing finite: the figure still draws and says so there.
+            let mut fig = tau_figure(1);
+            for p in &mut fig.series[0].points {
+                p.seeds[2] = vec![f64::NAN, f64::NEG_INFINITY];
+            }
+            let texts = svg_texts(&sensitivity_svg(&fig).unwrap());
+            assert!(texts.iter().any(|t| t == "no finite values"), "{texts:?}");
+
+            // Everything non-finite: an error, not an empty picture.
+            for p in &mut fig.series[0].points {
+                p.seeds = vec![vec![f64::NAN]; 3];
+            }
+            assert!(matches!(
+                sensitivity_svg(&fig),
+                Err(FigureError::NonFinite(_))
+            ));
+            assert!(matches!(
+                sensitivity_png(&fig, 800, 400),
+                Err(FigureError::NonFinite(_))
+            ));
+        }
+
+        #[test]
+        fn bad_input_is_the_right_error() {
+            let mut fig = tau_figure(1);
+            fig.series.clear();
+            assert!(matches!(sensitivity_svg(&fig), Err(FigureError::NoData(_))));
+            let mut fig = tau_figure(1);
+            fig.panels.clear();
+            assert!(matches!(sensitivity_svg(&fig), Err(FigureError::NoData(_))));
+            let fig = tau_figure(MAX_SENSITIVITY_SERIES + 1);
+            assert!(matches!(
+                sensitivity_svg(&fig),
+                Err(FigureError::TooManyRuns { .. })
+            ));
+            let mut fig = tau_figure(1);
+            fig.panels = vec!["p".into(); MAX_SENSITIVITY_PANELS + 1];
+            assert!(matches!(
+                sensitivity_svg(&fig),
+                Err(FigureError::TooManyPanels { .. })
+            ));
+            let mut fig = tau_figure(1);
+            fig.series[0].points[1].seeds.pop();
+            let e = sensitivity_svg(&fig).unwrap_err();
+            assert!(
+                matches!(
+                    e,
+                    FigureError::PanelsMismatch {
+                        got: 2,
+                        panels: 3,
+                        ..
+                    }
+                ),
+                "{e}"
+            );
+            assert!(matches!(
+                sensitivity_png(&tau_figure(1), 100, 100),
+                Err(FigureError::Size { .. })
+            ));
+        }
     }
 }

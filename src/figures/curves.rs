@@ -7,12 +7,11 @@
 //! dots) and linear-probe accuracy (dashed, open circles) at the evaluation steps, y ∈ [0, 1].
 
 use plotters::prelude::*;
-use plotters::style::text_anchor::{HPos, Pos, VPos};
 
 use super::{
     Area, CURVES_SVG_SIZE, Corner, DESC_SIZE, FONT_FAMILY, FigureError, GRID, INK, LegendEntry,
-    Scale, TICK_SIZE, TITLE_SIZE, draw_legend, ellipsize, padded_range, palette, render_png,
-    render_svg, tick_decimals,
+    Scale, TICK_SIZE, TITLE_SIZE, draw_legend, draw_note, ellipsize, padded_range, palette,
+    render_png, render_svg, tick_decimals,
 };
 use crate::train::History;
 
@@ -321,16 +320,7 @@ fn draw<B: DrawingBackend>(root: &Area<B>, data: &CurvesData, s: Scale) -> Resul
         }
         draw_legend(&panels[1], plot, &key, Corner::BottomRight, s)?;
     } else {
-        let (ox, oy) = panels[1].get_base_pixel();
-        let centre = (
-            (plot.0.start + plot.0.end) / 2 - ox,
-            (plot.1.start + plot.1.end) / 2 - oy,
-        );
-        let style = (FONT_FAMILY, s.font(DESC_SIZE))
-            .into_font()
-            .color(&RGBColor(120, 120, 120))
-            .pos(Pos::new(HPos::Center, VPos::Center));
-        panels[1].draw(&Text::new("no evaluations yet", centre, style))?;
+        draw_note(&panels[1], plot, "no evaluations yet", s)?;
     }
     Ok(())
 }

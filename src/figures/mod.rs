@@ -1,4 +1,5 @@
-//! Publication figures as PNG and SVG bytes: training curves, embedding spectrum, α heat map.
+//! Publication figures as PNG and SVG bytes: training curves, embedding spectrum, α heat map,
+//! and the sweep's sensitivity figures (metrics against τ or p, mean ± std over seeds).
 //!
 //! Pure functions over plain data, drawn with `plotters`. The same code runs natively (the CLI
 //! writes the files) and in wasm (the app offers them for download): text is measured and, for
@@ -11,16 +12,21 @@
 //!   ([`FigureError::NonFinite`]).
 //! - Runs and series are coloured with [`PALETTE`] (Okabe–Ito, colour-blind friendly), in order.
 //! - SVG figures have fixed sizes ([`CURVES_SVG_SIZE`], [`SPECTRUM_SVG_SIZE`],
-//!   [`ALPHA_SVG_SIZE`]); PNG sizes are chosen by the caller within [`MIN_PNG_SIZE`] and
+//!   [`ALPHA_SVG_SIZE`], [`SENSITIVITY_SVG_SIZE`]); PNG sizes are chosen by the caller within [`MIN_PNG_SIZE`] and
 //!   [`MAX_PNG_SIDE`].
 
 mod alpha;
 mod backend;
 mod curves;
+mod sensitivity;
 mod spectrum;
 
 pub use alpha::{ALPHA_SVG_MAX_CELLS, PlotRect, alpha_plot_area, alpha_png, alpha_svg};
 pub use curves::{MAX_RUNS, RunSeries, curves_png, curves_svg};
+pub use sensitivity::{
+    MAX_SENSITIVITY_PANELS, MAX_SENSITIVITY_SERIES, MAX_VALUE_TICKS, Sensitivity, SensitivityPoint,
+    SensitivitySeries, finite_mean_std, sensitivity_png, sensitivity_svg,
+};
 pub use spectrum::{MAX_SPECTRUM_SERIES, spectrum_png, spectrum_svg};
 
 use ab_glyph::FontRef;
@@ -61,6 +67,24 @@ pub enum FigureError {
         got: usize,
         /// The limit of this figure.
         max: usize,
+    },
+    /// More panels than a sensitivity figure lays out side by side.
+    #[error("{got} panels given, at most {max} fit side by side")]
+    TooManyPanels {
+        /// How many were given.
+        got: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// A sensitivity point without one value list per panel.
+    #[error("series '{series}': a point has {got} value lists, the figure has {panels} panels")]
+    PanelsMismatch {
+        /// The series' label.
+        series: String,
+        /// Value lists of the point.
+        got: usize,
+        /// Panels of the figure.
+        panels: usize,
     },
     /// PNG size outside [`MIN_PNG_SIZE`] … [`MAX_PNG_SIDE`].
     #[error(
@@ -114,6 +138,9 @@ pub const CURVES_SVG_SIZE: (u32, u32) = (1000, 420);
 pub const SPECTRUM_SVG_SIZE: (u32, u32) = (640, 440);
 /// Size of [`alpha_svg`] (width, height).
 pub const ALPHA_SVG_SIZE: (u32, u32) = (620, 560);
+
+/// Size of [`sensitivity_svg`] (width, height): up to four panels side by side.
+pub const SENSITIVITY_SVG_SIZE: (u32, u32) = (1200, 440);
 
 /// Plotters text size (≈ line height in pixels) of titles, axis descriptions, tick labels and
 /// legends.
@@ -305,6 +332,29 @@ pub(crate) fn ellipsize(s: &str, max: usize) -> String {
         t.push('…');
         t
     }
+}
+
+/// Grey text centred in the pixel rectangle `plot` (absolute, as plotters reports it) of
+/// `area`: what a panel says when it has nothing to draw.
+pub(crate) fn draw_note<B: plotters::prelude::DrawingBackend>(
+    area: &Area<B>,
+    plot: (std::ops::Range<i32>, std::ops::Range<i32>),
+    text: &str,
+    s: Scale,
+) -> Result<(), FigureError> {
+    use plotters::prelude::*;
+    use plotters::style::text_anchor::{HPos, Pos, VPos};
+    let (ox, oy) = area.get_base_pixel();
+    let centre = (
+        (plot.0.start + plot.0.end) / 2 - ox,
+        (plot.1.start + plot.1.end) / 2 - oy,
+    );
+    let style = (FONT_FAMILY, s.font(DESC_SIZE))
+        .into_font()
+        .color(&RGBColor(120, 120, 120))
+        .pos(Pos::new(HPos::Center, VPos::Center));
+    area.draw(&Text::new(text.to_string(), centre, style))?;
+    Ok(())
 }
 
 /// One legend entry: a label and how to draw its key.
