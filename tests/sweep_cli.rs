@@ -127,7 +127,7 @@ fn a_tiny_grid_gives_a_well_formed_csv_and_table_and_report_rebuilds_them() {
     assert_eq!(losses.len(), 3, "{losses:?}");
     assert_eq!(seeds.len(), 2, "{seeds:?}");
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
-    let rows: Vec<&str> = md.lines().filter(|l| l.starts_with("| `")).collect();
+    let rows = table_rows(&md);
     assert_eq!(rows.len(), 3, "{md}");
     assert!(rows.iter().all(|r| r.contains(" ± ")), "{md}");
     assert!(md.contains("| loss | n | kNN |"), "{md}");
@@ -146,6 +146,15 @@ fn a_tiny_grid_gives_a_well_formed_csv_and_table_and_report_rebuilds_them() {
         csv
     );
     assert_eq!(std::fs::read_to_string(out.join("results.md")).unwrap(), md);
+}
+
+/// The data rows of the first table of results.md (the results; the Theorem 1 table follows).
+fn table_rows(md: &str) -> Vec<&str> {
+    md.lines()
+        .skip_while(|l| !l.starts_with("| loss"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .collect()
 }
 
 /// The `created` field of each finished run.
@@ -270,4 +279,64 @@ fn the_same_grid_and_seeds_give_the_same_results() {
             .ends_with("steps_per_sec,train_seconds,wall_seconds")
     );
     assert_eq!(untimed(&ca), untimed(&cb));
+}
+
+/// nt-xent at three τ: enough values for a sensitivity figure.
+const TAU_GRID: &str = "\
+data = gauss:k=3,d=4,n=128
+batch = 16
+eval = 10
+loss = nt-xent:tau={0.2,0.5,1} | acl-direct:tau=0.5,p=4,eps=0
+";
+
+#[test]
+fn report_draws_sensitivity_figures_links_runs_and_checks_theorem1() {
+    let dir = temp_dir("figures");
+    let out = dir.join("out");
+    assert_ok(&sweep(
+        &write_grid(&dir, TAU_GRID),
+        &out,
+        &["--steps", "10"],
+    ));
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    // τ takes three values for nt-xent: one figure, PNG and SVG; p takes one value: none.
+    let png = std::fs::read(out.join("sensitivity-tau.png")).unwrap();
+    let info = png::Decoder::new(png.as_slice()).read_info().unwrap();
+    assert_eq!((info.info().width, info.info().height), (1800, 660));
+    let svg = std::fs::read_to_string(out.join("sensitivity-tau.svg")).unwrap();
+    assert!(svg.starts_with("<svg") && svg.contains("nt-xent") && svg.contains("2 seeds"));
+    assert!(!out.join("sensitivity-p.svg").exists());
+    assert!(
+        md.contains("![sensitivity-tau](sensitivity-tau.svg)"),
+        "{md}"
+    );
+    // Every row links to the lab with its seed-1 run; rows after the first are paired deltas.
+    let rows = table_rows(&md);
+    assert_eq!(rows.len(), 4, "{md}");
+    for r in &rows {
+        assert!(
+            r.contains("[open](http://127.0.0.1:8080/#data=gauss:") && r.contains("&seed=1&"),
+            "{r}"
+        );
+    }
+    assert!(rows[0].contains("| ref. | ref. |"), "{}", rows[0]);
+    assert!(rows[1].contains(" ± "), "{}", rows[1]);
+    // Theorem 1 holds for both losses in f64.
+    assert!(md.contains("| `nt-xent:tau=0.5` | 1 | "), "{md}");
+    let line = md
+        .lines()
+        .find(|l| l.starts_with("Max over the 4 losses"))
+        .unwrap();
+    let worst: f64 = line.split_whitespace().nth(7).unwrap().parse().unwrap();
+    assert!(worst < 1e-8, "{line}");
+    // --app changes the links' base.
+    let o = bin()
+        .args(["sweep", "--report"])
+        .arg(&out)
+        .args(["--app", "https://lab.example/"])
+        .output()
+        .unwrap();
+    assert_ok(&o);
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("[open](https://lab.example/#data="), "{md}");
 }

@@ -67,12 +67,18 @@ pub struct Args {
     /// No progress line.
     #[arg(long)]
     quiet: bool,
+    /// Where the lab is served, for the links of results.md (each row opens its seed-1 run).
+    #[arg(long, value_name = "URL", default_value = DEFAULT_APP)]
+    app: String,
 }
+
+/// The address `scripts/serve.sh` serves the lab at.
+const DEFAULT_APP: &str = "http://127.0.0.1:8080/";
 
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.report {
-        let n = write_report(dir)?;
+        let n = write_report(dir, &args.app)?;
         eprintln!(
             "wrote {}/results.csv and results.md ({n} runs)",
             dir.display()
@@ -134,7 +140,7 @@ pub fn run(args: Args) -> Result<()> {
     let failures = run_all(
         &todo, &runs_dir, &budget, &tag, jobs, skipped, total, args.quiet,
     );
-    let n = write_report(out)?;
+    let n = write_report(out, &args.app)?;
     eprintln!(
         "wrote {}/results.csv and results.md ({n} runs)",
         out.display()
@@ -584,7 +590,7 @@ fn num(v: Option<f64>) -> String {
 }
 
 /// Writes `results.csv` and `results.md` of `dir`; returns the number of runs.
-fn write_report(dir: &Path) -> Result<usize> {
+fn write_report(dir: &Path, app: &str) -> Result<usize> {
     let rows = read_runs(dir)?;
     let mut csv = String::new();
     let timing = METRICS
@@ -618,30 +624,306 @@ fn write_report(dir: &Path) -> Result<usize> {
         csv.push('\n');
     }
     std::fs::write(dir.join("results.csv"), csv)?;
+    let figures = write_figures(dir, &rows)?;
     let command = std::fs::read_to_string(dir.join("command.txt")).ok();
-    std::fs::write(dir.join("results.md"), markdown(&rows, command.as_deref()))?;
+    let mut md = markdown(&rows, command.as_deref(), app);
+    md.push_str(&theorem1_section(&rows));
+    if !figures.is_empty() {
+        md.push_str("\nSensitivity figures (mean ± std over seeds):\n\n");
+        for f in &figures {
+            let _ = writeln!(md, "![{f}]({f}.svg)");
+        }
+    }
+    std::fs::write(dir.join("results.md"), md)?;
     Ok(rows.len())
+}
+
+/// Batches, rows (2B) and dimension of the Theorem 1 check, and its random directions.
+const THEOREM1_BATCHES: u64 = 3;
+const THEOREM1_SHAPE: (usize, usize) = (32, 16);
+const THEOREM1_DIRECTIONS: usize = 16;
+
+/// Theorem 1 for every loss of the sweep: the relative residual ‖∇L − g‖/‖g‖ between the
+/// finite-difference gradient of the loss and the shared max-player gradient g
+/// ([`alphacl::analysis::theorem1_residual`]), max over [`THEOREM1_BATCHES`] seeded Gaussian
+/// batches of [`THEOREM1_SHAPE`] (normalised as the runs were), with g in f64 and in f32.
+fn theorem1_section(rows: &[Row]) -> String {
+    let mut specs: Vec<(String, bool)> = Vec::new();
+    for r in rows {
+        let k = (r.cfg.loss.to_text(), r.cfg.normalize);
+        if !specs.contains(&k) {
+            specs.push(k);
+        }
+    }
+    let (n, d) = THEOREM1_SHAPE;
+    let mut s = format!(
+        "\nTheorem 1 (∇L = shared max-player gradient g): relative residual ‖∇L_fd − g‖/‖g‖, max over {THEOREM1_BATCHES} seeded Gaussian batches of {n} × {d} ({THEOREM1_DIRECTIONS} random directions, fourth-order central differences), g in f64 and in f32.\n\n| loss | normalize | residual (f64 g) | residual (f32 g) |\n|---|---|---|---|\n"
+    );
+    let mut worst = (0.0f64, String::new());
+    for (text, normalize) in &specs {
+        let Ok(spec) = alphacl::loss::LossSpec::parse(text) else {
+            continue;
+        };
+        let (mut r64, mut r32) = (0.0f64, 0.0f64);
+        let mut failed = None;
+        for seed in 1..=THEOREM1_BATCHES {
+            let mut rng = alphacl::rng::Rng::derive(seed, "sweep-theorem1");
+            let z = ndarray::Array2::from_shape_fn((n, d), |_| rng.normal() as f32);
+            match alphacl::analysis::theorem1_residual(
+                &spec,
+                &z,
+                *normalize,
+                THEOREM1_DIRECTIONS,
+                seed,
+            ) {
+                Ok(t) => {
+                    r64 = r64.max(t.relative_residual);
+                    r32 = r32.max(t.relative_residual_f32);
+                }
+                Err(e) => failed = Some(e.to_string()),
+            }
+        }
+        if let Some(e) = failed {
+            let _ = writeln!(s, "| `{text}` | {} | {e} | |", u8::from(*normalize));
+            continue;
+        }
+        if r64 >= worst.0 {
+            worst = (r64, text.clone());
+        }
+        let _ = writeln!(
+            s,
+            "| `{text}` | {} | {r64:.1e} | {r32:.1e} |",
+            u8::from(*normalize)
+        );
+    }
+    if !worst.1.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nMax over the {} losses (f64 g): {:.1e} (`{}`).",
+            specs.len(),
+            worst.0,
+            worst.1
+        );
+    }
+    s
+}
+
+/// The metrics of a sensitivity figure's panels: (METRICS name, axis description).
+const SENSITIVITY_PANELS: &[(&str, &str)] = &[
+    ("final_knn", "kNN accuracy"),
+    ("final_probe", "linear-probe accuracy"),
+    ("effective_rank", "effective rank"),
+];
+
+/// PNG size of the sensitivity figures (1.5 × the SVG layout).
+const SENSITIVITY_PNG: (u32, u32) = (1800, 660);
+
+/// The runs of one sensitivity series by the swept parameter's value (as text).
+type ByValue<'a> = BTreeMap<String, Vec<&'a Row>>;
+
+/// `name:k=v,k=v` → (name, [(k, v)]).
+fn split_loss(spec: &str) -> (&str, Vec<(&str, &str)>) {
+    let (name, params) = spec.split_once(':').unwrap_or((spec, ""));
+    let params = params
+        .split(',')
+        .filter_map(|kv| kv.split_once('='))
+        .collect();
+    (name, params)
+}
+
+/// A loss spec without parameter `param`.
+fn loss_without(spec: &str, param: &str) -> String {
+    let (name, params) = split_loss(spec);
+    let rest: Vec<String> = params
+        .iter()
+        .filter(|(k, _)| *k != param)
+        .map(|(k, v)| format!("{k}={v}"))
+        .collect();
+    if rest.is_empty() {
+        name.to_string()
+    } else {
+        format!("{name}:{}", rest.join(","))
+    }
+}
+
+/// The sensitivity figures of the stored runs, one per loss parameter that takes at least
+/// three values with everything else fixed: each series holds the runs that differ only in
+/// that parameter (and the seed). Writes `sensitivity-<param>.png` and `.svg` into `dir`
+/// and returns their base names.
+fn sensitivity_figures(rows: &[Row]) -> Vec<(String, alphacl::figures::Sensitivity)> {
+    use alphacl::figures::{
+        MAX_SENSITIVITY_SERIES, Sensitivity, SensitivityPoint, SensitivitySeries,
+    };
+    let metric = |name: &str| METRICS.iter().position(|m| m.0 == name);
+    let panels: Vec<usize> = SENSITIVITY_PANELS
+        .iter()
+        .filter_map(|(n, _)| metric(n))
+        .collect();
+    let mut params: Vec<String> = Vec::new();
+    for r in rows {
+        for (k, _) in split_loss(&r.cfg.loss.to_text()).1 {
+            if !params.iter().any(|p| p == k) {
+                params.push(k.to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for param in params {
+        // Series key: the run's config text (no seed) with the parameter taken out of the loss,
+        // and its budget; in the rows' (grid) order.
+        let mut series: Vec<(String, String, ByValue)> = Vec::new();
+        for r in rows {
+            let loss = r.cfg.loss.to_text();
+            let Some(value) = split_loss(&loss)
+                .1
+                .iter()
+                .find(|(k, _)| *k == param)
+                .map(|(_, v)| v.to_string())
+            else {
+                continue;
+            };
+            let label = loss_without(&loss, &param);
+            let mut key: String = key_values(&r.cfg)
+                .into_iter()
+                .filter(|(k, _)| k != "seed" && k != "loss")
+                .map(|(k, v)| format!("{k}={v}&"))
+                .collect();
+            let _ = write!(key, "loss={label}&budget={}", r.budget);
+            match series.iter_mut().find(|s| s.0 == key) {
+                Some(s) => s.2.entry(value).or_default().push(r),
+                None => series.push((key, label, BTreeMap::from([(value, vec![r])]))),
+            }
+        }
+        series.retain(|s| s.2.len() >= 3);
+        if series.is_empty() {
+            continue;
+        }
+        if series.len() > MAX_SENSITIVITY_SERIES {
+            eprintln!(
+                "sensitivity to {param}: {} series, drawing the first {MAX_SENSITIVITY_SERIES}",
+                series.len()
+            );
+            series.truncate(MAX_SENSITIVITY_SERIES);
+        }
+        // Labels: the loss without the parameter, plus config keys that differ between series.
+        let firsts: Vec<BTreeMap<String, String>> = series
+            .iter()
+            .map(|s| key_values(&s.2.values().next().expect("a value")[0].cfg))
+            .collect();
+        let differing: Vec<&str> = CONFIG_KEYS
+            .iter()
+            .copied()
+            .filter(|k| *k != "loss" && *k != "seed")
+            .filter(|k| firsts.iter().any(|kv| kv.get(*k) != firsts[0].get(*k)))
+            .collect();
+        let mut xs_all = Vec::new();
+        let mut max_seeds = 0;
+        let mut budgets: Vec<&str> = Vec::new();
+        let fig_series: Vec<SensitivitySeries> = series
+            .iter()
+            .zip(&firsts)
+            .map(|((_, label, by_value), kv)| {
+                let mut label = label.clone();
+                for k in &differing {
+                    let _ = write!(label, " {k}={}", kv.get(*k).map_or("", String::as_str));
+                }
+                let points = by_value
+                    .iter()
+                    .filter_map(|(v, runs)| {
+                        let x: f64 = v.parse().ok()?;
+                        xs_all.push(x);
+                        max_seeds = max_seeds.max(runs.len());
+                        for r in runs {
+                            if !budgets.contains(&r.budget.as_str()) {
+                                budgets.push(&r.budget);
+                            }
+                        }
+                        Some(SensitivityPoint {
+                            x,
+                            seeds: panels
+                                .iter()
+                                .map(|&m| runs.iter().filter_map(|r| r.metrics[m]).collect())
+                                .collect(),
+                        })
+                    })
+                    .collect();
+                SensitivitySeries { label, points }
+            })
+            .collect();
+        let positive = xs_all.iter().all(|&x| x > 0.0);
+        let (lo, hi) = xs_all
+            .iter()
+            .fold((f64::INFINITY, 0.0f64), |(l, h), &x| (l.min(x), h.max(x)));
+        let log_x = positive && (param == "tau" || hi / lo >= 10.0);
+        let shown = if param == "tau" { "τ" } else { param.as_str() };
+        let fig = Sensitivity {
+            title: format!(
+                "sensitivity to {shown}: mean ± std over {max_seeds} seed{}, {}",
+                if max_seeds == 1 { "" } else { "s" },
+                budgets.join(" / ")
+            ),
+            param: if log_x {
+                format!("{shown} (log scale)")
+            } else {
+                shown.to_string()
+            },
+            log_x,
+            panels: SENSITIVITY_PANELS
+                .iter()
+                .map(|(_, d)| d.to_string())
+                .collect(),
+            series: fig_series,
+        };
+        out.push((format!("sensitivity-{param}"), fig));
+    }
+    out
+}
+
+/// Writes the [`sensitivity_figures`] of `rows` into `dir` as PNG and SVG; returns their names.
+fn write_figures(dir: &Path, rows: &[Row]) -> Result<Vec<String>> {
+    let mut names = Vec::new();
+    for (name, fig) in sensitivity_figures(rows) {
+        let svg = alphacl::figures::sensitivity_svg(&fig).with_context(|| name.clone())?;
+        let png = alphacl::figures::sensitivity_png(&fig, SENSITIVITY_PNG.0, SENSITIVITY_PNG.1)
+            .with_context(|| name.clone())?;
+        std::fs::write(dir.join(format!("{name}.svg")), svg)?;
+        std::fs::write(dir.join(format!("{name}.png")), png)?;
+        names.push(name);
+    }
+    Ok(names)
 }
 
 /// Mean and sample standard deviation of the finite values.
 fn mean_std(xs: &[f64]) -> Option<(f64, f64)> {
-    let xs: Vec<f64> = xs.iter().copied().filter(|x| x.is_finite()).collect();
-    if xs.is_empty() {
-        return None;
+    alphacl::figures::finite_mean_std(xs).map(|(m, sd, _)| (m, sd))
+}
+
+/// `metric` of each run of `group` minus that of the run of `reference` with the same seed:
+/// mean ± std over the seeds both have ("ref." for the reference itself, "–" without a pair).
+fn paired_delta(reference: &[&Row], group: &[&Row], metric: &str) -> String {
+    if std::ptr::eq(reference, group) {
+        return "ref.".into();
     }
-    let n = xs.len() as f64;
-    let m = xs.iter().sum::<f64>() / n;
-    let var = if xs.len() > 1 {
-        xs.iter().map(|x| (x - m) * (x - m)).sum::<f64>() / (n - 1.0)
-    } else {
-        0.0
+    let Some(m) = METRICS.iter().position(|x| x.0 == metric) else {
+        return "–".into();
     };
-    Some((m, var.sqrt()))
+    let diffs: Vec<f64> = group
+        .iter()
+        .filter_map(|r| {
+            let q = reference.iter().find(|q| q.cfg.seed == r.cfg.seed)?;
+            Some(r.metrics[m]? - q.metrics[m]?)
+        })
+        .collect();
+    match mean_std(&diffs) {
+        Some((d, sd)) if diffs.len() > 1 => format!("{d:+.3} ± {sd:.3}"),
+        Some((d, _)) => format!("{d:+.3}"),
+        None => "–".into(),
+    }
 }
 
 /// The Markdown table: one row per grid point (and budget), mean ± std over its seeds; the
 /// config keys that are the same everywhere are listed above it.
-fn markdown(rows: &[Row], command: Option<&str>) -> String {
+fn markdown(rows: &[Row], command: Option<&str>, app: &str) -> String {
     let mut groups: Vec<(&str, &str, Vec<&Row>)> = Vec::new();
     for r in rows {
         match groups.last_mut() {
@@ -670,9 +952,14 @@ fn markdown(rows: &[Row], command: Option<&str>) -> String {
     }
     let _ = writeln!(
         s,
-        "{} runs, {} grid points; mean ± sample std over seeds (n = number of seeds). kNN and probe: held-out accuracy of the final representation; eff. rank, align, unif: collapse metrics on the probe batch.\n",
+        "{} runs, {} grid points; mean ± sample std over seeds (n = number of seeds). kNN and probe: held-out accuracy of the final representation; eff. rank, align, unif: collapse metrics on the probe batch.{} app: the lab with the row's seed-1 run (served by `scripts/serve.sh`).\n",
         rows.len(),
-        groups.len()
+        groups.len(),
+        if groups.len() > 1 {
+            " Δ kNN, Δ probe: the difference to the first row, paired by seed (the same seed gives the same initialisation, batches and augmentations), mean ± std over the shared seeds."
+        } else {
+            ""
+        }
     );
     if let Some(kv) = kvs.first() {
         let common: Vec<String> = keys
@@ -692,6 +979,11 @@ fn markdown(rows: &[Row], command: Option<&str>) -> String {
     }
     head.push("n".into());
     head.extend(METRICS.iter().filter(|m| m.3).map(|m| m.2.to_string()));
+    let paired = groups.len() > 1;
+    if paired {
+        head.extend(["Δ kNN".to_string(), "Δ probe".to_string()]);
+    }
+    head.push("app".into());
     let _ = writeln!(s, "| {} |", head.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
     for ((_, budget, g), kv) in groups.iter().zip(&kvs) {
@@ -717,6 +1009,14 @@ fn markdown(rows: &[Row], command: Option<&str>) -> String {
                 }
             }));
         }
+        if paired {
+            for name in ["final_knn", "final_probe"] {
+                cells.push(paired_delta(&groups[0].2, g, name));
+            }
+        }
+        let mut first = g[0].cfg.clone();
+        first.seed = 1;
+        cells.push(format!("[open]({app}#{}&view=curves)", first.to_text()));
         let _ = writeln!(s, "| {} |", cells.join(" | "));
     }
     let failed: Vec<&Row> = rows.iter().filter(|r| !r.error.is_empty()).collect();
