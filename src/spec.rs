@@ -22,6 +22,27 @@ impl SpecError {
     }
 }
 
+/// The most characters of a user's input an error message repeats ([`clip`]).
+pub const MAX_ECHO_CHARS: usize = 100;
+
+/// `text` as an error message may echo it: at most [`MAX_ECHO_CHARS`] characters, control
+/// characters (line breaks, escapes) shown as `\u{..}`-free spaces, and a longer text cut with
+/// `… (N characters)`. Every parser's message quotes user input through this one helper, so a
+/// 100 KB spec or a whole CSV passed as a config never floods a terminal or the page.
+pub fn clip(text: &str) -> String {
+    let n = text.chars().count();
+    let shown: String = text
+        .chars()
+        .take(MAX_ECHO_CHARS)
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect();
+    if n > MAX_ECHO_CHARS {
+        format!("{shown}… ({n} characters)")
+    } else {
+        shown
+    }
+}
+
 /// `name:key=value,...` split into its parts (keys in order of appearance).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecText {
@@ -43,7 +64,10 @@ impl SpecText {
             None => (text, ""),
         };
         if name.is_empty() {
-            return Err(SpecError::new(format!("missing name in spec '{text}'")));
+            return Err(SpecError::new(format!(
+                "missing name in spec '{}'",
+                clip(text)
+            )));
         }
         let mut pairs = Vec::new();
         if !rest.is_empty() {
@@ -54,17 +78,25 @@ impl SpecText {
                 }
                 let Some((k, v)) = part.split_once('=') else {
                     return Err(SpecError::new(format!(
-                        "'{part}' in spec '{text}' is not of the form key=value"
+                        "'{}' in spec '{}' is not of the form key=value",
+                        clip(part),
+                        clip(text)
                     )));
                 };
                 let (k, v) = (k.trim().to_ascii_lowercase(), v.trim().to_string());
                 if k.is_empty() || v.is_empty() {
                     return Err(SpecError::new(format!(
-                        "'{part}' in spec '{text}' needs both a key and a value"
+                        "'{}' in spec '{}' needs both a key and a value",
+                        clip(part),
+                        clip(text)
                     )));
                 }
                 if pairs.iter().any(|(pk, _)| *pk == k) {
-                    return Err(SpecError::new(format!("key '{k}' given twice in '{text}'")));
+                    return Err(SpecError::new(format!(
+                        "key '{}' given twice in '{}'",
+                        clip(&k),
+                        clip(text)
+                    )));
                 }
                 pairs.push((k, v));
             }
@@ -85,8 +117,9 @@ impl SpecText {
                     format!("allowed: {}", allowed.join(", "))
                 };
                 return Err(SpecError::new(format!(
-                    "unknown parameter '{k}' for '{}' ({list})",
-                    self.name
+                    "unknown parameter '{}' for '{}' ({list})",
+                    clip(k),
+                    clip(&self.name)
                 )));
             }
         }
@@ -155,8 +188,9 @@ impl Params {
             None => default,
             Some(v) => v.parse::<f64>().map_err(|_| {
                 SpecError::new(format!(
-                    "parameter '{key}' of '{}' must be a number, got '{v}'",
-                    self.name
+                    "parameter '{key}' of '{}' must be a number, got '{cv}'",
+                    self.name,
+                    cv = clip(v)
                 ))
             })?,
         };
@@ -182,8 +216,9 @@ impl Params {
             None => default,
             Some(v) => v.parse::<usize>().map_err(|_| {
                 SpecError::new(format!(
-                    "parameter '{key}' of '{}' must be a whole number, got '{v}'",
-                    self.name
+                    "parameter '{key}' of '{}' must be a whole number, got '{cv}'",
+                    self.name,
+                    cv = clip(v)
                 ))
             })?,
         };
@@ -204,8 +239,9 @@ impl Params {
                 "1" | "true" | "yes" | "on" => Ok(true),
                 "0" | "false" | "no" | "off" => Ok(false),
                 _ => Err(SpecError::new(format!(
-                    "parameter '{key}' of '{}' must be true or false, got '{v}'",
-                    self.name
+                    "parameter '{key}' of '{}' must be true or false, got '{cv}'",
+                    self.name,
+                    cv = clip(&v)
                 ))),
             },
         }
@@ -226,9 +262,10 @@ impl Params {
                 .copied()
                 .ok_or_else(|| {
                     SpecError::new(format!(
-                        "parameter '{key}' of '{}' must be one of {}, got '{v}'",
+                        "parameter '{key}' of '{}' must be one of {}, got '{cv}'",
                         self.name,
-                        choices.join(", ")
+                        choices.join(", "),
+                        cv = clip(v)
                     ))
                 }),
         }
@@ -253,9 +290,8 @@ impl Params {
                     .filter(|x| (lo..=hi).contains(x))
                     .ok_or_else(|| {
                         SpecError::new(format!(
-                            "parameter '{key}' of '{}' must be whole numbers between {lo} and {hi} separated by 'x', got '{v}'",
-                            self.name
-                        ))
+                            "parameter '{key}' of '{}' must be whole numbers between {lo} and {hi} separated by 'x', got '{cv}'",
+                            self.name, cv = clip(v)))
                     })
             })
             .collect()

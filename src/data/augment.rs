@@ -178,7 +178,8 @@ impl AugmentSpec {
                 }))
             }
             other => Err(SpecError::new(format!(
-                "unknown augmentation '{other}' (known: {})",
+                "unknown augmentation '{}' (known: {})",
+                crate::spec::clip(other),
                 Self::NAMES.join(", ")
             ))),
         }

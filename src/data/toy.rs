@@ -203,7 +203,8 @@ impl DataSpec {
                 Ok(Self::Cifar { size, full })
             }
             other => Err(SpecError::new(format!(
-                "unknown data set '{other}' (known: {})",
+                "unknown data set '{}' (known: {})",
+                crate::spec::clip(other),
                 Self::NAMES.join(", ")
             ))),
         }

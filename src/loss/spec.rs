@@ -354,7 +354,7 @@ impl LossSpec {
             let names: Vec<&str> = LOSSES.iter().map(|l| l.name).collect();
             SpecError::new(format!(
                 "unknown loss '{}' (known: {})",
-                st.name,
+                crate::spec::clip(&st.name),
                 names.join(", ")
             ))
         })?;

@@ -253,7 +253,8 @@ impl EncoderSpec {
                 })
             }
             other => Err(SpecError::new(format!(
-                "unknown encoder '{other}' (known: {})",
+                "unknown encoder '{}' (known: {})",
+                crate::spec::clip(other),
                 Self::NAMES.join(", ")
             ))),
         }

@@ -115,7 +115,8 @@ impl OptimSpec {
             }
             other => {
                 return Err(SpecError::new(format!(
-                    "unknown optimiser '{other}' (known: {})",
+                    "unknown optimiser '{}' (known: {})",
+                    crate::spec::clip(other),
                     Self::NAMES.join(", ")
                 )));
             }

@@ -15,12 +15,13 @@
 //! learning-rate schedule (`sgd:lr=0.1,momentum=0.9,nesterov=1,sched=cosine,warmup=100,total=5000`).
 //!
 //! [`RunConfig::validate`] rejects combinations that cannot run, with a message: an image
-//! encoder (`cnn:small`) on vector data, or a batch larger than the training set.
+//! encoder (`cnn:small`) on vector data, a batch larger than the training set, or a run whose
+//! memory estimate ([`RunConfig::memory_estimate`]) is above [`super::budget::HARD_LIMIT`].
 
 use crate::data::{AugmentSpec, DataSpec};
 use crate::loss::LossSpec;
 use crate::nn::{EncoderSpec, OptimSpec};
-use crate::spec::SpecError;
+use crate::spec::{SpecError, clip};
 
 /// A complete, reproducible description of a training run.
 #[derive(Debug, Clone)]
@@ -118,13 +119,17 @@ impl RunConfig {
                     .filter(|b| (2..=1024).contains(b))
                     .ok_or_else(|| {
                         SpecError::new(format!(
-                            "batch must be a whole number from 2 to 1024, got '{value}'"
+                            "batch must be a whole number from 2 to 1024, got '{}'",
+                            clip(value)
                         ))
                     })?;
             }
             "seed" => {
                 self.seed = value.parse().map_err(|_| {
-                    SpecError::new(format!("seed must be a whole number, got '{value}'"))
+                    SpecError::new(format!(
+                        "seed must be a whole number, got '{}'",
+                        clip(value)
+                    ))
                 })?;
             }
             "normalize" => {
@@ -133,7 +138,8 @@ impl RunConfig {
                     "0" | "false" | "off" => false,
                     _ => {
                         return Err(SpecError::new(format!(
-                            "normalize must be 1 or 0, got '{value}'"
+                            "normalize must be 1 or 0, got '{}'",
+                            clip(value)
                         )));
                     }
                 }
@@ -144,12 +150,16 @@ impl RunConfig {
                     .ok()
                     .filter(|e| (1..=1_000_000).contains(e))
                     .ok_or_else(|| {
-                        SpecError::new(format!("eval must be a whole number >= 1, got '{value}'"))
+                        SpecError::new(format!(
+                            "eval must be a whole number >= 1, got '{}'",
+                            clip(value)
+                        ))
                     })?;
             }
             other => {
                 return Err(SpecError::new(format!(
-                    "unknown config key '{other}' (known: {})",
+                    "unknown config key '{}' (known: {})",
+                    clip(other),
                     CONFIG_KEYS.join(", ")
                 )));
             }
@@ -163,7 +173,7 @@ impl RunConfig {
         let mut seen: Vec<String> = Vec::new();
         for (k, v) in split_pairs(text) {
             if seen.contains(&k) {
-                return Err(SpecError::new(format!("key '{k}' given twice")));
+                return Err(SpecError::new(format!("key '{}' given twice", clip(&k))));
             }
             cfg.set(&k, &v)?;
             seen.push(k);
@@ -174,7 +184,7 @@ impl RunConfig {
 
     /// Checks combinations that are individually valid but impossible together.
     pub fn validate(&self) -> Result<(), SpecError> {
-        if self.encoder.needs_images() && !self.data.to_text().starts_with("cifar") {
+        if self.encoder.needs_images() && !matches!(self.data, DataSpec::Cifar { .. }) {
             return Err(SpecError::new(format!(
                 "encoder {} needs image data (data=cifar:size=16 or cifar:size=32), but data={} is not made of images",
                 self.encoder.to_text(),
@@ -189,6 +199,11 @@ impl RunConfig {
                 self.batch
             )));
         }
+        super::budget::check_budget(
+            self,
+            super::budget::Budget::Bytes(super::budget::HARD_LIMIT),
+        )
+        .map_err(|e| SpecError::new(e.to_string()))?;
         Ok(())
     }
 

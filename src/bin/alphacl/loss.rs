@@ -9,7 +9,9 @@
 use std::io::Read as _;
 use std::path::PathBuf;
 
-use alphacl::loss::{LOSSES, LossSpec, evaluate};
+use alphacl::loss::{LOSSES, LossOutput, LossSpec, evaluate};
+use alphacl::spec::clip;
+use alphacl::train::budget::{Budget, check_loss_budget};
 use anyhow::{Context as _, bail};
 use ndarray::Array2;
 
@@ -55,6 +57,9 @@ pub struct Args {
     pub seconds: f64,
 }
 
+/// The calculator's result in f64.
+pub type Output = LossOutput<f64>;
+
 /// Parsed input: the matrix and, for each row, its 1-based line number in the input.
 pub struct Embeddings {
     /// 2B × d raw embeddings.
@@ -63,8 +68,60 @@ pub struct Embeddings {
     pub lines: Vec<usize>,
 }
 
+/// Decodes the input bytes: UTF-8 (a leading byte-order mark is accepted and dropped); a
+/// byte that is not UTF-8 is an error giving its line, column and byte offset.
+pub fn decode_text(bytes: &[u8]) -> anyhow::Result<String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => Ok(s.to_string()),
+        Err(e) => {
+            let at = e.valid_up_to();
+            let before = &bytes[..at];
+            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+            let col = at
+                - before
+                    .iter()
+                    .rposition(|&b| b == b'\n')
+                    .map_or(0, |p| p + 1)
+                + 1;
+            bail!(
+                "line {line}, column {col} (byte {at}): byte 0x{:02X} is not UTF-8 text (is this a CSV of numbers?)",
+                bytes[at]
+            )
+        }
+    }
+}
+
+/// Splits one line into fields: a line with a comma is comma-separated (spaces around a
+/// value are allowed, an empty field is an error); otherwise values are separated by spaces
+/// or tabs.
+fn split_fields(content: &str, line_no: usize) -> anyhow::Result<Vec<&str>> {
+    if !content.contains(',') {
+        return Ok(content.split_whitespace().collect());
+    }
+    let mut fields = Vec::new();
+    for (i, f) in content.split(',').enumerate() {
+        let f = f.trim();
+        if f.is_empty() {
+            bail!(
+                "line {line_no}: field {} is empty (two commas in a row, or a comma at the end of the line)",
+                i + 1
+            );
+        }
+        if f.contains(char::is_whitespace) {
+            bail!(
+                "line {line_no}: '{}' holds a space inside a comma-separated field (mixed separators, or decimal commas? write 1.5, not 1,5)",
+                clip(f)
+            );
+        }
+        fields.push(f);
+    }
+    Ok(fields)
+}
+
 /// Parses the CSV text. Every error names the offending line.
 pub fn parse_embeddings(text: &str) -> anyhow::Result<Embeddings> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut data: Vec<f64> = Vec::new();
     let mut lines = Vec::new();
     let mut width: Option<(usize, usize)> = None;
@@ -75,16 +132,14 @@ pub fn parse_embeddings(text: &str) -> anyhow::Result<Embeddings> {
             continue;
         }
         let mut count = 0;
-        for field in content
-            .split(|c: char| c == ',' || c.is_whitespace())
-            .filter(|f| !f.is_empty())
-        {
-            let v: f64 = field
-                .parse()
-                .map_err(|_| anyhow::anyhow!("line {line_no}: '{field}' is not a number"))?;
+        for field in split_fields(content, line_no)? {
+            let v: f64 = field.parse().map_err(|_| {
+                anyhow::anyhow!("line {line_no}: '{}' is not a number", clip(field))
+            })?;
             if !v.is_finite() {
                 bail!(
-                    "line {line_no}: '{field}' is not a finite number (NaN and infinity are not allowed)"
+                    "line {line_no}: '{}' is not a finite number (NaN and infinity are not allowed)",
+                    clip(field)
                 );
             }
             data.push(v);
@@ -121,12 +176,20 @@ pub fn parse_embeddings(text: &str) -> anyhow::Result<Embeddings> {
     Ok(Embeddings { rows, lines })
 }
 
-/// The calculator's result as JSON.
-pub fn compute(
-    emb: &Embeddings,
-    spec: &LossSpec,
-    normalize: bool,
-) -> anyhow::Result<serde_json::Value> {
+/// Refuses an input whose loss matrices (n × n in f64) would not fit in `budget`, before
+/// computing anything.
+pub fn check_input_budget(emb: &Embeddings, budget: Budget) -> anyhow::Result<()> {
+    let (n, d) = emb.rows.dim();
+    check_loss_budget(n as u64, d as u64, 8, budget).map_err(|e| {
+        anyhow::anyhow!(
+            "{n} rows × {d} columns: {e} (the α and distance matrices are n × n; split the batch)"
+        )
+    })?;
+    Ok(())
+}
+
+/// The calculator's result (f64).
+pub fn compute(emb: &Embeddings, spec: &LossSpec, normalize: bool) -> anyhow::Result<Output> {
     if normalize {
         for (r, row) in emb.rows.rows().into_iter().enumerate() {
             if row.iter().all(|&x| x == 0.0) {
@@ -137,29 +200,58 @@ pub fn compute(
             }
         }
     }
-    let out = evaluate::<f64>(spec, emb.rows.view(), normalize)
-        .map_err(|e| anyhow::anyhow!("{} failed: {e}", spec.to_text()))?;
-    let mat =
-        |a: &Array2<f64>| -> Vec<Vec<f64>> { a.rows().into_iter().map(|r| r.to_vec()).collect() };
-    Ok(serde_json::json!({
-        "loss": out.loss,
-        "grad": mat(&out.grad),
-        "alpha": mat(&out.alpha),
-        "beta": out.beta.to_vec(),
-    }))
+    evaluate::<f64>(spec, emb.rows.view(), normalize)
+        .map_err(|e| anyhow::anyhow!("{} failed: {e}", spec.to_text()))
 }
 
-fn summary(
-    v: &serde_json::Value,
+/// Writes `{"loss": x, "grad": [[...]], "alpha": [[...]], "beta": [...]}` to `w` row by row
+/// (no JSON tree in memory; non-finite numbers are written as `null`, like serde_json).
+pub fn write_json(out: &Output, w: &mut impl std::io::Write) -> std::io::Result<()> {
+    fn num(w: &mut impl std::io::Write, x: f64) -> std::io::Result<()> {
+        serde_json::to_writer(&mut *w, &x).map_err(std::io::Error::other)
+    }
+    fn row(w: &mut impl std::io::Write, r: ndarray::ArrayView1<f64>) -> std::io::Result<()> {
+        w.write_all(b"[")?;
+        for (j, &x) in r.iter().enumerate() {
+            if j > 0 {
+                w.write_all(b",")?;
+            }
+            num(w, x)?;
+        }
+        w.write_all(b"]")
+    }
+    fn matrix(w: &mut impl std::io::Write, m: &Array2<f64>) -> std::io::Result<()> {
+        w.write_all(b"[")?;
+        for (i, r) in m.rows().into_iter().enumerate() {
+            if i > 0 {
+                w.write_all(b",")?;
+            }
+            row(w, r)?;
+        }
+        w.write_all(b"]")
+    }
+    w.write_all(b"{\"loss\":")?;
+    num(w, out.loss)?;
+    w.write_all(b",\"grad\":")?;
+    matrix(w, &out.grad)?;
+    w.write_all(b",\"alpha\":")?;
+    matrix(w, &out.alpha)?;
+    w.write_all(b",\"beta\":")?;
+    row(w, out.beta.view())?;
+    w.write_all(b"}\n")?;
+    w.flush()
+}
+
+/// The readable summary, written row by row.
+fn write_summary(
+    out: &Output,
     spec: &LossSpec,
     normalize: bool,
-    rows: usize,
-    dim: usize,
-) -> String {
-    use std::fmt::Write as _;
-    let mut s = String::new();
-    let _ = writeln!(
-        s,
+    w: &mut impl std::io::Write,
+) -> std::io::Result<()> {
+    let (rows, dim) = out.grad.dim();
+    writeln!(
+        w,
         "loss {}  ({} pairs × 2 views, d = {dim}, {})",
         spec.to_text(),
         rows / 2,
@@ -168,29 +260,25 @@ fn summary(
         } else {
             "raw rows"
         }
-    );
-    let _ = writeln!(s, "value  {}", v["loss"].as_f64().unwrap_or(f64::NAN));
-    let fmt_row = |r: &serde_json::Value| -> String {
-        r.as_array()
-            .map(|xs| {
-                xs.iter()
-                    .map(|x| format!("{:>11.4e}", x.as_f64().unwrap_or(f64::NAN)))
-                    .collect::<Vec<_>>()
-                    .join(" ")
-            })
-            .unwrap_or_default()
+    )?;
+    writeln!(w, "value  {}", out.loss)?;
+    let fmt_row = |r: ndarray::ArrayView1<f64>| -> String {
+        r.iter()
+            .map(|x| format!("{x:>11.4e}"))
+            .collect::<Vec<_>>()
+            .join(" ")
     };
-    let _ = writeln!(s, "beta   {}", fmt_row(&v["beta"]));
-    let _ = writeln!(s, "grad (∂L/∂y, one row per input row):");
-    for r in v["grad"].as_array().into_iter().flatten() {
-        let _ = writeln!(s, "  {}", fmt_row(r));
+    writeln!(w, "beta   {}", fmt_row(out.beta.view()))?;
+    writeln!(w, "grad (∂L/∂y, one row per input row):")?;
+    for r in out.grad.rows() {
+        writeln!(w, "  {}", fmt_row(r))?;
     }
-    let _ = writeln!(s, "alpha (row i = anchor, zero on self and partner):");
-    for r in v["alpha"].as_array().into_iter().flatten() {
-        let _ = writeln!(s, "  {}", fmt_row(r));
+    writeln!(w, "alpha (row i = anchor, zero on self and partner):")?;
+    for r in out.alpha.rows() {
+        writeln!(w, "  {}", fmt_row(r))?;
     }
-    s.push_str("(pass --json for machine-readable output)\n");
-    s
+    writeln!(w, "(pass --json for machine-readable output)")?;
+    w.flush()
 }
 
 /// The catalogue as JSON: for each loss its name, default spec and parameters.
@@ -241,6 +329,14 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         if args.pairs < 2 || args.dim == 0 || !args.seconds.is_finite() || args.seconds < 0.0 {
             bail!("--bench needs --pairs >= 2, --dim >= 1 and --seconds >= 0");
         }
+        let budget = crate::memory_budget()?;
+        check_loss_budget(2 * args.pairs as u64, args.dim as u64, 4, budget).map_err(|e| {
+            anyhow::anyhow!(
+                "--bench --pairs {} --dim {}: {e} (the α and distance matrices are 2B × 2B)",
+                args.pairs,
+                args.dim
+            )
+        })?;
         let v = alphacl::loss::bench::loss_bench_with_clock(
             &specs,
             args.pairs,
@@ -254,16 +350,16 @@ pub fn run(args: Args) -> anyhow::Result<()> {
     let [spec] = &specs[..] else {
         bail!("give exactly one --loss SPEC (several are only allowed with --bench)");
     };
-    let text = match (&args.input, args.stdin) {
+    let bytes = match (&args.input, args.stdin) {
         (_, true) => {
-            let mut s = String::new();
+            let mut b = Vec::new();
             std::io::stdin()
-                .read_to_string(&mut s)
+                .read_to_end(&mut b)
                 .context("reading embeddings from stdin")?;
-            s
+            b
         }
         (Some(path), false) => {
-            std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?
+            std::fs::read(path).with_context(|| format!("reading {}", path.display()))?
         }
         (None, false) => bail!("give --input Z.csv or --stdin"),
     };
@@ -271,17 +367,20 @@ pub fn run(args: Args) -> anyhow::Result<()> {
         Some(p) if !args.stdin => p.display().to_string(),
         _ => "stdin".to_string(),
     };
-    let emb = parse_embeddings(&text).with_context(|| format!("in {source}"))?;
+    let emb = decode_text(&bytes)
+        .and_then(|text| parse_embeddings(&text))
+        .with_context(|| format!("in {source}"))?;
+    drop(bytes);
+    check_input_budget(&emb, crate::memory_budget()?).with_context(|| format!("in {source}"))?;
     let normalize = !args.no_normalize;
-    let v = compute(&emb, spec, normalize).with_context(|| format!("in {source}"))?;
+    let out = compute(&emb, spec, normalize).with_context(|| format!("in {source}"))?;
+    let mut w = std::io::BufWriter::new(std::io::stdout().lock());
     if args.json {
-        println!("{}", serde_json::to_string(&v)?);
+        write_json(&out, &mut w)
     } else {
-        print!(
-            "{}",
-            summary(&v, spec, normalize, emb.rows.nrows(), emb.rows.ncols())
-        );
+        write_summary(&out, spec, normalize, &mut w)
     }
+    .context("writing the result to stdout")?;
     Ok(())
 }
 

@@ -41,6 +41,19 @@ enum Cmd {
     PrepareCifar(prepare::Args),
 }
 
+/// The memory budget of this process: `ALPHACL_MEMORY_LIMIT` (e.g. `2GiB`) when set, otherwise
+/// the native budget (8 GiB or ¾ of the RAM, whichever is smaller).
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn memory_budget() -> anyhow::Result<alphacl::train::Budget> {
+    use alphacl::train::Budget;
+    match std::env::var("ALPHACL_MEMORY_LIMIT") {
+        Ok(v) => alphacl::train::budget::parse_bytes(&v)
+            .map(Budget::Bytes)
+            .map_err(|e| anyhow::anyhow!("ALPHACL_MEMORY_LIMIT: {e}")),
+        Err(_) => Ok(Budget::Native),
+    }
+}
+
 #[cfg(not(target_arch = "wasm32"))]
 fn main() -> anyhow::Result<()> {
     use clap::Parser as _;

@@ -108,6 +108,17 @@ fn progress(
 pub fn run(args: Args) -> Result<()> {
     let cfg = load_config(&args)?;
     eprintln!("config: {}", cfg.to_text());
+    let protocol = match args.eval_set.as_str() {
+        "full" => EvalProtocol::Full,
+        "subset" => EvalProtocol::Subset,
+        other => anyhow::bail!(
+            "--eval-set must be full or subset, got '{}'",
+            alphacl::spec::clip(other)
+        ),
+    };
+    // Before anything is allocated: the run must fit in this machine's budget.
+    let estimate = alphacl::train::check_budget_for(&cfg, protocol, crate::memory_budget()?)?;
+    eprintln!("memory: {}", estimate.describe());
     // Generated sets are built from the seed; loaded ones (CIFAR) come from web/data/ or
     // $ALPHACL_DATA_DIR.
     let mut t = new_trainer(cfg)?;
@@ -126,11 +137,6 @@ pub fn run(args: Args) -> Result<()> {
         t.data.x_train.nrows(),
         t.data.dim()
     );
-    let protocol = match args.eval_set.as_str() {
-        "full" => EvalProtocol::Full,
-        "subset" => EvalProtocol::Subset,
-        other => anyhow::bail!("--eval-set must be full or subset, got '{other}'"),
-    };
     t.set_eval_protocol(protocol);
     let base = t.input_baselines();
     eprintln!(
