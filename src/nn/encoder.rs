@@ -814,6 +814,49 @@ impl<F: Real> Encoder<F> {
             .collect()
     }
 
+    /// Every value that defines the encoder's function — parameters and BatchNorm running
+    /// statistics, in a fixed order — copied into `buf` (cleared first; its allocation is
+    /// reused, so saving every few steps costs one copy of the parameters).
+    pub fn save_state(&mut self, buf: &mut Vec<F>) {
+        buf.clear();
+        for l in &mut self.layers {
+            for (p, _) in l.params_and_grads() {
+                buf.extend_from_slice(p);
+            }
+            if let Layer::BatchNorm(bn) = l {
+                buf.extend(bn.running_mean.iter().chain(bn.running_var.iter()).copied());
+            }
+        }
+    }
+
+    /// Restores values saved by [`Encoder::save_state`]; `false` (and nothing changed) when
+    /// `buf` does not have this encoder's size.
+    pub fn restore_state(&mut self, buf: &[F]) -> bool {
+        let mut scratch = Vec::new();
+        self.save_state(&mut scratch);
+        if scratch.len() != buf.len() {
+            return false;
+        }
+        let mut at = 0;
+        let mut take = |dst: &mut [F]| {
+            dst.copy_from_slice(&buf[at..at + dst.len()]);
+            at += dst.len();
+        };
+        for l in &mut self.layers {
+            for (p, _) in l.params_and_grads() {
+                take(p);
+            }
+            if let Layer::BatchNorm(bn) = l {
+                for a in [&mut bn.running_mean, &mut bn.running_var] {
+                    if let Some(s) = a.as_slice_mut() {
+                        take(s);
+                    }
+                }
+            }
+        }
+        true
+    }
+
     /// Number of trainable parameters.
     pub fn num_params(&self) -> usize {
         self.layers.iter().map(|l| l.num_params()).sum()

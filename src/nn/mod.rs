@@ -15,5 +15,5 @@ pub mod weights;
 
 pub use encoder::{Encoder, EncoderSpec, Stage, WeightNorm};
 pub use layers::{Activation, Layer, Mode, Shape3};
-pub use optim::{OptimKind, OptimSpec, Optimizer, Schedule};
+pub use optim::{OptimKind, OptimSpec, OptimState, Optimizer, Schedule};
 pub use weights::{WeightTensor, WeightsError, WeightsFile};

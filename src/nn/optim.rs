@@ -224,7 +224,31 @@ pub struct Optimizer {
     t: u64,
 }
 
+/// A copy of an [`Optimizer`]'s state (moments and step count), for rolling back after a
+/// divergence; [`Optimizer::save_state`] reuses its allocations.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct OptimState {
+    m: Vec<Vec<f32>>,
+    v: Vec<Vec<f32>>,
+    t: u64,
+}
+
 impl Optimizer {
+    /// Copies the moments and the step count into `into` (its buffers are reused).
+    pub fn save_state(&self, into: &mut OptimState) {
+        into.m.clone_from(&self.m);
+        into.v.clone_from(&self.v);
+        into.t = self.t;
+    }
+
+    /// Restores the state saved by [`Optimizer::save_state`] (the hyper-parameters, e.g. a
+    /// lowered learning rate, are kept).
+    pub fn restore_state(&mut self, from: &OptimState) {
+        self.m.clone_from(&from.m);
+        self.v.clone_from(&from.v);
+        self.t = from.t;
+    }
+
     /// Fresh state.
     pub fn new(spec: OptimSpec) -> Self {
         Self {

@@ -7,9 +7,15 @@
 //! draw from. Time is measured with `web-time`, which works natively and in the browser.
 //!
 //! **Failures.** A non-finite loss, α or parameter gradient stops the step before the update:
-//! the parameters stay as they were, [`Trainer::failure`] names the step and the quantity, the
-//! history is kept, and further steps return the same error until [`Trainer::resume`] is called
-//! (typically after [`Trainer::set_loss`], [`Trainer::set_lr`] or [`Trainer::set_optim`]).
+//! [`Trainer::failure`] names the step and the quantity, the history is kept, and further
+//! steps return the same error until [`Trainer::resume`] is called (typically after
+//! [`Trainer::set_loss`], [`Trainer::set_lr`] or [`Trainer::set_optim`];
+//! [`Trainer::recover_with_lr`] does both). By then the parameters are usually already huge
+//! (the update *before* the failing step blew them up), so resuming first **rolls back** to
+//! the last checkpoint: every [`CHECKPOINT_EVERY`] steps, once a step's loss and gradients
+//! were finite, the trainer copies the parameters (with BatchNorm's running statistics) and
+//! the optimiser state into reusable buffers ([`Trainer::recovery_step`] says which step they
+//! are from). The step count and the history are kept.
 //!
 //! **Reproducibility.** Every random stream derives from the config's seed ([`Rng::derive`]),
 //! so the same config and seed give bit-identical losses on one target. Across targets (x86-64
@@ -90,6 +96,23 @@ pub struct Snapshot {
     pub head: Option<(Array2<f32>, Array2<f32>, Vec<f64>)>,
 }
 
+/// Steps between two recovery checkpoints (a copy of the parameters and the optimiser state:
+/// about 5 % of a standard-workload step when taken every step, so every 4th). A checkpoint is
+/// only taken while ‖θ‖ has grown by at most 2× per period since the last one, so weights
+/// that are finite but already blowing up (the step before a divergence) are not kept.
+pub const CHECKPOINT_EVERY: usize = 4;
+
+/// The last parameters and optimiser state known to give a finite step.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Recovery {
+    params: Vec<f32>,
+    optim: OptimState,
+    /// Steps taken when the copy was made (`None` before the first one).
+    step: Option<usize>,
+    /// ‖θ‖ of the copy.
+    norm: f64,
+}
+
 /// Size of the fixed evaluation subset embedded for the scatter and kNN.
 const EVAL_SUBSET: usize = 512;
 
@@ -145,6 +168,8 @@ pub struct Trainer {
     pub(crate) eval_seconds: f64,
     /// Phase totals while profiling ([`Trainer::set_profiling`]).
     pub(crate) profile: Option<PhaseTimes>,
+    /// The last finite parameters and optimiser state (see the module docs).
+    pub(crate) recovery: Recovery,
 }
 
 /// Seconds spent in each phase of the steps taken while profiling.
@@ -172,8 +197,10 @@ impl Trainer {
         Self::with_data(config, data)
     }
 
-    /// As [`Trainer::new`] with an already loaded data set.
-    pub fn with_data(config: RunConfig, data: Dataset) -> Result<Self, TrainError> {
+    /// Checks that a run of `config` can be built on `data` (batch size, augmentation and
+    /// encoder shapes) without building it: the page checks a run before handing it to its
+    /// worker.
+    pub fn check_data(config: &RunConfig, data: &Dataset) -> Result<(), TrainError> {
         if config.batch > data.x_train.nrows() {
             return Err(TrainError::Config(format!(
                 "batch ({}) is larger than the training set ({} samples)",
@@ -185,6 +212,15 @@ impl Trainer {
             .augment
             .check_data(data.dim(), data.image_shape)
             .map_err(|e| TrainError::Config(e.0))?;
+        config
+            .encoder
+            .check_shapes(data.dim(), data.image_shape)
+            .map_err(TrainError::from)
+    }
+
+    /// As [`Trainer::new`] with an already loaded data set.
+    pub fn with_data(config: RunConfig, data: Dataset) -> Result<Self, TrainError> {
+        Self::check_data(&config, &data)?;
         let mut init_rng = Rng::derive(config.seed, "init");
         let encoder = config
             .encoder
@@ -214,6 +250,7 @@ impl Trainer {
             protocol: EvalProtocol::Subset,
             eval_seconds: 0.0,
             profile: None,
+            recovery: Recovery::default(),
         };
         t.refresh_snapshot();
         t.input_baselines();
@@ -332,9 +369,67 @@ impl Trainer {
         self.optim.spec = spec;
     }
 
-    /// Clears a divergence so training may continue (after the user changed something).
+    /// Clears a divergence so training may continue (after the user changed something),
+    /// first rolling the parameters and the optimiser state back to the last checkpoint
+    /// ([`Trainer::rollback`]). Without a divergence it only clears nothing.
     pub fn resume(&mut self) {
+        if self.failure.is_some() {
+            self.rollback();
+        }
         self.failure = None;
+    }
+
+    /// "Lower the learning rate and continue": sets the learning rate (the config's optimiser
+    /// text shows it), rolls back to the last finite parameters and clears the divergence.
+    pub fn recover_with_lr(&mut self, lr: f64) {
+        self.set_lr(lr);
+        self.resume();
+    }
+
+    /// The step whose parameters a rollback returns to (the last checkpoint), if any.
+    pub fn recovery_step(&self) -> Option<usize> {
+        self.recovery.step
+    }
+
+    /// Restores the parameters (and BatchNorm statistics) and the optimiser state of the last
+    /// checkpoint, keeping the optimiser's hyper-parameters, the step count and the history.
+    /// Returns the checkpoint's step, or `None` (nothing changed) when there is none yet —
+    /// a run that diverges at its first step still has its initial parameters.
+    pub fn rollback(&mut self) -> Option<usize> {
+        let step = self.recovery.step?;
+        if !self.encoder.restore_state(&self.recovery.params) {
+            return None;
+        }
+        self.optim.restore_state(&self.recovery.optim);
+        Some(step)
+    }
+
+    /// Copies the parameters and the optimiser state into the recovery buffers, unless ‖θ‖
+    /// grew faster than 2× per [`CHECKPOINT_EVERY`] steps since the last copy (a blow-up in
+    /// progress: the older copy is the one to return to).
+    fn checkpoint_if_sane(&mut self) {
+        let norm = self
+            .encoder
+            .params_and_grads()
+            .iter()
+            .flat_map(|(p, _)| p.iter())
+            .map(|&v| f64::from(v) * f64::from(v))
+            .sum::<f64>()
+            .sqrt();
+        if !norm.is_finite() {
+            return;
+        }
+        if let Some(at) = self.recovery.step {
+            let periods = (self.step - at) as f64 / CHECKPOINT_EVERY as f64;
+            let allowed = self.recovery.norm.max(1e-6) * 2f64.powf(periods.min(1000.0));
+            if norm > allowed {
+                return;
+            }
+        }
+        self.encoder.save_state(&mut self.recovery.params);
+        self.optim.save_state(&mut self.recovery.optim);
+        self.recovery.step = Some(self.step);
+        self.recovery.norm = norm;
     }
 
     /// Makes the two augmented views of a batch: rows k and k+B are a positive pair.
@@ -390,6 +485,10 @@ impl Trainer {
             return Err(self.fail(step, "the parameter gradient".into()));
         }
         let t_backward = Instant::now();
+        // θ gave a finite step: keep it (every few steps) for a rollback after a divergence.
+        if self.step.is_multiple_of(CHECKPOINT_EVERY) || self.recovery.step.is_none() {
+            self.checkpoint_if_sane();
+        }
         self.optim.step(self.encoder.params_and_grads());
         self.encoder.apply_constraint();
         if let Some(p) = &mut self.profile {
@@ -626,6 +725,7 @@ impl Trainer {
         self.encoder.import_weights(&file)?;
         self.optim = Optimizer::new(self.config.optim.clone());
         self.failure = None;
+        self.recovery = Recovery::default();
         self.refresh_snapshot();
         Ok(())
     }
