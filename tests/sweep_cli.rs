@@ -333,10 +333,20 @@ fn report_draws_sensitivity_figures_links_runs_and_checks_theorem1() {
     let o = bin()
         .args(["sweep", "--report"])
         .arg(&out)
-        .args(["--app", "https://lab.example/"])
+        .args(["--app", "https://lab.example/", "--anchors", "toy"])
         .output()
         .unwrap();
     assert_ok(&o);
     let md = std::fs::read_to_string(out.join("results.md")).unwrap();
     assert!(md.contains("[open](https://lab.example/#data="), "{md}");
+    // --anchors gives each row an id made of its varying values.
+    let rows = table_rows(&md);
+    assert!(
+        rows[0].starts_with("| <a id=\"toy-nt-xent-tau-0-2\"></a>`nt-xent:tau=0.2`"),
+        "{}",
+        rows[0]
+    );
+    // Baselines of the same protocol are listed under the table.
+    assert!(md.contains("Baselines under the same protocol"), "{md}");
+    assert!(md.contains("init kNN"), "{md}");
 }

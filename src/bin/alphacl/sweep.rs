@@ -70,15 +70,48 @@ pub struct Args {
     /// Where the lab is served, for the links of results.md (each row opens its seed-1 run).
     #[arg(long, value_name = "URL", default_value = DEFAULT_APP)]
     app: String,
+    /// Give each row of results.md an HTML anchor `PREFIX-<its varying values>` (e.g.
+    /// `cifar-nt-xent-tau-0-5`), so that a page quoting the table can be linked row by row.
+    #[arg(long, value_name = "PREFIX")]
+    anchors: Option<String>,
+}
+
+/// How results.md links out (to the lab) and in (row anchors).
+struct Links<'a> {
+    app: &'a str,
+    anchors: Option<&'a str>,
 }
 
 /// The address `scripts/serve.sh` serves the lab at.
 const DEFAULT_APP: &str = "http://127.0.0.1:8080/";
 
+impl Args {
+    fn links(&self) -> Links<'_> {
+        Links {
+            app: &self.app,
+            anchors: self.anchors.as_deref(),
+        }
+    }
+}
+
+/// Lower-case letters and digits, every other run of characters one `-`:
+/// `cifar-nt-xent:tau=0.5` → `cifar-nt-xent-tau-0-5`.
+fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in s.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c.to_ascii_lowercase());
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.report {
-        let n = write_report(dir, &args.app)?;
+        let n = write_report(dir, &args.links())?;
         eprintln!(
             "wrote {}/results.csv and results.md ({n} runs)",
             dir.display()
@@ -140,7 +173,7 @@ pub fn run(args: Args) -> Result<()> {
     let failures = run_all(
         &todo, &runs_dir, &budget, &tag, jobs, skipped, total, args.quiet,
     );
-    let n = write_report(out, &args.app)?;
+    let n = write_report(out, &args.links())?;
     eprintln!(
         "wrote {}/results.csv and results.md ({n} runs)",
         out.display()
@@ -504,20 +537,29 @@ struct Row {
     error: String,
 }
 
-/// Metric columns: (CSV name, run.json field, Markdown header, in the Markdown table).
+/// Metric columns: (CSV name, JSON pointer into run.json, Markdown header, in the Markdown
+/// table). `init_*` are the step-0 evaluation (the untrained encoder).
 const METRICS: &[(&str, &str, &str, bool)] = &[
-    ("final_loss", "final_loss", "loss", false),
-    ("final_knn", "final_knn_acc", "kNN", true),
-    ("best_knn", "best_knn_acc", "best kNN", true),
-    ("final_probe", "final_probe_acc", "probe", true),
-    ("effective_rank", "effective_rank", "eff. rank", true),
-    ("alignment", "alignment", "align", true),
-    ("uniformity", "uniformity", "unif", true),
-    ("baseline_raw_knn", "baseline_raw_knn", "raw kNN", false),
+    ("final_loss", "/final_loss", "loss", false),
+    ("final_knn", "/final_knn_acc", "kNN", true),
+    ("best_knn", "/best_knn_acc", "best kNN", true),
+    ("final_probe", "/final_probe_acc", "probe", true),
+    ("effective_rank", "/effective_rank", "eff. rank", true),
+    ("alignment", "/alignment", "align", true),
+    ("uniformity", "/uniformity", "unif", true),
+    ("baseline_raw_knn", "/baseline_raw_knn", "raw kNN", false),
+    (
+        "baseline_centred_knn",
+        "/baseline_centred_knn",
+        "centred kNN",
+        false,
+    ),
+    ("init_knn", "/evals/0/knn_acc", "init kNN", false),
+    ("init_probe", "/evals/0/probe_acc", "init probe", false),
     // Timing columns last (they differ between otherwise identical sweeps).
-    ("steps_per_sec", "steps_per_sec", "steps/s", true),
-    ("train_seconds", "train_seconds", "train s", false),
-    ("wall_seconds", "seconds", "wall s", false),
+    ("steps_per_sec", "/steps_per_sec", "steps/s", true),
+    ("train_seconds", "/train_seconds", "train s", false),
+    ("wall_seconds", "/seconds", "wall s", false),
 ];
 
 /// Reads every `runs/*/run.json` of `dir`, sorted by grid point and seed.
@@ -545,7 +587,10 @@ fn read_runs(dir: &Path) -> Result<Vec<Row>> {
             budget: v["budget"].as_str().unwrap_or("").to_string(),
             hash: e.file_name().to_string_lossy().into_owned(),
             steps: v["steps"].as_u64().unwrap_or(0),
-            metrics: METRICS.iter().map(|m| v[m.1].as_f64()).collect(),
+            metrics: METRICS
+                .iter()
+                .map(|m| v.pointer(m.1).and_then(serde_json::Value::as_f64))
+                .collect(),
             error: v["error"].as_str().unwrap_or("").to_string(),
             cfg,
         });
@@ -590,7 +635,7 @@ fn num(v: Option<f64>) -> String {
 }
 
 /// Writes `results.csv` and `results.md` of `dir`; returns the number of runs.
-fn write_report(dir: &Path, app: &str) -> Result<usize> {
+fn write_report(dir: &Path, links: &Links) -> Result<usize> {
     let rows = read_runs(dir)?;
     let mut csv = String::new();
     let timing = METRICS
@@ -626,7 +671,7 @@ fn write_report(dir: &Path, app: &str) -> Result<usize> {
     std::fs::write(dir.join("results.csv"), csv)?;
     let figures = write_figures(dir, &rows)?;
     let command = std::fs::read_to_string(dir.join("command.txt")).ok();
-    let mut md = markdown(&rows, command.as_deref(), app);
+    let mut md = markdown(&rows, command.as_deref(), links);
     md.push_str(&theorem1_section(&rows));
     if !figures.is_empty() {
         md.push_str("\nSensitivity figures (mean ± std over seeds):\n\n");
@@ -923,7 +968,7 @@ fn paired_delta(reference: &[&Row], group: &[&Row], metric: &str) -> String {
 
 /// The Markdown table: one row per grid point (and budget), mean ± std over its seeds; the
 /// config keys that are the same everywhere are listed above it.
-fn markdown(rows: &[Row], command: Option<&str>, app: &str) -> String {
+fn markdown(rows: &[Row], command: Option<&str>, links: &Links) -> String {
     let mut groups: Vec<(&str, &str, Vec<&Row>)> = Vec::new();
     for r in rows {
         match groups.last_mut() {
@@ -987,10 +1032,17 @@ fn markdown(rows: &[Row], command: Option<&str>, app: &str) -> String {
     let _ = writeln!(s, "| {} |", head.join(" | "));
     let _ = writeln!(s, "|{}", "---|".repeat(head.len()));
     for ((_, budget, g), kv) in groups.iter().zip(&kvs) {
-        let mut cells: Vec<String> = varying
+        let values: Vec<&str> = varying
             .iter()
-            .map(|k| format!("`{}`", kv.get(*k).map_or("", String::as_str)))
+            .map(|k| kv.get(*k).map_or("", String::as_str))
             .collect();
+        let mut cells: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+        if let (Some(prefix), Some(first)) = (links.anchors, cells.first_mut()) {
+            *first = format!(
+                "<a id=\"{}\"></a>{first}",
+                slug(&format!("{prefix}-{}", values.join("-")))
+            );
+        }
         if budgets_vary {
             cells.push(budget.to_string());
         }
@@ -1016,8 +1068,30 @@ fn markdown(rows: &[Row], command: Option<&str>, app: &str) -> String {
         }
         let mut first = g[0].cfg.clone();
         first.seed = 1;
-        cells.push(format!("[open]({app}#{}&view=curves)", first.to_text()));
+        cells.push(format!(
+            "[open]({}#{}&view=curves)",
+            links.app,
+            first.to_text()
+        ));
         let _ = writeln!(s, "| {} |", cells.join(" | "));
+    }
+    let base: Vec<String> = METRICS
+        .iter()
+        .enumerate()
+        .filter(|(_, m)| m.0.starts_with("baseline_") || m.0.starts_with("init_"))
+        .filter_map(|(i, m)| {
+            let xs: Vec<f64> = rows.iter().filter_map(|r| r.metrics[i]).collect();
+            let (mean, sd) = mean_std(&xs)?;
+            Some(format!("{} {mean:.3} ± {sd:.3}", m.2))
+        })
+        .collect();
+    if !base.is_empty() {
+        let _ = writeln!(
+            s,
+            "\nBaselines under the same protocol, mean ± std over all {} runs (raw and centred inputs; init = the untrained encoder at step 0): {}.",
+            rows.len(),
+            base.join(", ")
+        );
     }
     let failed: Vec<&Row> = rows.iter().filter(|r| !r.error.is_empty()).collect();
     if !failed.is_empty() {
@@ -1032,6 +1106,12 @@ fn markdown(rows: &[Row], command: Option<&str>, app: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn slugs_keep_letters_and_digits() {
+        assert_eq!(slug("cifar-nt-xent:tau=0.5"), "cifar-nt-xent-tau-0-5");
+        assert_eq!(slug("A--b  ,c="), "a-b-c");
+    }
 
     #[test]
     fn fnv1a64_matches_the_reference_values() {
