@@ -71,6 +71,97 @@ pub const DATA_PRESETS: &[(&str, &str, &str, &str, &str)] = &[
     ),
 ];
 
+/// The setting of the paper's theory experiments (§5.1, §5.3): raw embeddings (no L2
+/// normalisation), the α-CL entropy min player and plain SGD. With it a deep linear encoder
+/// collapses to rank 1 (the Collapse view's spectrum falls off after λ₁) while a 2-layer ReLU
+/// encoder keeps several directions.
+pub const THEORY_SETTING: (&str, &str) = ("acl-entropy:tau=0.5", "sgd:lr=0.05");
+
+/// An encoder preset: a button in the Encoder section, like the data presets.
+#[derive(Debug, Clone, Copy)]
+pub struct EncoderPreset {
+    /// Button label.
+    pub label: &'static str,
+    /// The encoder spec it sets.
+    pub spec: &'static str,
+    /// Whether it also sets [`THEORY_SETTING`] and turns L2 normalisation off (otherwise it
+    /// turns normalisation on and leaves a theory setting for the defaults).
+    pub theory: bool,
+    /// Hover help.
+    pub help: &'static str,
+}
+
+/// The encoder presets, from the theory's simplest to the image network.
+pub const ENCODER_PRESETS: &[EncoderPreset] = &[
+    EncoderPreset {
+        label: "Deep linear",
+        spec: "deep-linear:L=3,width=8,out=8,wnorm=frob",
+        theory: true,
+        help: "z = W₃W₂W₁x with unit-norm layers (PAPER §5.1); also sets the theory setting \
+               (no L2 normalisation, α-CL entropy loss, SGD) so the collapse to rank 1 shows \
+               in the Collapse view",
+    },
+    EncoderPreset {
+        label: "2-layer ReLU",
+        spec: "relu2:hidden=32,out=16",
+        theory: true,
+        help: "z = W₂ ReLU(W₁x), no biases, rows of W₁ normalised (PAPER §5.3); the same \
+               theory setting as Deep linear, so the two compare: ReLU keeps higher rank",
+    },
+    EncoderPreset {
+        label: "MLP",
+        spec: "mlp:hidden=64,out=16",
+        theory: false,
+        help: "z = W₂ ReLU(W₁x + b₁) + b₂, L2-normalised: the toy data sets' default",
+    },
+    EncoderPreset {
+        label: "CNN",
+        spec: "cnn:width=32,blocks=4,head=256,out=64",
+        theory: false,
+        help: "conv3×3 → BatchNorm → ReLU blocks, global pooling and a projection head: the \
+               image encoder that learns on CIFAR-10",
+    },
+];
+
+impl EncoderPreset {
+    /// `cfg` with this preset applied (see [`EncoderPreset::theory`]).
+    pub fn apply(&self, cfg: &RunConfig) -> Result<RunConfig, SpecError> {
+        let mut c = cfg.clone();
+        c.set("encoder", self.spec)?;
+        let defaults = RunConfig::default();
+        if self.theory {
+            c.normalize = false;
+            c.set("loss", THEORY_SETTING.0)?;
+            c.set("optim", THEORY_SETTING.1)?;
+        } else {
+            c.normalize = true;
+            // Leaving the theory setting: back to the lab's default loss and optimiser.
+            if c.loss == LossSpec::parse(THEORY_SETTING.0)? {
+                c.loss = defaults.loss.clone();
+            }
+            if c.optim == crate::nn::OptimSpec::parse(THEORY_SETTING.1)? {
+                c.optim = defaults.optim.clone();
+            }
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    /// Whether `cfg`'s encoder is of this preset's kind (the button shows as selected).
+    pub fn matches(&self, cfg: &RunConfig) -> bool {
+        let kind = |t: &str| t.split(':').next().unwrap_or_default().to_string();
+        kind(&cfg.encoder.to_text()) == kind(self.spec)
+    }
+
+    /// Why the preset cannot be used with `cfg`'s data, if it cannot.
+    pub fn unusable(&self, cfg: &RunConfig) -> Option<&'static str> {
+        let image = matches!(cfg.data, crate::data::DataSpec::Cifar { .. });
+        (self.spec.starts_with("cnn") && !image).then_some(
+            "needs image data: choose a CIFAR-10 data set above (it brings this encoder)",
+        )
+    }
+}
+
 /// What the user asked for this frame.
 #[derive(Debug, Default)]
 pub struct Actions {
@@ -403,9 +494,14 @@ impl ControlPanel {
         act: &mut Actions,
         rects: &mut BTreeMap<String, [f32; 4]>,
     ) {
-        ui.strong("Optimiser");
+        // `hide=optimiser` hides the learning rate too; a heading with nothing under it is
+        // not drawn.
+        let show_lr = self.shows("lr") && self.shows("optimiser");
+        if show_lr {
+            ui.strong("Optimiser");
+        }
         let mut lr = self.config.optim.lr();
-        if self.shows("lr") {
+        if show_lr {
             ui.horizontal(|ui| {
                 let l = ui.label("learning rate");
                 let r = ui
@@ -419,8 +515,21 @@ impl ControlPanel {
                 }
             });
         }
-        ui.separator();
-        ui.strong("Run (applies on Reset)");
+        let run_keys = [
+            "data",
+            "encoder",
+            "augment",
+            "optimiser",
+            "batch",
+            "seed",
+            "normalize",
+        ];
+        if run_keys.iter().any(|k| self.shows(k)) {
+            if show_lr {
+                ui.separator();
+            }
+            ui.strong("Run (applies on Reset)");
+        }
         let show_data = self.shows("data");
         if show_data {
             ui.label("Data set");
@@ -482,9 +591,45 @@ impl ControlPanel {
             });
         }
         if s_enc {
+            ui.label("Encoder");
+            let mut chosen = None;
+            ui.horizontal_wrapped(|ui| {
+                for (i, p) in ENCODER_PRESETS.iter().enumerate() {
+                    let why = p.unusable(cfg);
+                    let r = ui
+                        .add_enabled(
+                            why.is_none(),
+                            egui::Button::selectable(p.matches(cfg), p.label),
+                        )
+                        .on_hover_text(p.help)
+                        .on_disabled_hover_text(why.unwrap_or_default());
+                    LabApp::note_rect(rects, &format!("encoder:{i}"), r.rect);
+                    if r.clicked() {
+                        chosen = Some(p);
+                    }
+                }
+            });
+            if let Some(p) = chosen
+                && let Ok(c) = p.apply(cfg)
+            {
+                *cfg = c;
+                self.encoder.text = cfg.encoder.to_text();
+                self.optim.text = cfg.optim.to_text();
+                act.reset = true;
+                self.pending_reset = false;
+            }
+            if ENCODER_PRESETS.iter().any(|p| p.theory && p.matches(cfg)) && !cfg.normalize {
+                ui.label(
+                    egui::RichText::new(
+                        "Theory setting: raw embeddings (no L2 normalisation), α-CL entropy \
+                         loss, SGD. Watch the Collapse view.",
+                    )
+                    .small(),
+                );
+            }
             changed |= self
                 .encoder
-                .ui(ui, "Encoder", "e.g. mlp:hidden=64,out=16", |t| {
+                .ui(ui, "Encoder spec", "e.g. mlp:hidden=64,out=16", |t| {
                     cfg.encoder = crate::nn::EncoderSpec::parse(t)?;
                     Ok(())
                 });

@@ -11,6 +11,7 @@ pub mod controls;
 pub mod export;
 pub mod palette;
 pub mod share;
+pub mod teach;
 pub mod tour;
 pub mod views;
 #[cfg(target_arch = "wasm32")]
@@ -191,6 +192,8 @@ pub struct LabApp {
     pub pending_run: Option<(Vec<RunConfig>, bool)>,
     /// The in-page benchmark (`#bench=standard`), if requested.
     pub bench: Option<BenchRunner>,
+    /// Teaching aids: lesson-link builder, teacher's note, primer, shortcuts ([`teach`]).
+    pub teach: teach::TeachState,
     data_view: views::DataView,
     curves: CurvesView,
     scatter: ScatterView,
@@ -235,6 +238,7 @@ impl LabApp {
             assets: Assets::default(),
             pending_run: None,
             bench: None,
+            teach: teach::TeachState::default(),
             data_view: views::DataView::default(),
         };
         if config.data.asset_path().is_some() {
@@ -732,10 +736,10 @@ impl LabApp {
                 let r = ui.menu_button("Tour", |ui| {
                     ui.label("One click sets up a run, opens a view and says what to watch:");
                     for (i, p) in tour::PRESETS.iter().enumerate() {
-                        let b = ui.button(p.title);
+                        let b = ui.button(format!("{}. {}", i + 1, p.title));
                         Self::note_rect(rects, &format!("preset:{}", p.key), b.rect);
                         if b.clicked() {
-                            self.apply_preset(i);
+                            self.tour_go(i);
                             ui.close();
                         }
                     }
@@ -746,6 +750,7 @@ impl LabApp {
                 let r = ui.menu_button("Share & export", |ui| self.share_menu(ui, rects));
                 Self::note_rect(rects, "menu:share", r.response.rect);
             }
+            self.teach_top_bar(ui, rects);
             ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
                 let mem =
                     wasm_memory_mb().map_or(String::new(), |m| format!(" · wasm memory {m:.0} MB"));
@@ -772,8 +777,16 @@ impl LabApp {
             .on_hover_text("every run's config and seed, the open view and hidden controls");
         Self::note_rect(rects, "share:copy", b.rect);
         if b.clicked() {
-            ui.ctx().copy_text(self.share_link());
+            ui.ctx().copy_text(self.copy_link());
             self.notice = Some("Link copied: opening it reproduces these runs.".into());
+            ui.close();
+        }
+        let b = ui
+            .button("Lesson link…")
+            .on_hover_text("a link for a class: hide controls, pick the opening view, add a note");
+        Self::note_rect(rects, "share:lesson", b.rect);
+        if b.clicked() {
+            self.open_lesson_builder();
             ui.close();
         }
         ui.separator();
@@ -1064,15 +1077,14 @@ impl LabApp {
                 .inner_margin(8.0)
                 .show(ui, |ui| add(ui));
         };
-        if let Some(p) = self.preset.and_then(|i| tour::PRESETS.get(i)) {
-            let mut close = false;
-            blue(ui, &mut |ui| {
-                ui.strong(format!("Tour: {}", p.title));
-                ui.label(p.watch);
-                close = ui.button("Close").clicked();
-            });
-            if close {
-                self.preset = None;
+        self.teach_banners(ui);
+        if let Some(i) = self.preset.filter(|i| *i < tour::PRESETS.len()) {
+            let mut go = None;
+            blue(ui, &mut |ui| go = self.tour_banner(ui, i));
+            match go {
+                Some(Some(j)) => self.tour_go(j),
+                Some(None) => self.preset = None,
+                None => {}
             }
         }
         if let Some(n) = self.notice.clone() {
@@ -1155,6 +1167,294 @@ impl LabApp {
         if actions.step {
             self.running = false;
             self.single_step();
+        }
+    }
+
+    // Teaching aids (state and drawing in `teach`; link grammar in `share`).
+
+    /// Applies a link's lesson keys: the teacher's note, lesson mode (notes open) and the
+    /// tour step — a bare `tour=<key>` link sets up the step's runs and view, a link with its
+    /// own runs shows the step's banner over them. Idempotent; meant to run at the end of
+    /// [`Self::apply_link`].
+    pub fn apply_teaching(&mut self, link: &share::ParsedLink) {
+        self.teach.note = link.note.clone();
+        self.teach.note_folded = false;
+        if link.is_lesson() {
+            self.teach.lesson = true;
+        }
+        let Some(i) = link.tour.as_deref().and_then(tour::step_index) else {
+            return;
+        };
+        if link.has_runs {
+            self.preset = Some(i);
+        } else if self.preset != Some(i) {
+            self.tour_go(i);
+            // The step plays (if it has a run); the link says whether to.
+            self.running &= link.autoplay;
+        }
+    }
+
+    /// Opens tour step `i` (its runs, view and banner), keeping the hidden controls and the
+    /// teacher's note.
+    pub fn tour_go(&mut self, i: usize) {
+        let note = self.teach.note.clone();
+        self.apply_preset(i);
+        self.teach.note = note;
+    }
+
+    /// The lesson keys of what the lab shows now (the tour step, the note), with `autoplay`.
+    fn link_extras(&self, autoplay: bool) -> share::LinkExtras {
+        share::LinkExtras {
+            autoplay,
+            note: self.teach.note.clone(),
+            tour: self
+                .preset
+                .and_then(|i| tour::PRESETS.get(i))
+                .map(|p| p.key.to_string()),
+        }
+    }
+
+    /// The hash for the address bar and the saved session: the share state, the tour step
+    /// and the teacher's note (never `autoplay`).
+    pub fn address_hash(&self) -> String {
+        self.share_state().to_hash_with(&self.link_extras(false))
+    }
+
+    /// "Copy link": the address, plus `autoplay=1` while the lab is playing.
+    pub fn copy_link(&self) -> String {
+        let h = self
+            .share_state()
+            .to_hash_with(&self.link_extras(self.running));
+        format!("{}#{h}", self.page_url)
+    }
+
+    /// The lesson link the open builder describes (None when the builder is closed).
+    pub fn lesson_link(&self) -> Option<String> {
+        let b = self.teach.builder.as_ref()?;
+        Some(format!("{}#{}", self.page_url, b.hash(&self.share_state())))
+    }
+
+    /// Opens the lesson-link builder on what the lab shows now.
+    pub fn open_lesson_builder(&mut self) {
+        self.teach.builder = Some(teach::LessonBuilder::new(
+            &self.hidden,
+            self.tab,
+            self.running,
+            self.preset,
+            self.teach.note.as_deref(),
+        ));
+    }
+
+    /// Play if paused, pause if playing (the Space key).
+    pub fn toggle_play(&mut self) {
+        let actions = controls::Actions {
+            play: !self.running,
+            pause: self.running,
+            ..Default::default()
+        };
+        self.apply(actions);
+    }
+
+    /// Keyboard shortcuts ([`teach::SHORTCUTS`]); off while a text field has the keyboard.
+    /// Space and the arrows are left to a focused widget (which Space then activates).
+    fn teach_keys(&mut self, ctx: &egui::Context) {
+        if ctx.egui_wants_keyboard_input() {
+            return;
+        }
+        let focused = ctx.memory(|m| m.focused()).is_some();
+        let press = |k: egui::Key| ctx.input_mut(|i| i.consume_key(egui::Modifiers::NONE, k));
+        if !focused && self.shows("play") && press(egui::Key::Space) {
+            self.toggle_play();
+        }
+        if self.shows("step") && press(egui::Key::S) {
+            self.apply(controls::Actions {
+                step: true,
+                ..Default::default()
+            });
+        }
+        if press(egui::Key::Questionmark) || press(egui::Key::H) {
+            self.teach.shortcuts_open = !self.teach.shortcuts_open;
+        }
+        if press(egui::Key::Escape) {
+            self.teach.shortcuts_open = false;
+            self.teach.builder = None;
+        }
+        if self.shows("tabs") {
+            let visible: Vec<Tab> = Tab::ALL
+                .into_iter()
+                .filter(|t| self.shows(&format!("view:{}", t.key())))
+                .collect();
+            let digits = [
+                egui::Key::Num1,
+                egui::Key::Num2,
+                egui::Key::Num3,
+                egui::Key::Num4,
+                egui::Key::Num5,
+                egui::Key::Num6,
+                egui::Key::Num7,
+                egui::Key::Num8,
+            ];
+            for (k, t) in digits.into_iter().zip(visible) {
+                if press(k) {
+                    self.tab = t;
+                }
+            }
+        }
+        if let Some(i) = self.preset
+            && !focused
+        {
+            if i > 0 && press(egui::Key::ArrowLeft) {
+                self.tour_go(i - 1);
+            } else if i + 1 < tour::PRESETS.len() && press(egui::Key::ArrowRight) {
+                self.tour_go(i + 1);
+            }
+        }
+    }
+
+    /// The teaching part of the top bar: shortcuts, the folded note; the keyboard.
+    fn teach_top_bar(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        // Rectangles of last frame's banners and windows (drawn where no `rects` is passed).
+        rects.extend(std::mem::take(&mut self.teach.rects));
+        self.teach_keys(&ui.ctx().clone());
+        let b = ui
+            .button("Shortcuts")
+            .on_hover_text("keyboard shortcuts (press ? or H)");
+        Self::note_rect(rects, "teach:shortcuts", b.rect);
+        if b.clicked() {
+            self.teach.shortcuts_open = !self.teach.shortcuts_open;
+        }
+        if self.teach.note.is_some() && self.teach.note_folded {
+            let b = ui.button("Teacher's note");
+            Self::note_rect(rects, "teach:unfold", b.rect);
+            if b.clicked() {
+                self.teach.note_folded = false;
+            }
+        }
+    }
+
+    /// The tour banner's contents for step `i`: Some(Some(j)) to go to step j, Some(None) to
+    /// end the tour.
+    fn tour_banner(&mut self, ui: &mut egui::Ui, i: usize) -> Option<Option<usize>> {
+        let p = tour::PRESETS.get(i)?;
+        let mut go = None;
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(format!("Tour: {}", p.title));
+            ui.label(egui::RichText::new(format!("({})", tour::step_label(i))).small());
+        });
+        ui.label(p.watch);
+        ui.horizontal(|ui| {
+            let back = ui.add_enabled(i > 0, egui::Button::new("‹ Back"));
+            Self::note_rect(&mut self.teach.rects, "tour:back", back.rect);
+            if back.clicked() {
+                go = Some(Some(i - 1));
+            }
+            let last = i + 1 >= tour::PRESETS.len();
+            let next = ui.button(if last { "Finish" } else { "Next ›" });
+            Self::note_rect(&mut self.teach.rects, "tour:next", next.rect);
+            if next.clicked() {
+                go = Some((!last).then_some(i + 1));
+            }
+            let end = ui.button("End tour");
+            Self::note_rect(&mut self.teach.rects, "tour:end", end.rect);
+            if end.clicked() {
+                go = Some(None);
+            }
+            if let Some(n) = tour::PRESETS.get(i + 1).filter(|_| !last) {
+                ui.label(egui::RichText::new(format!("next: {}", n.title)).small());
+            }
+        });
+        go
+    }
+
+    /// Primer, teacher's note, the builder and shortcut windows; opens the view notes in a
+    /// lesson.
+    fn teach_banners(&mut self, ui: &mut egui::Ui) {
+        if self.teach.notes_open_by_default() {
+            // The id of the view's "What am I looking at?" header, drawn below in this ui
+            // (a CollapsingHeader lays out in a `vertical` child, whose scope is "child").
+            let id = ui
+                .scope_id()
+                .with(egui::IdSalt::new("child"))
+                .with(egui::IdSalt::new(("note", self.tab.key())));
+            let ctx = ui.ctx().clone();
+            if egui::collapsing_header::CollapsingState::load(&ctx, id).is_none() {
+                egui::collapsing_header::CollapsingState::load_with_default_open(&ctx, id, true)
+                    .store(&ctx);
+            }
+        }
+        if self.teach.shows_primer() && self.bench.is_none() {
+            let mut tour_start = false;
+            let mut dismiss = false;
+            egui::Frame::new()
+                .fill(egui::Color32::from_rgb(232, 244, 236))
+                .stroke(egui::Stroke::new(1.0, egui::Color32::from_rgb(40, 120, 80)))
+                .inner_margin(8.0)
+                .show(ui, |ui| {
+                    ui.strong("New here? What α is, in two sentences");
+                    ui.add(egui::Label::new(teach::PRIMER).wrap());
+                    ui.horizontal(|ui| {
+                        if self.shows("tour") {
+                            let b = ui.button("Start the tour");
+                            Self::note_rect(&mut self.teach.rects, "primer:tour", b.rect);
+                            tour_start = b.clicked();
+                        }
+                        let b = ui.button("Got it");
+                        Self::note_rect(&mut self.teach.rects, "primer:dismiss", b.rect);
+                        dismiss = b.clicked();
+                    });
+                });
+            if tour_start {
+                self.tour_go(0);
+            }
+            if tour_start || dismiss {
+                self.teach.dismiss_primer();
+            }
+        }
+        if let Some(n) = self.teach.note.clone()
+            && !self.teach.note_folded
+            && teach::note_banner(ui, &n, true)
+        {
+            self.teach.note_folded = true;
+        }
+        let ctx = ui.ctx().clone();
+        if let Some(mut b) = self.teach.builder.take() {
+            let link = format!("{}#{}", self.page_url, b.hash(&self.share_state()));
+            let mut open = true;
+            let mut act = None;
+            let screen = ctx.content_rect();
+            egui::Window::new("Lesson link")
+                .open(&mut open)
+                .default_width(620.0_f32.min(screen.width() - 24.0))
+                .default_pos(egui::pos2(
+                    (screen.center().x - 310.0).max(8.0),
+                    screen.top() + 48.0,
+                ))
+                .collapsible(false)
+                .show(&ctx, |ui| {
+                    // Window title, margins and the top offset stay on screen.
+                    egui::ScrollArea::vertical()
+                        .max_height((screen.height() - 140.0).max(160.0))
+                        .show(ui, |ui| act = b.ui(ui, &link, &mut self.teach.rects));
+                });
+            if let Some(teach::BuilderAction::Copy(l)) = act {
+                ctx.copy_text(l);
+                self.notice = Some(
+                    "Lesson link copied: students who open it get this set-up and your note."
+                        .into(),
+                );
+            }
+            if open {
+                self.teach.builder = Some(b);
+            }
+        }
+        if self.teach.shortcuts_open {
+            let mut open = true;
+            egui::Window::new("Keyboard shortcuts")
+                .open(&mut open)
+                .collapsible(false)
+                .resizable(false)
+                .show(&ctx, teach::shortcuts_ui);
+            self.teach.shortcuts_open &= open;
         }
     }
 }

@@ -11,6 +11,9 @@
 //!   same first losses.
 //! - `view=` selects the open view, `hide=` hides named controls for a lesson
 //!   (see [`HIDEABLE`]), `autoplay=1` starts training, `bench=standard` / `bench=cifar` runs a benchmark.
+//! - Lesson keys ([`LinkExtras`]): `note=` a teacher's note shown as a plain-text banner
+//!   (percent-encoded, at most [`MAX_NOTE_CHARS`] characters), `tour=<step key>` opens the
+//!   guided tour at that step (see [`super::tour::PRESETS`]).
 //!
 //! A link whose run configuration is invalid falls back to the default run and reports why;
 //! unknown views or hide names are reported and ignored.
@@ -77,6 +80,13 @@ pub struct ParsedLink {
     pub config_errors: Vec<String>,
     /// Problems with `view=` or `hide=` (ignored).
     pub other_errors: Vec<String>,
+    /// `note=`: the teacher's note (None if absent, empty or too long).
+    pub note: Option<String>,
+    /// `tour=`: the key of the tour step to open at.
+    pub tour: Option<String>,
+    /// Whether the link names any run key (a config key or `runN=`); a bare `#tour=<key>`
+    /// link does not, so the step's own runs apply.
+    pub has_runs: bool,
 }
 
 impl ParsedLink {
@@ -192,6 +202,24 @@ pub fn parse_link(hash: &str) -> ParsedLink {
                     }
                 }
             }
+            "note" => match check_note(&v) {
+                Ok(n) => out.note = n,
+                Err(e) => out.other_errors.push(e),
+            },
+            "tour" => {
+                if super::tour::PRESETS.iter().any(|p| p.key == v) {
+                    out.tour = Some(v);
+                } else {
+                    out.other_errors.push(format!(
+                        "unknown tour step '{v}' (known: {})",
+                        super::tour::PRESETS
+                            .iter()
+                            .map(|p| p.key)
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ));
+                }
+            }
             "bench" => match v.as_str() {
                 "standard" => out.bench = Some(super::bench::BenchKind::Standard),
                 "cifar" => out.bench = Some(super::bench::BenchKind::Cifar),
@@ -200,6 +228,7 @@ pub fn parse_link(hash: &str) -> ParsedLink {
                     .push(format!("unknown benchmark '{v}' (known: standard, cifar)")),
             },
             _ => {
+                out.has_runs = true;
                 if let Some(n) = k.strip_prefix("run").and_then(|n| n.parse::<usize>().ok()) {
                     if (2..=MAX_RUNS).contains(&n) {
                         extra.push((n, v));
@@ -230,6 +259,194 @@ pub fn parse_link(hash: &str) -> ParsedLink {
         out.state.runs = runs;
     }
     out
+}
+
+/// The longest teacher note a link carries, in characters (a tweet: long enough for the
+/// question of the day, short enough that links stay pasteable).
+pub const MAX_NOTE_CHARS: usize = 280;
+
+/// The one-shot and lesson parts of a link, beside the [`ShareState`]: `autoplay=1`,
+/// `note=` and `tour=`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LinkExtras {
+    /// Start training when the link opens.
+    pub autoplay: bool,
+    /// The teacher's note (plain text, at most [`MAX_NOTE_CHARS`] characters).
+    pub note: Option<String>,
+    /// Key of the tour step to open at.
+    pub tour: Option<String>,
+}
+
+impl LinkExtras {
+    /// The keys as hash text, each preceded by `&` (empty when there is nothing to say).
+    pub fn to_hash_suffix(&self) -> String {
+        let mut s = String::new();
+        if let Some(t) = &self.tour {
+            s.push_str(&format!("&tour={}", encode_component(t)));
+        }
+        if self.autoplay {
+            s.push_str("&autoplay=1");
+        }
+        if let Some(n) = self.note.as_deref().filter(|n| !n.trim().is_empty()) {
+            s.push_str(&format!("&note={}", encode_component(n)));
+        }
+        s
+    }
+}
+
+impl ParsedLink {
+    /// The link's lesson keys.
+    pub fn extras(&self) -> LinkExtras {
+        LinkExtras {
+            autoplay: self.autoplay,
+            note: self.note.clone(),
+            tour: self.tour.clone(),
+        }
+    }
+
+    /// Whether the link was made for a class: it hides something, carries a note or opens
+    /// the tour.
+    pub fn is_lesson(&self) -> bool {
+        !self.state.hide.is_empty() || self.note.is_some() || self.tour.is_some()
+    }
+}
+
+impl ShareState {
+    /// The hash text with the lesson keys: `to_hash()` followed by `extras`. A state that is
+    /// the default's and a tour step give just the step (`tour=<key>&…`), whose own runs then
+    /// apply when the link opens.
+    pub fn to_hash_with(&self, extras: &LinkExtras) -> String {
+        let suffix = extras.to_hash_suffix();
+        let base = self.to_hash();
+        if extras.tour.is_some() && self.runs == ShareState::default().runs {
+            let mut s = String::new();
+            if self.tab != Tab::Overview {
+                s.push_str(&format!("&view={}", self.tab.key()));
+            }
+            if !self.hide.is_empty() {
+                s.push_str(&format!("&hide={}", self.hide.join(",")));
+            }
+            s.push_str(&suffix);
+            return s.trim_start_matches('&').to_string();
+        }
+        base + &suffix
+    }
+}
+
+/// Checks a `note=` value (already decoded): too long is an error naming the limit; control
+/// characters other than line breaks are dropped; an empty note is no note.
+pub fn check_note(text: &str) -> Result<Option<String>, String> {
+    let n = text.chars().count();
+    if n > MAX_NOTE_CHARS {
+        return Err(format!(
+            "the teacher note is {n} characters long; the limit is {MAX_NOTE_CHARS} (note left out)"
+        ));
+    }
+    let clean: String = text
+        .chars()
+        .filter(|c| *c == '\n' || !c.is_control())
+        .collect();
+    let clean = clean.trim().to_string();
+    Ok((!clean.is_empty()).then_some(clean))
+}
+
+/// Percent-encodes a link value: everything but letters, digits and `-_.~,:!()*/?@` as UTF-8
+/// `%XX` escapes (so `&`, `=`, `#`, `%`, `+`, spaces and line breaks survive any browser).
+pub fn encode_component(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~,:!()*/?@".contains(&b) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod lesson_tests {
+    use super::*;
+
+    fn lesson_state() -> ShareState {
+        let mut cfg = RunConfig::default();
+        cfg.set("loss", "acl-quadratic:tau=0.2").unwrap();
+        ShareState {
+            runs: vec![cfg],
+            tab: Tab::Alpha,
+            hide: vec!["data".into(), "optimiser".into(), "view:theory".into()],
+        }
+    }
+
+    #[test]
+    fn lesson_keys_round_trip_with_awkward_notes() {
+        let s = lesson_state();
+        for note in [
+            "Watch α thin out as τ drops.",
+            "a & b = c; 100% #1 + more?\nSecond line — 'quoted' \"too\"",
+            "%41 is not A, and %zz stays",
+        ] {
+            let e = LinkExtras {
+                autoplay: true,
+                note: Some(note.into()),
+                tour: None,
+            };
+            let h = s.to_hash_with(&e);
+            assert!(!h.contains(' ') && !h.contains('\n'), "{h}");
+            let p = parse_link(&format!("#{h}"));
+            assert!(p.message().is_none(), "{:?}", p.message());
+            assert_eq!(p.state, s, "{h}");
+            assert_eq!(p.extras(), e, "{h}");
+            assert!(p.is_lesson() && p.has_runs);
+        }
+    }
+
+    #[test]
+    fn a_tour_step_alone_is_a_short_link_and_round_trips() {
+        let s = ShareState {
+            hide: vec!["share".into()],
+            ..ShareState::default()
+        };
+        let e = LinkExtras {
+            autoplay: false,
+            note: None,
+            tour: Some("hard-negatives".into()),
+        };
+        let h = s.to_hash_with(&e);
+        assert_eq!(h, "hide=share&tour=hard-negatives");
+        let p = parse_link(&h);
+        assert!(p.message().is_none(), "{:?}", p.message());
+        assert!(!p.has_runs);
+        assert_eq!(p.extras(), e);
+        assert_eq!(p.state.hide, s.hide);
+    }
+
+    #[test]
+    fn a_too_long_note_is_rejected_with_the_limit_and_the_rest_applies() {
+        let long = "x".repeat(MAX_NOTE_CHARS + 1);
+        let p = parse_link(&format!("batch=32&note={}", encode_component(&long)));
+        assert_eq!(p.note, None);
+        assert_eq!(p.state.runs[0].batch, 32);
+        let m = p.message().unwrap_or_default();
+        assert!(m.contains(&format!("limit is {MAX_NOTE_CHARS}")), "{m}");
+        // Exactly at the limit (counted in characters, not bytes) is fine.
+        let ok = "α".repeat(MAX_NOTE_CHARS);
+        let p = parse_link(&format!("note={}", encode_component(&ok)));
+        assert_eq!(p.note.as_deref(), Some(ok.as_str()));
+    }
+
+    #[test]
+    fn notes_are_plain_text_and_unknown_tour_steps_are_reported() {
+        let p = parse_link("note=hi%00%1B[31mthere%0Aline&tour=nope");
+        assert_eq!(p.note.as_deref(), Some("hi[31mthere\nline"));
+        assert_eq!(p.tour, None);
+        assert!(
+            p.message()
+                .unwrap_or_default()
+                .contains("unknown tour step 'nope'")
+        );
+        assert!(parse_link("note=%20%20").note.is_none());
+    }
 }
 
 #[cfg(test)]

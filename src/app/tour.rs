@@ -93,6 +93,16 @@ pub const PRESETS: &[Preset] = &[
     },
 ];
 
+/// The index of the tour step with `key`.
+pub fn step_index(key: &str) -> Option<usize> {
+    PRESETS.iter().position(|p| p.key == key)
+}
+
+/// "Step k of n" for step `i` (0-based).
+pub fn step_label(i: usize) -> String {
+    format!("Step {} of {}", i + 1, PRESETS.len())
+}
+
 /// The short explanation shown above each view.
 pub fn view_note(tab: Tab) -> &'static str {
     match tab {
@@ -121,9 +131,17 @@ pub fn view_note(tab: Tab) -> &'static str {
              batch are the same sample under two random augmentations (a positive pair)."
         }
         Tab::Collapse => {
-            "Representation collapse: the singular-value spectrum of the embeddings (now and \
-             earlier), effective rank and RankMe over time, and the alignment–uniformity \
-             trajectory. Dimensional collapse shows as a spectrum that drops off a cliff."
+            "Representation collapse, read from the held-out embeddings z. Left: the \
+             eigenvalues λ_k of Cov(z), their covariance matrix, largest first on a log scale, \
+             now and at earlier steps; dimensional collapse is a spectrum that drops off a \
+             cliff. Effective rank = exp(−Σ p_k log p_k) with p_k = σ_k / Σσ, the singular \
+             values σ_k of the centred embeddings: about how many directions carry the data (d \
+             when all are equal, 1 after a collapse to a line). RankMe is the same entropy with \
+             a small ε added to each p_k, so it stays defined when some σ_k are zero (Garrido \
+             et al. 2023). On the unit-normalised embeddings: alignment = the mean of \
+             ‖z − z′‖² over positive pairs z, z′ (lower: the two views agree) and uniformity = \
+             log of the mean of exp(−2‖z_i − z_j‖²) over all pairs (lower: the points spread \
+             over the sphere) — Wang & Isola 2020."
         }
         Tab::Theory => {
             "The paper's max-player experiments with α frozen: a deep linear network converges \
