@@ -16,10 +16,13 @@
 //! - [`data`]: toy data sets, augmentation.
 //! - [`analysis`]: PCA, kNN probe.
 //! - [`train`]: [`train::RunConfig`], [`train::Trainer`], [`train::History`].
+//! - [`engine`]: a run behind a message boundary ([`engine::RunEngine`], its commands and
+//!   events, and the page's [`engine::RunMirror`]); one per Web Worker in the browser.
 //! - [`spec`]: the shared `name:key=value` text form; [`rng`]: the portable seeded RNG.
 
 pub mod analysis;
 pub mod data;
+pub mod engine;
 pub mod figures;
 pub mod loss;
 pub mod nn;

@@ -12,10 +12,10 @@ use ui_common::harness;
 fn step_button_takes_exactly_one_step() {
     let mut h = harness(LabApp::default());
     h.run();
-    assert_eq!(h.state().trainer.as_ref().map(|t| t.step_count()), Some(0));
+    assert_eq!(h.state().view().map(|t| t.step_count()), Some(0));
     h.get_by_label("Step").click();
     h.run();
-    let t = h.state().trainer.as_ref().expect("trainer");
+    let t = h.state().view().expect("trainer");
     assert_eq!(t.step_count(), 1);
     assert!(t.history.loss[0].is_finite());
     assert!(!h.state().running);
@@ -31,7 +31,7 @@ fn choosing_a_loss_switches_live_without_reset() {
     }
     h.get_by_label("α-CL direct").click();
     h.run();
-    let t = h.state().trainer.as_ref().expect("trainer");
+    let t = h.state().view().expect("trainer");
     assert_eq!(t.config.loss.kind, LossKind::AclDirect);
     assert_eq!(
         t.step_count(),
@@ -49,20 +49,15 @@ fn play_then_pause_toggles_running() {
     h.step();
     h.step();
     assert!(h.state().running);
-    assert!(
-        h.state()
-            .trainer
-            .as_ref()
-            .is_some_and(|t| t.step_count() > 0)
-    );
+    assert!(h.state().view().is_some_and(|t| t.step_count() > 0));
     h.get_by_label("Pause").click();
     h.step();
     h.step();
     assert!(!h.state().running);
-    let steps = h.state().trainer.as_ref().map(|t| t.step_count());
+    let steps = h.state().view().map(|t| t.step_count());
     h.step();
     assert_eq!(
-        h.state().trainer.as_ref().map(|t| t.step_count()),
+        h.state().view().map(|t| t.step_count()),
         steps,
         "paused runs do not step"
     );
@@ -76,10 +71,7 @@ fn invalid_data_spec_is_rejected_with_reason_and_run_untouched() {
     let mut h = harness(app);
     h.run();
     h.get_by_label_contains("Cannot run: batch (64) is larger than the training set (32 samples)");
-    assert_eq!(
-        h.state().trainer.as_ref().map(|t| t.config.batch),
-        Some(before.batch)
-    );
+    assert_eq!(h.state().view().map(|t| t.config.batch), Some(before.batch));
 }
 
 #[test]
@@ -129,7 +121,7 @@ fn each_loss_keeps_its_own_hyper_parameters() {
     let mut h = harness(LabApp::from_hash("loss=infonce:tau=0.2,eps=0.5"));
     h.run();
     let loss = |h: &egui_kittest::Harness<'_, LabApp>| {
-        let t = h.state().trainer.as_ref().expect("trainer");
+        let t = h.state().view().expect("trainer");
         assert_eq!(t.config.loss, h.state().controls.config.loss, "panel = run");
         t.config.loss.clone()
     };

@@ -12,7 +12,7 @@ use ui_common::harness;
 fn steps(app: &LabApp) -> Vec<usize> {
     app.runs_by_colour()
         .iter()
-        .map(|r| r.trainer.step_count())
+        .map(|r| r.run.step_count())
         .collect()
 }
 
@@ -34,7 +34,7 @@ fn compare_mode_adds_runs_by_click_and_advances_them_equally() {
         .state()
         .runs_by_colour()
         .iter()
-        .map(|r| r.trainer.history.loss[0])
+        .map(|r| r.run.history.loss[0])
         .collect();
     assert!(first.iter().all(|l| *l == first[0]), "{first:?}");
     // Different losses, trained in turn: every run advances by the same number of steps.
@@ -53,7 +53,7 @@ fn compare_mode_adds_runs_by_click_and_advances_them_equally() {
         .state()
         .runs_by_colour()
         .iter()
-        .map(|r| r.trainer.config.loss.to_text())
+        .map(|r| r.run.config.loss.to_text())
         .collect();
     assert_eq!(specs[1], "acl-quadratic:tau=0.3,eps=0");
     assert_ne!(specs[0], specs[1]);
@@ -67,14 +67,18 @@ fn compare_between_snapshots_does_not_ask_for_a_step() {
     h.run();
     h.get_by_label_contains("take a step");
     // Steps as Play takes them: the snapshot (and its α) is refreshed every 25 steps.
-    for _ in 0..22 {
-        h.state_mut()
-            .trainer
-            .as_mut()
-            .expect("trainer")
-            .step()
-            .expect("a step");
-    }
+    let app = h.state_mut();
+    let id = app.focused().expect("a run").id;
+    let events = app
+        .focused_mut()
+        .expect("a run")
+        .with_local_trainer(|t| {
+            for _ in 0..22 {
+                t.step().expect("a step");
+            }
+        })
+        .expect("an in-frame run");
+    app.deliver(id, events);
     h.run();
     assert!(
         h.query_by_label_contains("take a step").is_none(),
@@ -103,7 +107,7 @@ fn a_shared_link_reproduces_every_run_and_its_first_losses() {
     let losses = |app: &LabApp| -> Vec<(String, Vec<f32>)> {
         app.runs_by_colour()
             .iter()
-            .map(|r| (r.trainer.config.to_text(), r.trainer.history.loss.clone()))
+            .map(|r| (r.run.config.to_text(), r.run.history.loss.clone()))
             .collect()
     };
     assert_eq!(losses(&a).len(), 3);
@@ -136,7 +140,7 @@ fn exports_parse_and_match_the_run() {
     for _ in 0..12 {
         app.single_step();
     }
-    let csv = app.export("csv").expect("csv");
+    let csv = app.export_now("csv").expect("csv");
     let text = String::from_utf8(csv.bytes).expect("utf8");
     let rows: Vec<&str> = text.lines().collect();
     assert_eq!(rows.len(), 1 + 12, "a header and one row per step");
@@ -150,28 +154,28 @@ fn exports_parse_and_match_the_run() {
         assert_eq!(step, i + 1);
         assert!(r.starts_with("1,"), "one run: run 1 ({r})");
     }
-    let json = app.export("json").expect("json");
+    let json = app.export_now("json").expect("json");
     let v: serde_json::Value = serde_json::from_slice(&json.bytes).expect("valid JSON");
     assert_eq!(
         v["runs"][0]["history"]["loss"].as_array().map(Vec::len),
         Some(12)
     );
-    let cfg = app.export("config").expect("config");
+    let cfg = app.export_now("config").expect("config");
     let v: serde_json::Value = serde_json::from_slice(&cfg.bytes).expect("valid JSON");
     let text = v["config"].as_str().expect("config string");
     assert_eq!(
         alphacl::train::RunConfig::parse(text).ok().as_ref(),
-        app.trainer.as_ref().map(|t| &t.config)
+        app.view().map(|t| &t.config)
     );
     for key in ["curves.png", "spectrum.png", "alpha.png"] {
-        let d = app.export(key).expect(key);
+        let d = app.export_now(key).expect(key);
         assert_eq!(d.mime, "image/png");
         let dec = png::Decoder::new(std::io::Cursor::new(&d.bytes));
         let info = dec.read_info().expect("a PNG").info().clone();
         assert!(info.width >= 800 && info.height >= 600, "{key}");
     }
     for key in ["curves.svg", "spectrum.svg", "alpha.svg"] {
-        let d = app.export(key).expect(key);
+        let d = app.export_now(key).expect(key);
         let mut r = quick_xml::Reader::from_reader(d.bytes.as_slice());
         let mut buf = Vec::new();
         let mut root = None;
@@ -188,7 +192,7 @@ fn exports_parse_and_match_the_run() {
         }
         assert_eq!(root.as_deref(), Some("svg"), "{key}");
     }
-    assert!(app.export("nope").is_err());
+    assert!(app.export_now("nope").is_err());
 }
 
 /// Splits one CSV record (RFC 4180 quoting: a field with a comma is in double quotes).
@@ -224,7 +228,7 @@ fn metrics_csv_exports_every_run_with_its_loss_spec() {
     for _ in 0..3 {
         app.single_step();
     }
-    let csv = app.export("csv").expect("csv");
+    let csv = app.export_now("csv").expect("csv");
     let text = String::from_utf8(csv.bytes).expect("utf8");
     let mut lines = text.lines();
     let header = csv_fields(lines.next().expect("header"));
@@ -241,7 +245,7 @@ fn metrics_csv_exports_every_run_with_its_loss_spec() {
     for r in app.runs_by_colour() {
         let n = r.colour + 1;
         let mine: Vec<&Vec<String>> = rows.iter().filter(|f| f[c_run] == n.to_string()).collect();
-        let h = &r.trainer.history;
+        let h = &r.run.history;
         assert_eq!(mine.len(), h.loss.len(), "run {n}: one row per step");
         for (k, f) in mine.iter().enumerate() {
             assert_eq!(f[c_step], (k + 1).to_string());
@@ -269,7 +273,10 @@ fn weights_round_trip_gives_the_same_embeddings_and_bad_imports_change_nothing()
     for _ in 0..5 {
         app.single_step();
     }
-    let saved = app.export("weights").expect("weights");
+    // The weights come from the run's engine (at once for an in-frame run).
+    assert!(app.export("weights").expect("weights").is_none());
+    let saved = app.outbox.downloads.pop().expect("the weights file");
+    assert_eq!(saved.name, "alphacl-weights.json");
     let fp_saved = app.embedding_fingerprint();
     for _ in 0..5 {
         app.single_step();
@@ -302,14 +309,14 @@ fn weights_round_trip_gives_the_same_embeddings_and_bad_imports_change_nothing()
             fp_later,
             "{name} changed the run"
         );
-        assert_eq!(app.trainer.as_ref().map(|t| t.step_count()), Some(10));
+        assert_eq!(app.view().map(|t| t.step_count()), Some(10));
     }
     app.files_dropped(&[("alphacl-weights.json".into(), saved.bytes.clone())]);
     assert!(app.error.is_none(), "{:?}", app.error);
     assert_eq!(app.embedding_fingerprint(), fp_saved);
     assert!(app.notice.as_deref().is_some_and(|n| n.contains("Loaded")));
     assert_eq!(
-        app.trainer.as_ref().map(|t| t.step_count()),
+        app.view().map(|t| t.step_count()),
         Some(10),
         "the history is kept"
     );
@@ -331,9 +338,9 @@ fn every_tour_preset_loads_its_runs_and_view_and_trains() {
             app.single_step();
         }
         for r in app.runs_by_colour() {
-            assert_eq!(r.trainer.step_count(), 3, "{}", p.key);
+            assert_eq!(r.run.step_count(), 3, "{}", p.key);
             assert!(
-                r.trainer.history.loss.iter().all(|l| l.is_finite()),
+                r.run.history.loss.iter().all(|l| l.is_finite()),
                 "{}",
                 p.key
             );

@@ -11,7 +11,13 @@ use egui_kittest::kittest::{NodeT as _, Queryable as _};
 fn harness(app: LabApp) -> Harness<'static, LabApp> {
     Harness::builder()
         .with_size(egui::vec2(1280.0, 800.0))
-        .build_ui_state(|ui, app: &mut LabApp| app.ui(ui), app)
+        .build_ui_state(
+            |ui, app: &mut LabApp| {
+                app.logic();
+                app.ui(ui);
+            },
+            app,
+        )
 }
 
 fn trained(steps: usize) -> LabApp {
@@ -66,7 +72,10 @@ fn collapse_view_shows_the_effective_rank_of_the_probe_batch() {
     let app = trained(5);
     // The same probe batch, computed outside the view.
     let expected = {
-        let t = app.trainer.as_ref().expect("trainer");
+        let t = app
+            .focused()
+            .and_then(|r| r.local_trainer())
+            .expect("an in-frame trainer");
         let z = embed_like_training(
             t,
             &fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false),
@@ -151,13 +160,13 @@ fn players_min_then_max_raises_e_alpha_with_alpha_frozen() {
     h.run();
     h.get_by_label("Players").click();
     h.run();
-    let steps0 = h.state().trainer.as_ref().map(|t| t.step_count());
+    let steps0 = h.state().view().map(|t| t.step_count());
     h.get_by_label("Min player: recompute α").click();
     h.run();
     let min = label_of(&h, "after min player");
     let e_min = number_after(&min, "E_α =");
     // The min player does not move θ.
-    assert_eq!(h.state().trainer.as_ref().map(|t| t.step_count()), steps0);
+    assert_eq!(h.state().view().map(|t| t.step_count()), steps0);
     h.get_by_label("Max player: θ step (α frozen)").click();
     h.run();
     let max = label_of(&h, "E_α before");
@@ -173,7 +182,7 @@ fn players_min_then_max_raises_e_alpha_with_alpha_frozen() {
         "max player must increase E_α: {max}"
     );
     assert_eq!(
-        h.state().trainer.as_ref().map(|t| t.step_count()),
+        h.state().view().map(|t| t.step_count()),
         steps0.map(|s| s + 1)
     );
     h.get_by_label_contains("max-player steps on this α: 1");

@@ -4,8 +4,9 @@
 // CIFAR-10 files that exist on the server. Requests are answered network-first (so a new build
 // is picked up as soon as the server is reachable) and fall back to the stored copy when the
 // network fails. Every successful same-origin GET refreshes the stored copy.
-const CACHE = 'alphacl-v2';
-const SHELL = ['./', 'index.html', 'alphacl-web.js', 'alphacl-web_bg.wasm', 'manifest.json', 'icon.svg'];
+const CACHE = 'alphacl-v3';
+const SHELL = ['./', 'index.html', 'alphacl-web.js', 'alphacl-web_bg.wasm',
+  'alphacl-worker_loader.js', 'alphacl-worker.js', 'alphacl-worker_bg.wasm', 'manifest.json', 'icon.svg'];
 const DATA = ['data/cifar10-16.bin', 'data/cifar10-32.bin', 'data/cifar10-8.bin'];
 
 self.addEventListener('install', (event) => {

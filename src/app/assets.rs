@@ -6,6 +6,7 @@
 //! turns into a message that names the command that prepares it.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::data::Dataset;
 use crate::data::cifar::parse_prepared;
@@ -27,8 +28,10 @@ pub enum AssetStatus {
 /// Asset requests and the cache of parsed data sets.
 #[derive(Default)]
 pub struct Assets {
-    /// Parsed data sets by asset path.
-    pub loaded: BTreeMap<String, Dataset>,
+    /// Parsed data sets by asset path (shared by every run on them).
+    pub loaded: BTreeMap<String, Arc<Dataset>>,
+    /// The prepared files' bytes by asset path (each worker parses its own copy).
+    pub files: BTreeMap<String, Arc<[u8]>>,
     /// In-flight requests by asset path.
     pub pending: BTreeMap<String, AssetStatus>,
 }
@@ -84,8 +87,14 @@ impl Assets {
         let bytes = bytes.map_err(|e| format!("{} ({e})", how_to_prepare(path)))?;
         let data = parse_prepared(&bytes)
             .map_err(|e| format!("'{path}' is not a valid prepared data file: {e}"))?;
-        self.loaded.insert(path.to_string(), data);
+        self.insert(path, data, bytes);
         Ok(())
+    }
+
+    /// Caches a parsed data set with the prepared bytes it came from.
+    pub fn insert(&mut self, path: &str, data: Dataset, bytes: Vec<u8>) {
+        self.loaded.insert(path.to_string(), Arc::new(data));
+        self.files.insert(path.to_string(), bytes.into());
     }
 
     /// A one-line description of in-flight downloads, for the UI.

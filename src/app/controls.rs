@@ -3,9 +3,10 @@
 
 use std::collections::{BTreeMap, HashMap};
 
+use crate::engine::RunMirror;
 use crate::loss::{LOSSES, LossGroup, LossKind, LossSpec};
 use crate::spec::SpecError;
-use crate::train::{RunConfig, Trainer};
+use crate::train::RunConfig;
 
 use super::LabApp;
 
@@ -344,7 +345,7 @@ impl ControlPanel {
     pub fn ui(
         &mut self,
         ui: &mut egui::Ui,
-        trainer: Option<&Trainer>,
+        trainer: Option<&RunMirror>,
         running: bool,
         hidden: &[String],
         rects: &mut BTreeMap<String, [f32; 4]>,

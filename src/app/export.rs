@@ -23,19 +23,17 @@ use crate::loss::LossSpec;
 use crate::train::history::runs_to_csv;
 
 use super::LabApp;
-use super::views::{PROBE_PAIRS, embed_like_training, fixed_pairs, run_label};
-use crate::analysis::spectrum::CollapseMetrics;
+use super::views::run_label;
+use crate::engine::{Command, RunMirror};
 
-/// The covariance log-spectrum of `t`'s encoder on the Collapse view's fixed probe batch.
-fn probe_spectrum(t: &crate::train::Trainer) -> Option<Vec<f64>> {
-    let x = fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false);
-    CollapseMetrics::compute(&embed_like_training(
-        t,
-        &x,
-        crate::nn::Stage::Representation,
-    ))
-    .ok()
-    .map(|m| m.log_spectrum)
+/// The covariance log-spectrum of the representation on the Collapse view's fixed probe
+/// batch at `t`'s latest snapshot (as its engine recorded it).
+fn probe_spectrum(t: &RunMirror) -> Option<Vec<f64>> {
+    t.history
+        .collapse
+        .first()
+        .and_then(|s| s.current.as_ref())
+        .map(|m| m.log_spectrum.clone())
 }
 
 /// A file for the user to save.
@@ -96,22 +94,32 @@ fn text(name: &str, mime: &'static str, s: String) -> Download {
 impl LabApp {
     /// [`pytorch_snippet`] for the edited run's loss and normalisation.
     pub fn pytorch_snippet(&self) -> String {
-        let cfg = self
-            .trainer
-            .as_ref()
-            .map_or(&self.controls.config, |t| &t.config);
+        let cfg = self.view().map_or(&self.controls.config, |t| &t.config);
         pytorch_snippet(&cfg.loss, cfg.normalize)
     }
 
-    /// Produces the export named by `key` (one of [`EXPORTS`]).
-    pub fn export(&self, key: &str) -> Result<Download, String> {
-        let t = self.trainer.as_ref().ok_or("there is no run to export")?;
+    /// Produces the export named by `key` (one of [`EXPORTS`]): the file, or `None` when it
+    /// comes from the run's engine (the weights), which delivers it to the outbox.
+    pub fn export(&mut self, key: &str) -> Result<Option<Download>, String> {
+        if key == "weights" {
+            if self.view().is_none() {
+                return Err("there is no run to export".into());
+            }
+            self.send_focused(Command::ExportWeights);
+            return Ok(None);
+        }
+        self.export_now(key).map(Some)
+    }
+
+    /// The exports drawn from what the page holds (everything but the weights).
+    pub fn export_now(&self, key: &str) -> Result<Download, String> {
+        let t = self.view().ok_or("there is no run to export")?;
         Ok(match key {
             "csv" => {
                 let runs = self.runs_by_colour();
                 let runs: Vec<(usize, &crate::train::History)> = runs
                     .iter()
-                    .map(|r| (r.colour + 1, &r.trainer.history))
+                    .map(|r| (r.colour + 1, &r.run.history))
                     .collect();
                 text("alphacl-metrics.csv", "text/csv", runs_to_csv(&runs))
             }
@@ -122,8 +130,8 @@ impl LabApp {
                     .map(|r| {
                         serde_json::json!({
                             "run": r.colour + 1,
-                            "config": r.trainer.config.to_text(),
-                            "history": r.trainer.history,
+                            "config": r.run.config.to_text(),
+                            "history": r.run.history,
                         })
                     })
                     .collect();
@@ -146,7 +154,6 @@ impl LabApp {
                     serde_json::to_string_pretty(&v).map_err(|e| e.to_string())?,
                 )
             }
-            "weights" => text("alphacl-weights.json", "application/json", t.weights_json()),
             _ => {
                 let (stem, ext) = key
                     .split_once('.')
@@ -159,7 +166,7 @@ impl LabApp {
     /// Figure `stem` (curves, spectrum, alpha) as `ext` (png: 1600 × 1000, or 1200 × 1100 for
     /// α; svg).
     fn figure(&self, stem: &str, ext: &str) -> Result<Download, String> {
-        let t = self.trainer.as_ref().ok_or("there is no run")?;
+        let t = self.view().ok_or("there is no run")?;
         let png = match ext {
             "png" => true,
             "svg" => false,
@@ -172,8 +179,8 @@ impl LabApp {
                 let series: Vec<RunSeries> = runs
                     .iter()
                     .map(|r| RunSeries {
-                        label: run_label(r.colour, r.trainer),
-                        history: &r.trainer.history,
+                        label: run_label(r.colour, r.run),
+                        history: &r.run.history,
                     })
                     .collect();
                 if png {
@@ -213,17 +220,18 @@ impl LabApp {
         if runs.len() > 1 {
             return runs
                 .iter()
-                .filter_map(|r| {
-                    probe_spectrum(r.trainer).map(|s| (format!("run {}", r.colour + 1), s))
-                })
+                .filter_map(|r| probe_spectrum(r.run).map(|s| (format!("run {}", r.colour + 1), s)))
                 .collect();
         }
-        let Some(t) = self.trainer.as_ref() else {
+        let Some(t) = self.view() else {
             return Vec::new();
         };
-        let mut v: Vec<(String, Vec<f64>)> = self
+        let kept = t
+            .history
             .collapse
-            .spectra
+            .first()
+            .map_or(&[][..], |s| &s.spectra[..]);
+        let mut v: Vec<(String, Vec<f64>)> = kept
             .iter()
             .filter(|(step, _)| *step < t.snapshot.step)
             .map(|(step, s)| (format!("step {step}"), s.clone()))
@@ -234,12 +242,13 @@ impl LabApp {
         v
     }
 
-    /// Imports an encoder-weights file into the edited run (the run is untouched on error).
+    /// Imports an encoder-weights file into the edited run (the run is untouched on error;
+    /// its engine answers with the outcome).
     pub fn import_weights(&mut self, name: &str, bytes: &[u8]) {
-        let Some(t) = self.trainer.as_mut() else {
+        if self.view().is_none() {
             self.error = Some("There is no run to load weights into.".into());
             return;
-        };
+        }
         let text = match std::str::from_utf8(bytes) {
             Ok(s) => s,
             Err(_) => {
@@ -247,20 +256,14 @@ impl LabApp {
                 return;
             }
         };
-        match t.load_weights_json(text) {
-            Ok(()) => {
-                self.error = None;
-                self.notice = Some(format!(
-                    "Loaded the encoder weights from {name}; training continues from them \
-                     (optimiser moments reset)."
-                ));
-            }
-            Err(e) => {
-                self.error = Some(format!(
-                    "Could not import {name}: {e}. The current run is unchanged."
-                ))
-            }
+        if let Err(e) = crate::nn::WeightsFile::parse(text) {
+            self.error = Some(format!(
+                "Could not import {name}: {e}. The current run is unchanged."
+            ));
+            return;
         }
+        self.importing = Some(name.to_string());
+        self.send_focused(Command::ImportWeights(text.to_string()));
     }
 }
 

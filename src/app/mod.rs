@@ -1,15 +1,20 @@
-//! The egui lab: a control panel and views over one [`Trainer`].
+//! The egui lab: a control panel and views over runs.
 //!
-//! The app is immediate mode and time-sliced: [`LabApp::logic`] trains for a frame budget
-//! (measured with `web-time`) and [`LabApp::ui`] draws the latest snapshot. Heavy metrics are
-//! computed by the trainer every `eval` steps and cached, never per frame. This module depends
-//! on egui only; the browser shell (eframe, DOM status element, URL hash) is in `web`.
+//! Every run is a [`Run`]: the [`RunMirror`](crate::engine::RunMirror) the views draw and the
+//! link to its engine — its own Web Worker in the browser, or, where workers are unavailable
+//! (and in native tests), a [`RunEngine`](crate::engine::RunEngine) that [`LabApp::logic`]
+//! pumps within the frame budget. Views receive what they draw and return commands; this
+//! module applies them (sending [`Command`]s to the runs) and applies the engines' events
+//! ([`LabApp::deliver`]). Heavy metrics are computed by the engine at every snapshot, never
+//! per frame. This module depends on egui only; the browser shell (eframe, workers, DOM
+//! status element, URL hash) is in `web`.
 
 pub mod assets;
-pub mod bench;
+pub use crate::engine::bench;
 pub mod controls;
 pub mod export;
 pub mod palette;
+pub mod run;
 pub mod share;
 pub mod teach;
 pub mod tour;
@@ -18,14 +23,18 @@ pub mod views;
 pub mod web;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use web_time::{Duration, Instant};
 
-use crate::train::{RunConfig, TrainError, Trainer};
+use crate::data::Dataset;
+use crate::engine::{Command, Event, RunMirror};
+use crate::train::{RunConfig, TrainError};
 use assets::Assets;
 use bench::BenchRunner;
 use controls::ControlPanel;
 use export::Outbox;
+use run::Run;
 use share::{MAX_RUNS, ShareState};
 use views::{AlphaView, CompareAction, CompareView, CurvesView, RunRef, ScatterView};
 
@@ -111,38 +120,29 @@ pub struct Stats {
     last_frame: Option<Instant>,
 }
 
-/// A compared run beside the edited one.
-pub struct CompareRun {
-    /// Colour number (0-based); the run is "run colour+1" in links and legends.
-    pub colour: usize,
-    /// The run.
-    pub trainer: Trainer,
-}
-
-/// Every run (the edited one included) ordered by colour number.
-fn collect_runs<'a>(
-    trainer: Option<&'a Trainer>,
-    focus_colour: usize,
-    others: &'a [CompareRun],
-) -> Vec<RunRef<'a>> {
-    let mut v: Vec<RunRef> = others
+/// Every run as the views see it, ordered by colour number.
+fn run_refs(runs: &[Run], focus_colour: usize) -> Vec<RunRef<'_>> {
+    let mut v: Vec<RunRef> = runs
         .iter()
-        .map(|o| RunRef {
-            colour: o.colour,
-            focused: false,
-            trainer: &o.trainer,
+        .map(|r| RunRef {
+            colour: r.colour,
+            focused: r.colour == focus_colour,
+            run: &r.view,
         })
         .collect();
-    if let Some(t) = trainer {
-        v.push(RunRef {
-            colour: focus_colour,
-            focused: true,
-            trainer: t,
-        });
-    }
     v.sort_by_key(|r| r.colour);
     v
 }
+
+/// The view of the run with colour `focus_colour`.
+fn focused_view(runs: &[Run], focus_colour: usize) -> Option<&RunMirror> {
+    runs.iter()
+        .find(|r| r.colour == focus_colour)
+        .map(|r| &r.view)
+}
+
+/// Shortest interval between two loss changes sent while a slider is dragged (ms).
+pub const LIVE_LOSS_MS: f64 = 50.0;
 
 /// Size of the wasm linear memory in MB (the heap the app has grown to); None natively.
 pub fn wasm_memory_mb() -> Option<f64> {
@@ -158,12 +158,10 @@ pub fn wasm_memory_mb() -> Option<f64> {
 
 /// The whole lab.
 pub struct LabApp {
-    /// The run the control panel edits (None only if even the default config failed).
-    pub trainer: Option<Trainer>,
-    /// Colour number of the edited run.
+    /// Every run, ordered by colour (empty only if even the default config failed).
+    pub runs: Vec<Run>,
+    /// Colour number of the run the control panel edits.
     pub focus_colour: usize,
-    /// Further runs in compare mode (trained in turn with the edited run).
-    pub others: Vec<CompareRun>,
     /// Controls (their edited config applies on Reset, except loss and LR which are live).
     pub controls: ControlPanel,
     /// Whether training advances every frame.
@@ -192,6 +190,14 @@ pub struct LabApp {
     pub pending_run: Option<(Vec<RunConfig>, bool)>,
     /// The in-page benchmark (`#bench=standard`), if requested.
     pub bench: Option<BenchRunner>,
+    /// `#bench=cifar`: whether the preset's engine was asked to run it.
+    bench_started: bool,
+    /// The weights file being imported (named in the engine's answer).
+    pub importing: Option<String>,
+    /// The run (id, generation) whose engine computes the Theorem 1 readout for the Theory view.
+    theorem1_watched: Option<(u64, u32)>,
+    /// The loss last sent to the edited run while the panel's sliders move, and when.
+    sent_loss: Option<(String, Instant)>,
     /// Teaching aids: lesson-link builder, teacher's note, primer, shortcuts ([`teach`]).
     pub teach: teach::TeachState,
     data_view: views::DataView,
@@ -214,9 +220,8 @@ impl LabApp {
     /// A lab with a fresh run of `config` (paused).
     pub fn new(config: RunConfig) -> Self {
         let mut app = Self {
-            trainer: None,
+            runs: Vec::new(),
             focus_colour: 0,
-            others: Vec::new(),
             controls: ControlPanel::new(config.clone()),
             running: false,
             error: None,
@@ -240,34 +245,165 @@ impl LabApp {
             bench: None,
             teach: teach::TeachState::default(),
             data_view: views::DataView::default(),
+            sent_loss: None,
+            bench_started: false,
+            theorem1_watched: None,
+            importing: None,
         };
         if config.data.asset_path().is_some() {
             // Show the default run while the data file loads.
-            app.install_runs(vec![Trainer::new(RunConfig::default())], false);
+            let built = app.prepare(&RunConfig::default());
+            app.install_runs(built.into_iter().collect(), false);
         }
         app.start_runs(vec![config], false);
-        if app.trainer.is_none() {
+        if app.runs.is_empty() {
             let e = app.error.take();
-            app.install_runs(vec![Trainer::new(RunConfig::default())], false);
+            let built = app.prepare(&RunConfig::default());
+            app.install_runs(built.into_iter().collect(), false);
             app.error = e;
         }
         app
+    }
+
+    /// The run the control panel edits.
+    pub fn focused(&self) -> Option<&Run> {
+        self.runs.iter().find(|r| r.colour == self.focus_colour)
+    }
+
+    /// The run the control panel edits (mutable).
+    pub fn focused_mut(&mut self) -> Option<&mut Run> {
+        let c = self.focus_colour;
+        self.runs.iter_mut().find(|r| r.colour == c)
+    }
+
+    /// What the views draw of the edited run.
+    pub fn view(&self) -> Option<&RunMirror> {
+        self.focused().map(|r| &r.view)
+    }
+
+    /// Sends `cmd` to the edited run and handles its immediate events (in-frame runs).
+    fn send_focused(&mut self, cmd: Command) {
+        if let Some(r) = self.focused_mut() {
+            let id = r.id;
+            let events = r.send(cmd);
+            self.deliver(id, events);
+        }
+    }
+
+    /// Sends `cmd` to every run.
+    fn send_all(&mut self, cmd: &Command) {
+        let ids: Vec<u64> = self.runs.iter().map(|r| r.id).collect();
+        for id in ids {
+            if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
+                let events = r.send(cmd.clone());
+                self.deliver(id, events);
+            }
+        }
+    }
+
+    /// Events from the engine of run `id` (a worker's arrive through the shell).
+    pub fn deliver(&mut self, id: u64, events: Vec<Event>) {
+        let Some(run) = self.runs.iter_mut().find(|r| r.id == id) else {
+            return;
+        };
+        let colour = run.colour;
+        let focused = colour == self.focus_colour;
+        let was_failed = run.view.failure.is_some();
+        let rest = run.receive(events);
+        let generation = run.view.generation;
+        let failure = run.view.failure.clone();
+        if !was_failed && let Some(f) = failure {
+            if focused {
+                self.on_failure(&f);
+            } else {
+                self.notice = Some(format!(
+                    "Run {} diverged and stopped; the other runs continue (lower its \
+                     learning rate or change its loss, then Restart all).",
+                    colour + 1
+                ));
+            }
+        }
+        for ev in rest {
+            match ev {
+                Event::Update(_) => {}
+                Event::StartFailed {
+                    generation: g,
+                    error,
+                } if g == generation => {
+                    let who = if focused {
+                        String::new()
+                    } else {
+                        format!("run {}: ", colour + 1)
+                    };
+                    self.error = Some(format!("{who}{error}"));
+                    self.running = false;
+                }
+                Event::StartFailed { .. } => {}
+                Event::Weights(text) => self.outbox.downloads.push(export::Download {
+                    name: "alphacl-weights.json".into(),
+                    mime: "application/json",
+                    bytes: text.into_bytes(),
+                }),
+                Event::Imported(Ok(())) => {
+                    let name = self.importing.take().unwrap_or_else(|| "the file".into());
+                    self.error = None;
+                    self.notice = Some(format!(
+                        "Loaded the encoder weights from {name}; training continues from them \
+                         (optimiser moments reset)."
+                    ));
+                }
+                Event::Imported(Err(e)) => {
+                    let name = self.importing.take().unwrap_or_else(|| "the change".into());
+                    self.error = Some(format!(
+                        "Could not import {name}: {e}. The current run is unchanged."
+                    ));
+                }
+                Event::Players(p) if focused && p.generation == generation => {
+                    self.players.receive(*p);
+                    self.running = false;
+                }
+                Event::Players(_) => {}
+                Event::Bench(b) => self.bench = Some(*b),
+            }
+        }
+    }
+
+    /// A worker run whose worker stopped (panicked or failed to load): the reason is shown.
+    /// The run restarts in the page's frames (its history is lost with the worker) and the
+    /// banner says why.
+    pub fn worker_failed(&mut self, id: u64, why: &str) {
+        let play = self.running;
+        if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
+            r.train_in_frame(play);
+            self.error = Some(format!(
+                "run {}: {why}. It restarted in the page instead of a worker.",
+                r.colour + 1
+            ));
+        }
     }
 
     /// Starts a new edited run of `cfg`, keeping compared runs. A run whose data file is not
     /// loaded yet waits for it (the current runs stay on screen), then starts alone (playing
     /// if `play`).
     pub fn start_run(&mut self, cfg: RunConfig, play: bool) {
-        match self.build(&cfg) {
+        match self.prepare(&cfg) {
             None => {
                 self.pending_run = Some((vec![cfg], play));
                 self.running = false;
             }
-            Some(Ok(t)) => {
-                self.controls = self.controls.showing(t.config.clone());
-                self.trainer = Some(t);
+            Some(Ok((cfg, data, file))) => {
+                self.controls = self.controls.showing(cfg.clone());
+                if let Some(r) = self.focused_mut() {
+                    r.view.data = data;
+                    r.file = file;
+                    r.restart_with(cfg, play);
+                } else {
+                    self.runs.push(Run::start(0, cfg, data, file, play));
+                    self.focus_colour = 0;
+                }
                 self.error = None;
                 self.running = play;
+                self.stats.trained = 0;
             }
             Some(Err(e)) => {
                 self.error = Some(e.to_string());
@@ -276,21 +412,34 @@ impl LabApp {
         }
     }
 
-    /// Builds a trainer for `cfg` if its data is available: `None` when a data file is still
-    /// missing (it is then requested).
-    fn build(&mut self, cfg: &RunConfig) -> Option<Result<Trainer, TrainError>> {
-        let Some(path) = cfg.data.asset_path() else {
-            return Some(Trainer::new(cfg.clone()));
+    /// Checks `cfg` and finds its data: `None` when a data file is still missing (it is then
+    /// requested). Toy data are generated here for the views (the engine generates its own).
+    #[allow(clippy::type_complexity)]
+    fn prepare(
+        &mut self,
+        cfg: &RunConfig,
+    ) -> Option<Result<(RunConfig, Arc<Dataset>, Option<Arc<[u8]>>), TrainError>> {
+        let checked = |data: Arc<Dataset>, file| {
+            crate::train::Trainer::check_data(cfg, &data).map(|()| (cfg.clone(), data, file))
         };
-        let Some(ds) = self.assets.loaded.get(path) else {
+        let Some(path) = cfg.data.asset_path() else {
+            return Some(
+                cfg.validate()
+                    .map_err(TrainError::from)
+                    .and_then(|()| cfg.data.generate(cfg.seed).map_err(TrainError::from))
+                    .and_then(|d| checked(Arc::new(d), None)),
+            );
+        };
+        let Some(ds) = self.assets.loaded.get(path).cloned() else {
             self.assets.want(path);
             return None;
         };
+        let file = self.assets.files.get(path).cloned();
         Some(
-            cfg.data
-                .check_loaded(ds)
-                .map_err(|e| TrainError::Config(e.0))
-                .and_then(|()| Trainer::with_data(cfg.clone(), ds.clone())),
+            cfg.validate()
+                .map_err(TrainError::from)
+                .and_then(|()| cfg.data.check_loaded(&ds).map_err(TrainError::from))
+                .and_then(|()| checked(ds, file)),
         )
     }
 
@@ -300,7 +449,7 @@ impl LabApp {
         let mut built = Vec::new();
         let mut missing = false;
         for c in &cfgs {
-            match self.build(c) {
+            match self.prepare(c) {
                 Some(r) => built.push(r),
                 None => missing = true,
             }
@@ -313,11 +462,16 @@ impl LabApp {
         self.install_runs(built, play);
     }
 
-    fn install_runs(&mut self, built: Vec<Result<Trainer, TrainError>>, play: bool) {
-        let mut trainers = Vec::new();
+    #[allow(clippy::type_complexity)]
+    fn install_runs(
+        &mut self,
+        built: Vec<Result<(RunConfig, Arc<Dataset>, Option<Arc<[u8]>>), TrainError>>,
+        play: bool,
+    ) {
+        let mut ok = Vec::new();
         for (i, r) in built.into_iter().enumerate() {
             match r {
-                Ok(t) => trainers.push(t),
+                Ok(b) => ok.push(b),
                 Err(e) => {
                     let who = if i == 0 {
                         String::new()
@@ -330,27 +484,35 @@ impl LabApp {
                 }
             }
         }
-        let mut it = trainers.into_iter();
-        let Some(first) = it.next() else {
+        let Some(first) = ok.first() else {
             return;
         };
-        self.controls = self.controls.showing(first.config.clone());
-        self.trainer = Some(first);
+        self.controls = self.controls.showing(first.0.clone());
+        // Reuse the workers of the current runs where there are enough of them.
+        let mut old = std::mem::take(&mut self.runs);
+        old.sort_by_key(|r| r.colour);
+        let mut old = old.into_iter();
+        for (colour, (cfg, data, file)) in ok.into_iter().enumerate() {
+            match old.next() {
+                Some(mut r) => {
+                    r.colour = colour;
+                    r.view.data = data;
+                    r.file = file;
+                    r.restart_with(cfg, play);
+                    self.runs.push(r);
+                }
+                None => self.runs.push(Run::start(colour, cfg, data, file, play)),
+            }
+        }
         self.focus_colour = 0;
-        self.others = it
-            .enumerate()
-            .map(|(i, trainer)| CompareRun {
-                colour: i + 1,
-                trainer,
-            })
-            .collect();
         self.error = None;
         self.running = play;
+        self.stats.trained = 0;
     }
 
     /// Every run (the edited one included) ordered by colour number.
     pub fn runs_by_colour(&self) -> Vec<RunRef<'_>> {
-        collect_runs(self.trainer.as_ref(), self.focus_colour, &self.others)
+        run_refs(&self.runs, self.focus_colour)
     }
 
     /// The shareable state: every run's config, the open view and the hidden controls.
@@ -359,7 +521,7 @@ impl LabApp {
             runs: self
                 .runs_by_colour()
                 .iter()
-                .map(|r| r.trainer.config.clone())
+                .map(|r| r.run.config.clone())
                 .collect(),
             tab: self.tab,
             hide: self.hidden.clone(),
@@ -393,8 +555,8 @@ impl LabApp {
             Err(msg) => {
                 if waiting(&self.pending_run) {
                     self.pending_run = None;
-                    if let Some(t) = &self.trainer {
-                        self.controls = self.controls.showing(t.config.clone());
+                    if let Some(cfg) = self.view().map(|v| v.config.clone()) {
+                        self.controls = self.controls.showing(cfg);
                     }
                 }
                 self.error = Some(msg);
@@ -425,15 +587,17 @@ impl LabApp {
             .iter()
             .map(|(n, b)| (n.as_str(), b.as_slice()))
             .collect();
-        match crate::data::cifar::parse_official_bin(&named, side) {
-            Ok(ds) => {
+        match crate::data::cifar::official_bin_to_prepared(&named, side)
+            .and_then(|p| p.to_bytes().map(|b| (p.to_dataset(), b)))
+        {
+            Ok((ds, bytes)) => {
                 let mut cfg = self.controls.config.clone();
                 cfg.data = crate::data::DataSpec::Cifar {
                     size: side,
                     full: false,
                 };
                 if let Some(path) = cfg.data.asset_path() {
-                    self.assets.loaded.insert(path.to_string(), ds);
+                    self.assets.insert(path, ds, bytes);
                 }
                 self.start_run(cfg, false);
             }
@@ -463,13 +627,22 @@ impl LabApp {
         if link.state.runs != self.share_state().runs {
             self.start_runs(link.state.runs.clone(), play);
         } else {
-            self.running = play && self.trainer.is_some();
+            self.running = play && !self.runs.is_empty();
+            let cmd = if self.running {
+                Command::Play
+            } else {
+                Command::Pause
+            };
+            self.send_all(&cmd);
         }
         self.error = link.message().or(self.error.take());
         match link.bench {
             Some(bench::BenchKind::Standard) => {
+                // The standard workload runs in the edited run's engine (its worker).
                 self.bench = Some(BenchRunner::standard());
                 self.running = false;
+                self.send_all(&Command::Pause);
+                self.send_focused(Command::Bench(bench::BenchKind::Standard));
             }
             Some(bench::BenchKind::Cifar) => match crate::train::bench::cifar_preset() {
                 // The preset's own run: its data arrive like any CIFAR run's, then the steps
@@ -519,20 +692,10 @@ impl LabApp {
         self.start_run(cfg, false);
     }
 
-    /// One optimisation step of every run (the Step button).
+    /// Exactly one optimisation step of every run (the Step button).
     pub fn single_step(&mut self) {
-        if let Some(t) = &mut self.trainer {
-            if let Err(e) = t.step() {
-                self.on_failure(&e);
-            } else {
-                t.refresh_snapshot();
-            }
-        }
-        for o in &mut self.others {
-            if o.trainer.step().is_ok() {
-                o.trainer.refresh_snapshot();
-            }
-        }
+        self.running = false;
+        self.send_all(&Command::Step);
     }
 
     fn on_failure(&mut self, e: &TrainError) {
@@ -540,33 +703,41 @@ impl LabApp {
         self.error = Some(e.to_string());
     }
 
-    /// Trains every run in turn, one step each per round, until `budget` is used (at least
-    /// one round). Compared runs that diverge stop alone (their row says why); a divergence of
-    /// the edited run pauses everything. Returns the edited run's steps.
-    fn train_round_robin(&mut self, budget: Duration) -> Result<usize, TrainError> {
+    /// In-frame runs only: trains every run in turn, one step each per round, until `budget`
+    /// is used. Returns the steps taken.
+    fn train_in_frame(&mut self, budget: Duration) -> usize {
         let start = Instant::now();
         let mut n = 0;
         loop {
-            if let Some(t) = &mut self.trainer {
-                t.step()?;
-                n += 1;
-            }
-            for o in &mut self.others {
-                if o.trainer.failure.is_none() && o.trainer.step().is_err() {
-                    self.notice = Some(format!(
-                        "Run {} diverged and stopped; the other runs continue (lower its \
-                         learning rate or change its loss, then Restart all).",
-                        o.colour + 1
-                    ));
+            let mut any = false;
+            for r in &mut self.runs {
+                if r.frame_busy() {
+                    any = true;
+                    // One step per run per round, so compared runs advance together.
+                    n += r.pump(Duration::ZERO);
                 }
             }
-            if start.elapsed() >= budget {
-                return Ok(n);
+            if !any || start.elapsed() >= budget {
+                break;
             }
         }
+        let ids: Vec<u64> = self.runs.iter().map(|r| r.id).collect();
+        for id in ids {
+            if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
+                let events = r.flush();
+                self.deliver(id, events);
+            }
+        }
+        n
     }
 
-    /// Per-frame work outside drawing: frame statistics, then the training time slice.
+    /// Whether some run trains in the page's frames.
+    fn frame_training(&self) -> bool {
+        self.runs.iter().any(Run::frame_busy)
+    }
+
+    /// Per-frame work outside drawing: frame statistics, the loss being dragged, the theory
+    /// experiment, then (for runs without a worker) the training time slice.
     pub fn logic(&mut self) {
         let now = Instant::now();
         if let Some(last) = self.stats.last_frame {
@@ -581,7 +752,7 @@ impl LabApp {
             }
             // Idle pauses between repaints (every 250 ms when nothing moves) say nothing about
             // how long a frame takes.
-            if self.running && dt < 0.2 {
+            if self.frame_training() && dt < 0.2 {
                 let current = if self.stats.budget_ms > 0.0 {
                     self.stats.budget_ms
                 } else {
@@ -591,26 +762,13 @@ impl LabApp {
             }
         }
         self.stats.last_frame = Some(now);
-        if let Some(b) = &mut self.bench
-            && !b.done()
-        {
-            match b.kind {
-                bench::BenchKind::Standard => b.slice(),
-                bench::BenchKind::Cifar => {
-                    // Wait until the preset's data have arrived and its trainer runs.
-                    if self.pending_run.is_none()
-                        && let Some(t) = self.trainer.as_mut()
-                        && t.config.data.asset_path().is_some()
-                    {
-                        b.step_trainer(t);
-                    }
-                }
-            }
-            return;
-        }
-        if !self.running || self.trainer.is_none() {
+        self.flush_live_loss(now);
+        self.theory.tick();
+        self.watch_theorem1();
+        self.start_cifar_bench();
+        if !self.frame_training() {
             self.stats.train_ms = 0.0;
-            self.stats.recent.clear();
+            self.update_rate(now);
             return;
         }
         // The first frame (no budget yet) and frames without the hold train the full setting;
@@ -623,57 +781,121 @@ impl LabApp {
         };
         let budget = Duration::from_secs_f64(self.stats.budget_ms / 1000.0);
         let start = Instant::now();
-        let result = self.train_round_robin(budget);
-        let elapsed = start.elapsed().as_secs_f64();
-        self.stats.train_ms = elapsed * 1000.0;
-        match result {
-            Ok(n) => {
-                // Steps per second of wall time over the last second (frames, drawing and
-                // all), not the rate inside the training slices.
-                let now = Instant::now();
-                let st = &mut self.stats;
-                st.trained += n;
-                st.recent.push_back((now, st.trained));
-                while st.recent.len() > 2 && now.duration_since(st.recent[1].0).as_secs_f64() >= 1.0
-                {
-                    st.recent.pop_front();
-                }
-                if let Some(&(t0, s0)) = st.recent.front() {
-                    let dt = now.duration_since(t0).as_secs_f64();
-                    if dt > 0.05 {
-                        st.steps_per_sec = (st.trained - s0) as f64 / dt;
-                    }
-                }
-            }
-            Err(e) => self.on_failure(&e),
+        self.train_in_frame(budget);
+        self.stats.train_ms = start.elapsed().as_secs_f64() * 1000.0;
+        self.update_rate(Instant::now());
+    }
+
+    /// Steps per second of the edited run over the last second of wall time (frames, drawing
+    /// and all; for a worker run, as its updates arrive).
+    fn update_rate(&mut self, now: Instant) {
+        let Some(step) = self.view().map(RunMirror::step_count) else {
+            return;
+        };
+        let st = &mut self.stats;
+        if st.recent.back().is_some_and(|&(_, s)| step < s) {
+            st.recent.clear();
         }
-        // Collapse metrics are recorded for every new snapshot (cached by snapshot step), so
-        // their history is complete even while another view is open.
-        if let Some(t) = &self.trainer {
-            self.collapse.refresh(t);
+        st.recent.push_back((now, step));
+        while st.recent.len() > 2 && now.duration_since(st.recent[1].0).as_secs_f64() >= 1.0 {
+            st.recent.pop_front();
+        }
+        if let (Some(&(t0, s0)), Some(&(t1, s1))) = (st.recent.front(), st.recent.back()) {
+            let dt = t1.duration_since(t0).as_secs_f64();
+            if dt > 0.05 {
+                st.steps_per_sec = (s1 - s0) as f64 / dt;
+            } else if !self.running {
+                st.steps_per_sec = 0.0;
+            }
+        }
+    }
+
+    /// Sends the panel's loss to the edited run when it changed, at most every
+    /// [`LIVE_LOSS_MS`] while a slider is dragged (the last value always goes out).
+    fn flush_live_loss(&mut self, now: Instant) {
+        let Some(v) = self.view() else {
+            return;
+        };
+        let wanted = self.controls.config.loss.clone();
+        if wanted == v.config.loss {
+            self.sent_loss = None;
+            return;
+        }
+        let text = wanted.to_text();
+        let due = match &self.sent_loss {
+            Some((sent, at)) => {
+                *sent != text && now.duration_since(*at).as_secs_f64() * 1000.0 >= LIVE_LOSS_MS
+            }
+            None => true,
+        };
+        if due {
+            self.sent_loss = Some((text.clone(), now));
+            self.send_focused(Command::SetLoss(text));
+        }
+    }
+
+    /// Asks the edited run's engine for the Theorem 1 readout while the Theory view is open
+    /// (and stops asking when it closes or another run is edited).
+    fn watch_theorem1(&mut self) {
+        let want = (self.tab == Tab::Theory)
+            .then(|| self.focused().map(|r| (r.id, r.view.generation)))
+            .flatten();
+        if want == self.theorem1_watched {
+            return;
+        }
+        if let Some((id, _)) = self.theorem1_watched
+            && let Some(r) = self.runs.iter_mut().find(|r| r.id == id)
+        {
+            let events = r.send(Command::WatchTheorem1(false));
+            self.deliver(id, events);
+        }
+        if want.is_some() {
+            self.send_focused(Command::WatchTheorem1(true));
+        }
+        self.theorem1_watched = want;
+    }
+
+    /// `#bench=cifar`: once the preset's data have arrived and its run exists, its engine
+    /// times its steps.
+    fn start_cifar_bench(&mut self) {
+        let waiting = self.bench.as_ref().is_some_and(|b| {
+            b.kind == bench::BenchKind::Cifar && b.figures.iter().all(|f| f.steps == 0)
+        });
+        if waiting
+            && !self.bench_started
+            && self.pending_run.is_none()
+            && self
+                .view()
+                .is_some_and(|v| v.ready && v.config.data.asset_path().is_some())
+        {
+            self.bench_started = true;
+            self.send_focused(Command::Bench(bench::BenchKind::Cifar));
         }
     }
 
     /// A fingerprint of the edited run's encoder: FNV-1a of the bits of the embeddings of the
-    /// first eight held-out samples (equal fingerprints ⇔ the same embeddings, bit for bit).
+    /// first eight held-out samples (equal fingerprints ⇔ the same embeddings, bit for bit),
+    /// as its engine last reported it.
     pub fn embedding_fingerprint(&self) -> Option<String> {
-        let t = self.trainer.as_ref()?;
-        let z = t.probe_embeddings(8);
-        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-        for v in &z {
-            for b in v.to_bits().to_le_bytes() {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0100_0000_01b3);
-            }
+        self.view()?.fingerprint.clone()
+    }
+
+    /// Where the runs train: `"worker"` (each in its own Web Worker) or `"frame"` (in the
+    /// page's frames).
+    pub fn engine_kind(&self) -> &'static str {
+        if !self.runs.is_empty() && self.runs.iter().all(Run::in_worker) {
+            "worker"
+        } else {
+            "frame"
         }
-        Some(format!("{h:016x}"))
     }
 
     /// The status object published for tests and tools (`#alphacl-status`).
     pub fn status_json(&self) -> serde_json::Value {
-        let t = self.trainer.as_ref();
+        let t = self.view();
         let last_loss = t.and_then(|t| t.history.loss.last().copied());
-        let first = |t: &Trainer| -> Vec<f32> { t.history.loss.iter().take(10).copied().collect() };
+        let first =
+            |t: &RunMirror| -> Vec<f32> { t.history.loss.iter().take(10).copied().collect() };
         let runs: Vec<serde_json::Value> = self
             .runs_by_colour()
             .iter()
@@ -681,19 +903,23 @@ impl LabApp {
                 serde_json::json!({
                     "run": r.colour + 1,
                     "focused": r.focused,
-                    "step": r.trainer.step_count(),
-                    "loss": r.trainer.history.loss.last().copied().filter(|l| l.is_finite()),
-                    "loss_spec": r.trainer.config.loss.to_text(),
-                    "config": r.trainer.config.to_text(),
-                    "first_losses": first(r.trainer),
-                    "diverged": r.trainer.failure.is_some(),
+                    "step": r.run.step_count(),
+                    "loss": r.run.history.loss.last().copied().filter(|l| l.is_finite()),
+                    "loss_spec": r.run.config.loss.to_text(),
+                    "config": r.run.config.to_text(),
+                    "first_losses": first(r.run),
+                    "diverged": r.run.failure.is_some(),
+                    "running": r.run.running,
+                    "engine_steps_per_sec": r.run.steps_per_sec,
                 })
             })
             .collect();
         serde_json::json!({
-            "ready": t.is_some(),
+            "ready": t.is_some_and(|t| t.ready),
             "running": self.running,
-            "step": t.map_or(0, Trainer::step_count),
+            "engine": self.engine_kind(),
+            "engine_note": run::fallback_reason(),
+            "step": t.map_or(0, RunMirror::step_count),
             "loss": last_loss.filter(|l| l.is_finite()),
             "loss_spec": t.map(|t| t.config.loss.to_text()),
             "dataset": t.map(|t| t.config.data.to_text()),
@@ -796,7 +1022,8 @@ impl LabApp {
             Self::note_rect(rects, &format!("export:{key}"), b.rect);
             if b.clicked() {
                 match self.export(key) {
-                    Ok(d) => self.outbox.downloads.push(d),
+                    Ok(Some(d)) => self.outbox.downloads.push(d),
+                    Ok(None) => {}
                     Err(e) => self.error = Some(format!("Export failed: {e}")),
                 }
                 ui.close();
@@ -863,7 +1090,7 @@ impl LabApp {
                     .show(ui, |ui| {
                         self.controls.ui(
                             ui,
-                            self.trainer.as_ref(),
+                            focused_view(&self.runs, self.focus_colour),
                             self.running,
                             &self.hidden,
                             &mut rects,
@@ -906,8 +1133,8 @@ impl LabApp {
                         if !self.shows(&format!("view:{}", tab.key())) {
                             continue;
                         }
-                        let label = if tab == Tab::Compare && !self.others.is_empty() {
-                            format!("Compare ({})", self.others.len() + 1)
+                        let label = if tab == Tab::Compare && self.runs.len() > 1 {
+                            format!("Compare ({})", self.runs.len())
                         } else {
                             tab.label().to_string()
                         };
@@ -920,7 +1147,7 @@ impl LabApp {
                 .id_salt(("note", self.tab.key()))
                 .show(ui, |ui| ui.label(tour::view_note(self.tab)));
             ui.separator();
-            if self.trainer.is_none() {
+            if self.runs.is_empty() {
                 ui.label("No run: fix the configuration in the panel and press Reset.");
                 return;
             }
@@ -934,17 +1161,26 @@ impl LabApp {
 
     fn central_view(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
         if self.tab == Tab::Compare {
-            let runs = collect_runs(self.trainer.as_ref(), self.focus_colour, &self.others);
-            let acts = self.compare.ui(ui, &runs, rects);
-            drop(runs);
+            let acts = {
+                let runs = run_refs(&self.runs, self.focus_colour);
+                self.compare.ui(ui, &runs, rects)
+            };
             for a in acts {
                 self.compare_action(a);
             }
             return;
         }
-        let Some(t) = &self.trainer else {
+        let Some(t) = focused_view(&self.runs, self.focus_colour) else {
             return;
         };
+        if !t.ready {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label("Starting the run…");
+            });
+            return;
+        }
+        let mut player = None;
         match self.tab {
             Tab::Overview => {
                 let h = ui.available_height();
@@ -962,18 +1198,17 @@ impl LabApp {
             Tab::Data => self.data_view.ui(ui, t),
             Tab::Collapse => self.collapse.ui(ui, t),
             Tab::Theory => self.theory.ui(ui, t),
-            Tab::Players => {
-                if let Some(t) = self.trainer.as_mut()
-                    && self.players.ui(ui, t)
-                {
-                    self.running = false;
-                }
-            }
+            Tab::Players => player = self.players.ui(ui, t),
             Tab::Curves => {
                 let h = ui.available_height();
                 self.curves.ui(ui, t, h);
             }
             Tab::Compare => {}
+        }
+        if let Some((mv, times)) = player {
+            // The moves stay visible: training pauses.
+            self.running = false;
+            self.send_focused(Command::Player { mv, times });
         }
     }
 
@@ -981,88 +1216,62 @@ impl LabApp {
     pub fn compare_action(&mut self, a: CompareAction) {
         match a {
             CompareAction::Add => {
-                let Some(t) = &self.trainer else { return };
-                if self.others.len() + 1 >= MAX_RUNS {
+                let Some(r) = self.focused() else { return };
+                if self.runs.len() >= MAX_RUNS {
                     return;
                 }
-                let used: Vec<usize> = self.runs_by_colour().iter().map(|r| r.colour).collect();
+                let used: Vec<usize> = self.runs.iter().map(|r| r.colour).collect();
                 let colour = (0..MAX_RUNS).find(|c| !used.contains(c)).unwrap_or(0);
-                match Trainer::with_data(t.config.clone(), t.data.clone()) {
-                    Ok(trainer) => self.others.push(CompareRun { colour, trainer }),
-                    Err(e) => self.error = Some(format!("Could not add a run: {e}")),
-                }
+                let (cfg, data, file) =
+                    (r.view.config.clone(), r.view.data.clone(), r.file.clone());
+                self.runs
+                    .push(Run::start(colour, cfg, data, file, self.running));
                 self.tab = Tab::Compare;
             }
             CompareAction::Remove(c) => {
-                if c == self.focus_colour {
-                    if self.others.is_empty() {
-                        return;
-                    }
-                    let next = self.others.remove(0);
-                    self.focus_colour = next.colour;
-                    self.controls = self.controls.showing(next.trainer.config.clone());
-                    self.trainer = Some(next.trainer);
-                    self.collapse = views::CollapseView::default();
-                } else {
-                    self.others.retain(|o| o.colour != c);
+                if self.runs.len() <= 1 {
+                    return;
                 }
-            }
-            CompareAction::Focus(c) => {
-                if let Some(o) = self.others.iter_mut().find(|o| o.colour == c)
-                    && let Some(t) = self.trainer.as_mut()
+                self.runs.retain(|r| r.colour != c);
+                if c == self.focus_colour
+                    && let Some(next) = self.runs.iter().map(|r| r.colour).min()
                 {
-                    std::mem::swap(t, &mut o.trainer);
-                    o.colour = self.focus_colour;
-                    self.focus_colour = c;
-                    self.controls = self.controls.showing(t.config.clone());
-                    self.collapse = views::CollapseView::default();
+                    self.focus(next);
                 }
             }
+            CompareAction::Focus(c) => self.focus(c),
             CompareAction::RestartAll => {
-                let mut fresh = Vec::new();
-                for r in self.runs_by_colour() {
-                    let t = r.trainer;
-                    fresh.push((
-                        r.colour,
-                        Trainer::with_data(t.config.clone(), t.data.clone()),
-                    ));
+                let play = self.running;
+                for r in &mut self.runs {
+                    r.restart(play);
                 }
-                let mut runs = Vec::new();
-                for (c, r) in fresh {
-                    match r {
-                        Ok(t) => runs.push((c, t)),
-                        Err(e) => {
-                            self.error = Some(format!("run {}: {e}", c + 1));
-                            return;
-                        }
-                    }
-                }
-                self.others.clear();
-                for (c, t) in runs {
-                    if c == self.focus_colour {
-                        self.trainer = Some(t);
-                    } else {
-                        self.others.push(CompareRun {
-                            colour: c,
-                            trainer: t,
-                        });
-                    }
-                }
-                self.collapse = views::CollapseView::default();
                 self.notice = None;
             }
             CompareAction::SetLoss(c, spec) => {
                 if c == self.focus_colour {
-                    if let Some(t) = &mut self.trainer {
-                        t.set_loss(spec.clone());
-                        t.refresh_snapshot();
-                    }
+                    // Sent by `flush_live_loss`, like the panel's own changes.
                     self.controls.config.loss = spec;
-                } else if let Some(o) = self.others.iter_mut().find(|o| o.colour == c) {
-                    o.trainer.set_loss(spec);
-                    o.trainer.refresh_snapshot();
+                } else if let Some(r) = self.runs.iter_mut().find(|r| r.colour == c) {
+                    let id = r.id;
+                    let events = r.send(Command::SetLoss(spec.to_text()));
+                    self.deliver(id, events);
                 }
             }
+        }
+    }
+
+    /// Hands the control panel to run `colour`.
+    fn focus(&mut self, colour: usize) {
+        if let Some(cfg) = self
+            .runs
+            .iter()
+            .find(|r| r.colour == colour)
+            .map(|r| r.view.config.clone())
+        {
+            self.focus_colour = colour;
+            self.controls = self.controls.showing(cfg);
+            self.sent_loss = None;
+            self.stats.recent.clear();
         }
     }
 
@@ -1114,17 +1323,16 @@ impl LabApp {
             .show(ui, |ui| {
                 ui.colored_label(egui::Color32::from_rgb(140, 20, 20), err);
                 ui.horizontal(|ui| {
-                    let diverged = self.trainer.as_ref().is_some_and(|t| t.failure.is_some());
+                    let diverged = self.view().is_some_and(|t| t.failure.is_some());
                     if diverged {
                         let r = ui.button("Lower the learning rate ×0.1 and continue");
                         Self::note_rect(rects, "lower_lr", r.rect);
                         if r.clicked()
-                            && let Some(t) = &mut self.trainer
+                            && let Some(v) = self.view()
                         {
-                            let lr = t.config.optim.lr() * 0.1;
-                            t.set_lr(lr);
-                            t.resume();
-                            self.controls.config.optim = t.config.optim.clone();
+                            let lr = v.config.optim.lr() * 0.1;
+                            self.controls.config.optim = v.config.optim.with_lr(lr);
+                            self.send_focused(Command::Recover { lr });
                             self.error = None;
                             self.running = true;
                         }
@@ -1143,29 +1351,26 @@ impl LabApp {
         if actions.reset {
             self.reset();
         }
-        if let Some(t) = &mut self.trainer {
-            if let Some(spec) = actions.loss {
-                t.set_loss(spec);
-                t.refresh_snapshot();
-            }
-            if let Some(lr) = actions.lr {
-                t.set_lr(lr);
-            }
+        // A loss change goes out through `flush_live_loss` (debounced while dragging).
+        if let Some(spec) = actions.loss {
+            self.controls.config.loss = spec;
+        }
+        if let Some(lr) = actions.lr {
+            self.send_focused(Command::SetLr(lr));
         }
         if actions.play {
-            if self.trainer.as_ref().is_some_and(|t| t.failure.is_some()) {
-                if let Some(t) = &mut self.trainer {
-                    t.resume();
-                }
+            if self.view().is_some_and(|t| t.failure.is_some()) {
                 self.error = None;
             }
             self.running = true;
+            // Play also clears a divergence (the user changed something first).
+            self.send_all(&Command::Play);
         }
         if actions.pause {
             self.running = false;
+            self.send_all(&Command::Pause);
         }
         if actions.step {
-            self.running = false;
             self.single_step();
         }
     }
@@ -1472,7 +1677,7 @@ mod tests {
                 .is_some_and(|e| e.contains("unknown loss"))
         );
         assert_eq!(
-            app.trainer.as_ref().map(|t| t.config.clone()),
+            app.view().map(|t| t.config.clone()),
             Some(RunConfig::default())
         );
     }
@@ -1484,7 +1689,7 @@ mod tests {
         assert!(app.error.is_none());
         assert!(app.running);
         assert_eq!(app.tab, Tab::Alpha);
-        let t = app.trainer.as_ref().map(|t| t.config.loss.to_text());
+        let t = app.view().map(|t| t.config.loss.to_text());
         assert_eq!(t.as_deref(), Some("acl-direct:tau=0.3,p=4,eps=0"));
     }
 
@@ -1493,17 +1698,14 @@ mod tests {
         let mut app = LabApp::from_hash("autoplay=1");
         app.controls.speed.budget_ms = 2.0;
         app.logic();
-        let (t0, s0) = (
-            Instant::now(),
-            app.trainer.as_ref().map_or(0, |t| t.step_count()),
-        );
+        let (t0, s0) = (Instant::now(), app.view().map_or(0, RunMirror::step_count));
         // Frames with idle time between them (as drawing would take): the readout counts it.
         while t0.elapsed().as_secs_f64() < 0.3 {
             std::thread::sleep(Duration::from_millis(6));
             app.logic();
         }
-        let rate = (app.trainer.as_ref().map_or(0, |t| t.step_count()) - s0) as f64
-            / t0.elapsed().as_secs_f64();
+        let rate =
+            (app.view().map_or(0, RunMirror::step_count) - s0) as f64 / t0.elapsed().as_secs_f64();
         let shown = app.stats.steps_per_sec;
         assert!(
             shown > 0.6 * rate && shown < 1.6 * rate,

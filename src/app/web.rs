@@ -7,6 +7,13 @@
 //! (key [`STATE_KEY`]) and into the address bar (`history.replaceState`) whenever it changes,
 //! and restored on a visit without a hash.
 //!
+//! **Workers.** Every run trains in its own Web Worker (`alphacl-worker_loader.js`, built by
+//! trunk from `src/worker.rs`): the shell installs a worker factory ([`super::run`]) that
+//! starts one per run, posts its encoded commands and collects its encoded events, which the
+//! next frame delivers to the lab ([`LabApp::deliver`]). Where `Worker` is missing or the page
+//! is a `file://` URL, runs train in the frame and the status bar says so; a worker that fails
+//! to load or stops is replaced by in-frame training of the same run.
+//!
 //! `#alphacl-status` holds JSON (see [`LabApp::status_json`]) refreshed about four times a
 //! second; `#alphacl-widgets` holds the screen rectangles of named widgets relative to the
 //! canvas (CSS pixels), so browser tests can click real buttons.
@@ -37,6 +44,93 @@ struct Mailbox {
     dropped: Option<DroppedFiles>,
     /// A weights file chosen with the file picker: (name, bytes), or why reading failed.
     picked_weights: Option<Result<(String, Vec<u8>), String>>,
+    /// Messages from the runs' workers: (run id, encoded events, or why the worker stopped).
+    workers: Vec<(u64, Result<Vec<u8>, String>)>,
+}
+
+/// The script that starts a training worker (trunk's loader shim for `alphacl-worker`).
+const WORKER_SCRIPT: &str = "./alphacl-worker_loader.js";
+
+/// The page's end of one run's worker: commands go out as encoded bytes (a data file's bytes
+/// transferred beside a start), and the worker is terminated when the run is dropped.
+struct WorkerRemote {
+    worker: web_sys::Worker,
+    _on_message: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
+    _on_error: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ErrorEvent)>,
+}
+
+impl super::run::Remote for WorkerRemote {
+    fn send(&mut self, cmd: &crate::engine::Command, file: Option<&std::sync::Arc<[u8]>>) {
+        let msg = js_sys::Array::new();
+        msg.push(&js_sys::Uint8Array::from(
+            crate::engine::encode(cmd).as_slice(),
+        ));
+        let transfer = js_sys::Array::new();
+        if let Some(f) = file {
+            let bytes = js_sys::Uint8Array::from(&f[..]);
+            transfer.push(&bytes.buffer());
+            msg.push(&bytes);
+        }
+        let _ = self.worker.post_message_with_transfer(&msg, &transfer);
+    }
+}
+
+impl Drop for WorkerRemote {
+    fn drop(&mut self) {
+        self.worker.terminate();
+    }
+}
+
+/// Why runs cannot train in workers here, if so.
+fn workers_unavailable() -> Option<String> {
+    let global = js_sys::global();
+    let has_worker = js_sys::Reflect::has(&global, &JsValue::from_str("Worker")).unwrap_or(false);
+    if !has_worker {
+        return Some("this browser has no Web Workers: runs train in the page's frames".into());
+    }
+    let protocol = web_sys::window()
+        .and_then(|w| w.location().protocol().ok())
+        .unwrap_or_default();
+    (protocol == "file:").then(|| {
+        "opened from a file (file://): runs train in the page's frames; serve the app \
+         (scripts/serve.sh) to train in workers"
+            .into()
+    })
+}
+
+/// Starts a training worker for run `id`; its messages go to `mailbox`.
+fn spawn_worker(
+    id: u64,
+    mailbox: SharedMailbox,
+    ctx: egui::Context,
+) -> Result<Box<dyn super::run::Remote>, String> {
+    let worker = web_sys::Worker::new(WORKER_SCRIPT).map_err(|e| js_err(&e))?;
+    let (mb, c) = (mailbox.clone(), ctx.clone());
+    let on_message = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        move |ev: web_sys::MessageEvent| {
+            let data = ev.data();
+            let msg = match data.as_string() {
+                Some(why) => Err(why),
+                None => Ok(js_sys::Uint8Array::new(&data).to_vec()),
+            };
+            mb.borrow_mut().workers.push((id, msg));
+            c.request_repaint();
+        },
+    );
+    let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
+        move |ev: web_sys::ErrorEvent| {
+            let why = format!("the training worker failed: {}", ev.message());
+            mailbox.borrow_mut().workers.push((id, Err(why)));
+            ctx.request_repaint();
+        },
+    );
+    worker.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
+    Ok(Box::new(WorkerRemote {
+        worker,
+        _on_message: on_message,
+        _on_error: on_error,
+    }))
 }
 
 type SharedMailbox = Rc<RefCell<Mailbox>>;
@@ -242,6 +336,7 @@ impl WebApp {
             });
         }
         let mut mb = self.mailbox.borrow_mut();
+        let from_workers: Vec<_> = mb.workers.drain(..).collect();
         for (p, r, t) in mb.progress.drain(..) {
             self.lab.assets.progress(&p, r, t);
         }
@@ -249,6 +344,14 @@ impl WebApp {
         let dropped = mb.dropped.take();
         let picked = mb.picked_weights.take();
         drop(mb);
+        for (id, msg) in from_workers {
+            match msg.and_then(|b| {
+                crate::engine::decode::<Vec<crate::engine::Event>>(&b).map_err(|e| e.to_string())
+            }) {
+                Ok(events) => self.lab.deliver(id, events),
+                Err(why) => self.lab.worker_failed(id, &why),
+            }
+        }
         match picked {
             Some(Ok((name, bytes))) => self.lab.import_weights(&name, &bytes),
             Some(Err(e)) => self.lab.error = Some(e),
@@ -380,6 +483,16 @@ pub fn start() {
                         .as_ref()
                         .and_then(|l| l.hash().ok())
                         .unwrap_or_default();
+                    let mailbox = SharedMailbox::default();
+                    let factory: Result<super::run::WorkerFactory, String> =
+                        match workers_unavailable() {
+                            Some(why) => Err(why),
+                            None => {
+                                let (mb, ctx) = (mailbox.clone(), cc.egui_ctx.clone());
+                                Ok(Rc::new(move |id| spawn_worker(id, mb.clone(), ctx.clone())))
+                            }
+                        };
+                    super::run::set_worker_factory(factory);
                     let hash = crate::train::config::percent_decode(&hash);
                     let hash = hash.trim_start_matches('#').to_string();
                     let saved = local_storage()
@@ -405,7 +518,7 @@ pub fn start() {
                     Ok(Box::new(WebApp {
                         lab,
                         last_publish: None,
-                        mailbox: SharedMailbox::default(),
+                        mailbox,
                         saved_state: String::new(),
                     }))
                 }),

@@ -913,6 +913,21 @@ fn two_layer_text(
     format_spec(name, &v)
 }
 
+impl EncoderSpec {
+    /// Checks that this encoder can be built on inputs of `input_dim` features (of
+    /// `image_shape` for images): the error [`EncoderSpec::build`] would give, without keeping
+    /// the weights.
+    pub fn check_shapes(
+        &self,
+        input_dim: usize,
+        image_shape: Option<Shape3>,
+    ) -> Result<(), SpecError> {
+        let mut rng = Rng::derive(0, "shape-check");
+        self.build::<f32>(input_dim, image_shape, &mut rng)
+            .map(|_| ())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

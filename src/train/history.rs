@@ -30,6 +30,80 @@ pub struct History {
     /// lines of the accuracy chart), once measured.
     #[serde(default)]
     pub baselines: Option<super::trainer::InputBaselines>,
+    /// Collapse metrics of the fixed probe batch at every snapshot: `collapse[0]` measures the
+    /// representation h, `collapse[1]` (encoders with a projection head) the output z.
+    #[serde(default)]
+    pub collapse: Vec<CollapseSeries>,
+}
+
+/// One point of the collapse trajectory.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CollapsePoint {
+    /// Training step.
+    pub step: usize,
+    /// Effective rank of the centred probe batch.
+    pub effective_rank: f64,
+    /// RankMe of the centred probe batch.
+    pub rankme: f64,
+    /// Wang & Isola alignment.
+    pub alignment: f64,
+    /// Wang & Isola uniformity.
+    pub uniformity: f64,
+}
+
+/// Collapse metrics of one embedding stage over a run (recorded once per snapshot).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct CollapseSeries {
+    /// Trajectory over snapshots.
+    pub trace: Vec<CollapsePoint>,
+    /// Kept spectra (step, log₁₀ eigenvalues of Cov(z)), oldest first, at geometrically
+    /// spaced steps (each at least twice the previous; at most [`KEPT_SPECTRA`]).
+    pub spectra: Vec<(usize, Vec<f64>)>,
+    /// Metrics of the latest snapshot.
+    pub current: Option<crate::analysis::spectrum::CollapseMetrics>,
+    /// Why the latest metrics could not be computed, if so.
+    pub error: Option<String>,
+}
+
+/// Spectra kept by [`CollapseSeries`] (the first one and the latest geometric steps).
+pub const KEPT_SPECTRA: usize = 5;
+
+impl CollapseSeries {
+    /// Records the metrics measured at `step` (or why they could not be measured). A step at
+    /// or before the last recorded one is ignored (the series only moves forward).
+    pub fn record(
+        &mut self,
+        step: usize,
+        metrics: Result<crate::analysis::spectrum::CollapseMetrics, String>,
+    ) {
+        if self.trace.last().is_some_and(|p| step <= p.step) {
+            return;
+        }
+        match metrics {
+            Ok(m) => {
+                self.error = None;
+                self.trace.push(CollapsePoint {
+                    step,
+                    effective_rank: m.effective_rank,
+                    rankme: m.rankme,
+                    alignment: m.alignment,
+                    uniformity: m.uniformity,
+                });
+                let keep = self
+                    .spectra
+                    .last()
+                    .is_none_or(|(s, _)| step >= 2 * (*s).max(1));
+                if keep {
+                    self.spectra.push((step, m.log_spectrum.clone()));
+                    if self.spectra.len() > KEPT_SPECTRA {
+                        self.spectra.remove(1);
+                    }
+                }
+                self.current = Some(m);
+            }
+            Err(e) => self.error = Some(e),
+        }
+    }
 }
 
 impl History {
@@ -152,6 +226,7 @@ mod tests {
             loss: losses.to_vec(),
             time: (1..=losses.len()).map(|k| k as f32 * 0.5).collect(),
             loss_changes: changes.iter().map(|(k, s)| (*k, s.to_string())).collect(),
+            collapse: Vec::new(),
             evals: vec![
                 EvalPoint {
                     step: 0,

@@ -32,8 +32,17 @@ pub struct FrozenBatch {
     pub max_steps: usize,
 }
 
+/// Which player moved.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum PlayerMove {
+    /// α recomputed on a new batch.
+    Min,
+    /// θ step with α frozen.
+    Max,
+}
+
 /// Result of a min-player step.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MinReport {
     /// E_α of the batch at the current θ with the new α (f64).
     pub energy: f64,
@@ -42,7 +51,7 @@ pub struct MinReport {
 }
 
 /// Result of a max-player step.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct MaxReport {
     /// Trainer step number after the update.
     pub step: usize,

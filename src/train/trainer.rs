@@ -32,12 +32,12 @@ use super::history::{EvalPoint, History};
 use crate::analysis::{pca, probe};
 use crate::data::Dataset;
 use crate::loss::{self, LossSpec};
-use crate::nn::{Encoder, Optimizer};
+use crate::nn::{Encoder, OptimState, Optimizer};
 use crate::rng::Rng;
 use crate::spec::SpecError;
 
 /// Why a run stopped.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum TrainError {
     /// The configuration cannot be run.
     #[error("invalid configuration: {0}")]
@@ -70,7 +70,7 @@ pub struct StepReport {
 }
 
 /// What the views draw; refreshed every `eval_every` steps (never per frame).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct Snapshot {
     /// Step it was taken at.
     pub step: usize,
@@ -726,6 +726,11 @@ impl Trainer {
         self.optim = Optimizer::new(self.config.optim.clone());
         self.failure = None;
         self.recovery = Recovery::default();
+        if self.step == 0 {
+            // Before any step the evaluation of the initial weights is replaced, so that the
+            // step-0 point (and a `--steps 0` run) measures the loaded ones.
+            self.history.evals.clear();
+        }
         self.refresh_snapshot();
         Ok(())
     }

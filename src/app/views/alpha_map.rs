@@ -8,7 +8,7 @@
 use ndarray::Array2;
 
 use crate::app::palette::{class_color, ramp};
-use crate::train::Trainer;
+use crate::engine::RunMirror;
 
 /// Summary numbers of an α matrix.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -222,7 +222,7 @@ pub fn pairwise_d2(z: &Array2<f32>) -> Array2<f32> {
 
 /// What an α map says while the run has no α snapshot: before the first step, "take a step";
 /// after it, when the first snapshot comes (α is drawn from the snapshots, every `eval` steps).
-pub fn no_alpha_text(t: &Trainer) -> String {
+pub fn no_alpha_text(t: &RunMirror) -> String {
     let s = t.step_count();
     if s == 0 {
         return "No α yet: take a step.".into();
@@ -250,7 +250,7 @@ pub struct AlphaView {
 
 impl AlphaView {
     /// Draws the heat map of the trainer's latest snapshot.
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror) {
         let alpha = &t.snapshot.alpha;
         let n = alpha.nrows();
         let stats = alpha_stats(alpha);
@@ -313,7 +313,7 @@ impl AlphaView {
     fn pair_ui(
         &mut self,
         ui: &mut egui::Ui,
-        t: &Trainer,
+        t: &RunMirror,
         hovered: Option<(usize, usize)>,
     ) -> egui::Rect {
         let b = t.snapshot.batch_indices.len();

@@ -1,6 +1,6 @@
 //! Collapse view: is the representation spreading out or collapsing?
 //!
-//! Computed once per snapshot (never per frame) on a fixed probe batch: 2B rows that are two
+//! Computed by the run's engine once per snapshot (never per frame) on a fixed probe batch: 2B rows that are two
 //! augmented views of B fixed held-out samples (rows k and k + B partners, the same
 //! augmentations at every refresh so the curves are comparable), embedded by the current
 //! encoder and normalised like the training embeddings. From
@@ -13,11 +13,9 @@
 
 use super::ShowOutlined;
 use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
-use ndarray::Array2;
 
-use crate::analysis::spectrum::CollapseMetrics;
+use crate::engine::RunMirror;
 use crate::nn::Stage;
-use crate::train::Trainer;
 
 pub use crate::train::probe::{PROBE_PAIRS, embed_like_training, fixed_pairs};
 
@@ -31,117 +29,48 @@ pub(crate) fn spectrum_points(log_spectrum: &[f64]) -> Vec<[f64; 2]> {
         .collect()
 }
 
-/// One point of the collapse trajectory.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CollapsePoint {
-    /// Training step.
-    pub step: usize,
-    /// Effective rank of the centred probe batch.
-    pub effective_rank: f64,
-    /// RankMe of the centred probe batch.
-    pub rankme: f64,
-    /// Wang & Isola alignment.
-    pub alignment: f64,
-    /// Wang & Isola uniformity.
-    pub uniformity: f64,
-}
+pub use crate::train::history::CollapsePoint;
 
-/// Collapse view (caches everything by snapshot step).
+/// Collapse view: draws the collapse series the run's engine records at every snapshot
+/// ([`History::collapse`](crate::train::History::collapse)).
 #[derive(Default)]
 pub struct CollapseView {
-    run: String,
-    inputs: Option<Array2<f32>>,
-    computed_step: Option<usize>,
-    /// Metrics of the latest snapshot.
-    pub current: Option<CollapseMetrics>,
-    /// Why the metrics could not be computed, if so.
-    pub error: Option<String>,
-    /// Kept spectra (step, log₁₀ eigenvalues), oldest first (geometrically spaced steps).
-    pub spectra: Vec<(usize, Vec<f64>)>,
-    /// Trajectory over snapshots.
-    pub trace: Vec<CollapsePoint>,
-    /// Which embedding is measured (collapse differs before and after a projection head).
+    /// Which embedding is shown (collapse differs before and after a projection head).
     pub stage: Stage,
 }
 
 impl CollapseView {
-    /// Recomputes the metrics if the snapshot (or the run) changed.
-    pub fn refresh(&mut self, t: &Trainer) {
-        if !t.config.encoder.has_head() {
-            self.stage = Stage::Representation;
-        }
-        let run = format!(
-            "{}|{}|{}|{:?}",
-            t.config.data.to_text(),
-            t.config.seed,
-            t.config.encoder.to_text(),
-            self.stage
-        );
-        let step = t.snapshot.step;
-        let restarted = run != self.run || self.trace.last().is_some_and(|p| step < p.step);
-        if restarted {
-            *self = Self {
-                run,
-                stage: self.stage,
-                ..Self::default()
-            };
-        }
-        if self.computed_step == Some(step) {
-            return;
-        }
-        self.computed_step = Some(step);
-        let x = self
-            .inputs
-            .get_or_insert_with(|| fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false));
-        let z = embed_like_training(t, x, self.stage);
-        match CollapseMetrics::compute(&z) {
-            Ok(m) => {
-                self.error = None;
-                self.trace.push(CollapsePoint {
-                    step,
-                    effective_rank: m.effective_rank,
-                    rankme: m.rankme,
-                    alignment: m.alignment,
-                    uniformity: m.uniformity,
-                });
-                let keep = self
-                    .spectra
-                    .last()
-                    .is_none_or(|(s, _)| step >= 2 * (*s).max(1));
-                if keep {
-                    self.spectra.push((step, m.log_spectrum.clone()));
-                    if self.spectra.len() > 5 {
-                        self.spectra.remove(1);
-                    }
-                }
-                self.current = Some(m);
-            }
-            Err(e) => self.error = Some(e.to_string()),
-        }
-    }
-
     /// Draws the view.
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror) {
         if t.config.encoder.has_head() {
             ui.horizontal(|ui| {
                 ui.label("measure");
                 for st in [Stage::Representation, Stage::Output] {
                     ui.selectable_value(&mut self.stage, st, st.label()).on_hover_text(
-                        "the history restarts: collapse before and after a projection head differs",
+                        "collapse before and after a projection head differs; both are recorded",
                     );
                 }
             });
         }
-        self.refresh(t);
+        let stage = if t.config.encoder.has_head() {
+            self.stage
+        } else {
+            Stage::Representation
+        };
+        let index = usize::from(stage == Stage::Output);
+        let Some(series) = t.history.collapse.get(index) else {
+            ui.label("Collapse metrics appear with the first snapshot.");
+            return;
+        };
         ui.strong(format!(
             "Collapse — probe batch of {PROBE_PAIRS} held-out pairs (two augmented views each), step {}",
             t.snapshot.step
         ));
-        if let Some(e) = &self.error {
+        if let Some(e) = &series.error {
             ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
             return;
         }
-        let Some(m) = &self.current else {
+        let Some(m) = &series.current else {
             return;
         };
         let inv = 1.0 / (m.dim as f64).sqrt();
@@ -157,7 +86,7 @@ impl CollapseView {
         let h = ((ui.available_height() - 50.0) / 2.0).max(90.0);
         ui.columns(2, |cols| {
             cols[0].label("log₁₀ eigenvalues of Cov(z), descending");
-            let n_sp = self.spectra.len();
+            let n_sp = series.spectra.len();
             // Oldest snapshot first, "now" last (egui_plot would sort the names as text:
             // step 0, 1600, 3200, 400, 800).
             Plot::new("collapse_spectrum")
@@ -165,7 +94,7 @@ impl CollapseView {
                 .legend(Legend::default().follow_insertion_order(true))
                 .x_axis_label("index k")
                 .show_outlined(&mut cols[0], |p| {
-                    for (idx, (s, sp)) in self.spectra.iter().enumerate() {
+                    for (idx, (s, sp)) in series.spectra.iter().enumerate() {
                         if idx + 1 == n_sp && *s == t.snapshot.step {
                             continue;
                         }
@@ -184,12 +113,12 @@ impl CollapseView {
                     );
                 });
             cols[1].label("effective rank and RankMe over training");
-            let er: Vec<[f64; 2]> = self
+            let er: Vec<[f64; 2]> = series
                 .trace
                 .iter()
                 .map(|p| [p.step as f64, p.effective_rank])
                 .collect();
-            let rm: Vec<[f64; 2]> = self
+            let rm: Vec<[f64; 2]> = series
                 .trace
                 .iter()
                 .map(|p| [p.step as f64, p.rankme])
@@ -206,7 +135,7 @@ impl CollapseView {
                     p.hline(HLine::new("d", m.dim as f64));
                 });
             cols[0].label("alignment vs uniformity (lower-left is better)");
-            let traj: Vec<[f64; 2]> = self
+            let traj: Vec<[f64; 2]> = series
                 .trace
                 .iter()
                 .map(|p| [p.uniformity, p.alignment])

@@ -12,23 +12,23 @@ use std::collections::BTreeMap;
 use egui_plot::{Legend, Line, Plot};
 
 use super::alpha_map::{AlphaMapPainter, no_alpha_text};
-use super::collapse::{PROBE_PAIRS, embed_like_training, fixed_pairs, spectrum_points};
+use super::collapse::spectrum_points;
 use super::curves::{decimate, ema};
 use crate::analysis::spectrum::CollapseMetrics;
 use crate::app::LabApp;
 use crate::app::palette::run_color;
 use crate::app::share::MAX_RUNS;
+use crate::engine::RunMirror;
 use crate::loss::LossSpec;
-use crate::train::Trainer;
 
-/// A run as the view sees it: its colour number (0-based; "run k+1") and its trainer.
+/// A run as the view sees it: its colour number (0-based; "run k+1") and what it draws.
 pub struct RunRef<'a> {
     /// Colour number, also the run's number − 1 in links.
     pub colour: usize,
     /// Whether the control panel edits this run.
     pub focused: bool,
     /// The run.
-    pub trainer: &'a Trainer,
+    pub run: &'a RunMirror,
 }
 
 /// What the user asked the compare view for.
@@ -49,8 +49,6 @@ pub enum CompareAction {
 #[derive(Default)]
 struct RunCache {
     key: String,
-    step: Option<usize>,
-    inputs: Option<ndarray::Array2<f32>>,
     metrics: Option<CollapseMetrics>,
     loss_text: String,
     loss_error: Option<String>,
@@ -85,13 +83,13 @@ impl Default for CompareView {
 }
 
 /// Short label of a run: "run k · loss spec".
-pub fn run_label(colour: usize, t: &Trainer) -> String {
+pub fn run_label(colour: usize, t: &RunMirror) -> String {
     format!("run {} · {}", colour + 1, t.config.loss.to_text())
 }
 
 impl CompareView {
     fn refresh(&mut self, r: &RunRef) {
-        let t = r.trainer;
+        let t = r.run;
         let key = format!(
             "{}|{}|{}",
             t.config.data.to_text(),
@@ -103,22 +101,9 @@ impl CompareView {
         if !c.editing && c.loss_error.is_none() && c.loss_text != loss_text {
             c.loss_text = loss_text;
         }
-        let restarted = c.key != key || c.step.is_some_and(|s| t.snapshot.step < s);
-        if restarted {
-            c.key = key;
-            c.inputs = None;
-            c.step = None;
-        }
-        if c.step == Some(t.snapshot.step) {
-            return;
-        }
-        c.step = Some(t.snapshot.step);
-        let x = c
-            .inputs
-            .get_or_insert_with(|| fixed_pairs(t, PROBE_PAIRS, "collapse-probe", false));
-        c.metrics =
-            CollapseMetrics::compute(&embed_like_training(t, x, crate::nn::Stage::Representation))
-                .ok();
+        c.key = key;
+        // The engine measures collapse at every snapshot (on the fixed probe batch).
+        c.metrics = t.history.collapse.first().and_then(|s| s.current.clone());
     }
 
     /// Draws the view; returns the user's requests.
@@ -179,7 +164,7 @@ impl CompareView {
         actions: &mut Vec<CompareAction>,
         rects: &mut BTreeMap<String, [f32; 4]>,
     ) {
-        let t = r.trainer;
+        let t = r.run;
         let c = self.cache.entry(r.colour).or_default();
         let mark = if r.focused { " (in panel)" } else { "" };
         let cell = |ui: &mut egui::Ui, i: usize, text: String| {
@@ -271,16 +256,14 @@ impl CompareView {
             .x_axis_label("step")
             .show_outlined(ui, |p| {
                 for r in runs {
-                    let hist = &r.trainer.history;
+                    let hist = &r.run.history;
                     let pts: Vec<[f64; 2]> = ema(&hist.loss, self.smoothing)
                         .into_iter()
                         .enumerate()
                         .map(|(i, l)| [(i + 1) as f64, l])
                         .collect();
                     let pts = decimate(&pts, columns);
-                    p.line(
-                        Line::new(run_label(r.colour, r.trainer), pts).color(run_color(r.colour)),
-                    );
+                    p.line(Line::new(run_label(r.colour, r.run), pts).color(run_color(r.colour)));
                 }
             });
         ui.strong("kNN accuracy (held-out)");
@@ -293,7 +276,7 @@ impl CompareView {
             .show_outlined(ui, |p| {
                 for r in runs {
                     let pts: Vec<[f64; 2]> = r
-                        .trainer
+                        .run
                         .history
                         .evals
                         .iter()
@@ -324,7 +307,7 @@ impl CompareView {
                         egui::Layout::top_down(egui::Align::Min),
                         |ui| {
                             ui.colored_label(run_color(r.colour), format!("run {}", r.colour + 1));
-                            let t = r.trainer;
+                            let t = r.run;
                             if t.snapshot.alpha.is_empty() {
                                 ui.label(no_alpha_text(t));
                                 return;

@@ -3,7 +3,7 @@
 use super::ShowOutlined;
 use egui_plot::{Legend, Line, Plot};
 
-use crate::train::Trainer;
+use crate::engine::RunMirror;
 
 /// Curves view.
 #[derive(Debug, Clone)]
@@ -90,7 +90,7 @@ pub fn decimate(pts: &[[f64; 2]], columns: usize) -> Vec<[f64; 2]> {
 
 impl CurvesView {
     /// Draws the curves into `height` points.
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer, height: f32) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror, height: f32) {
         ui.horizontal(|ui| {
             ui.strong("Loss");
             let l = ui.label("smoothing");

@@ -11,8 +11,8 @@ use ndarray::{Array1, Array2, Axis};
 use crate::analysis::pca;
 use crate::app::palette::class_color;
 use crate::data::chw_to_rgba;
+use crate::engine::RunMirror;
 use crate::rng::Rng;
-use crate::train::Trainer;
 
 /// Data view state (cached textures and projections).
 #[derive(Default)]
@@ -41,7 +41,7 @@ fn sample_rows(labels: &[usize], classes: usize, per_class: usize) -> Vec<usize>
 }
 
 impl DataView {
-    fn rebuild(&mut self, ui: &egui::Ui, t: &Trainer) {
+    fn rebuild(&mut self, ui: &egui::Ui, t: &RunMirror) {
         let data = &t.data;
         let mut rng = Rng::derive(t.config.seed ^ self.reseed, "data-view");
         self.thumbs.clear();
@@ -116,7 +116,7 @@ impl DataView {
     }
 
     /// Draws the view.
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror) {
         let d = &t.data;
         let key = (
             t.config.data.to_text(),

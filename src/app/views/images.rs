@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 
 use crate::data::chw_to_rgba;
-use crate::train::Trainer;
+use crate::engine::RunMirror;
 
 /// At most this many textures are kept.
 const CAPACITY: usize = 48;
@@ -30,7 +30,7 @@ impl SampleImages {
     pub fn texture(
         &mut self,
         ctx: &egui::Context,
-        t: &Trainer,
+        t: &RunMirror,
         split: Split,
         index: usize,
     ) -> Option<egui::TextureHandle> {
@@ -69,7 +69,7 @@ impl SampleImages {
     pub fn show(
         &mut self,
         ui: &mut egui::Ui,
-        t: &Trainer,
+        t: &RunMirror,
         split: Split,
         index: usize,
         side: f32,

@@ -1,8 +1,8 @@
 //! Players view: α-CL as coordinate-wise optimisation, one player at a time (PAPER §4).
 //!
-//! - **Min player** ([`Players::min_step`]): draw a batch, compute α (and β_i = Σ_j α_ij) from
+//! - **Min player** ([`Players::min_step`](crate::train::players::Players::min_step)): draw a batch, compute α (and β_i = Σ_j α_ij) from
 //!   the loss spec at the current θ, then freeze both.
-//! - **Max player** ([`Players::max_step`]): one θ update with α frozen, i.e. ascent on
+//! - **Max player** ([`Players::max_step`](crate::train::players::Players::max_step)): one θ update with α frozen, i.e. ascent on
 //!   E_α = ½ Σ_i Σ_{j≠i,p(i)} α_ij ‖z_i − z_j‖² − ½ Σ_i β_i ‖z_i − z_{p(i)}‖²; E_α of the frozen
 //!   batch goes up while α stays exactly as the min player left it.
 //!
@@ -14,32 +14,25 @@ use egui_plot::{Legend, Line, Plot, Points};
 use ndarray::{Array1, Array2};
 
 use super::alpha_map::{AlphaMapPainter, alpha_stats, pairwise_d2};
-use super::collapse::embed_like_training;
 use crate::analysis::covariance::plain_covariance;
 use crate::analysis::linalg::sym_eigen;
 use crate::app::palette::class_color;
-use crate::train::Trainer;
-use crate::train::players::{MaxReport, MinReport, Players};
+use crate::engine::RunMirror;
+use crate::engine::{MoveReport, PlayersState};
+use crate::train::players::{MaxReport, MinReport};
 
-/// Which player moved.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlayerMove {
-    /// α recomputed on a new batch.
-    Min,
-    /// θ step with α frozen.
-    Max,
-}
+pub use crate::train::players::PlayerMove;
 
 /// The players view.
 #[derive(Default)]
 pub struct PlayersView {
-    /// The coordinate-wise stepping state (frozen batch and α).
-    pub players: Players,
     /// Sort the heat map by class.
     pub sort_by_class: bool,
     map: AlphaMapPainter,
     run: String,
     min_moves: usize,
+    /// The frozen α, its batch's labels and the max-player steps taken on it.
+    frozen: Option<(Array2<f32>, Vec<usize>, usize)>,
     d2: Option<Array2<f32>>,
     basis: Option<(Array1<f64>, Array2<f64>)>,
     proj: Option<Array2<f64>>,
@@ -55,15 +48,15 @@ pub struct PlayersView {
 }
 
 impl PlayersView {
-    fn check_run(&mut self, t: &Trainer) {
+    fn check_run(&mut self, t: &RunMirror) {
         let run = format!(
-            "{}|{}|{}",
+            "{}|{}|{}|{}",
             t.config.data.to_text(),
             t.config.seed,
-            t.config.encoder.to_text()
+            t.config.encoder.to_text(),
+            t.generation
         );
-        let restarted = self.last_max.is_some_and(|m| t.step_count() < m.step);
-        if run != self.run || restarted {
+        if run != self.run {
             *self = Self {
                 run,
                 sort_by_class: self.sort_by_class,
@@ -72,16 +65,42 @@ impl PlayersView {
         }
     }
 
-    /// Recomputes d² and the 2-D projection of the frozen batch's embeddings at the current
-    /// θ. The projection axes (top-2 principal axes) are fixed when α is frozen, so max-player
-    /// steps show as motion in one frame.
-    fn refresh_z(&mut self, t: &Trainer) {
-        let Some(f) = self.players.frozen() else {
+    /// Whether a min-player step has frozen an α.
+    pub fn has_frozen(&self) -> bool {
+        self.frozen.is_some()
+    }
+
+    /// Takes in the engine's answer to a [`Command::Player`](crate::engine::Command::Player):
+    /// the moves' reports, the frozen α and the frozen batch's z at the current θ (d² for the
+    /// tooltip and the 2-D projection; the projection axes are fixed when α is frozen, so
+    /// max-player steps show as motion in one frame).
+    pub fn receive(&mut self, state: PlayersState) {
+        let mut froze = false;
+        for (mv, r) in state.moves {
+            match r {
+                Ok(MoveReport::Min(r)) => {
+                    self.min_moves += 1;
+                    self.last_min = Some(r);
+                    self.last_max = None;
+                    self.energy_log.push((mv, r.energy));
+                    self.basis = None;
+                    froze = true;
+                    self.error = None;
+                }
+                Ok(MoveReport::Max(r)) => {
+                    self.last_max = Some(r);
+                    self.energy_log.push((mv, r.energy_after));
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e),
+            }
+        }
+        self.frozen = state.alpha.map(|a| (a, state.labels, state.max_steps));
+        let Some(z) = state.z else {
             self.d2 = None;
             self.proj = None;
             return;
         };
-        let z = embed_like_training(t, &f.x, crate::nn::Stage::Output);
         self.d2 = Some(pairwise_d2(&z));
         let z64 = z.mapv(f64::from);
         if self.basis.is_none() && z64.ncols() >= 2 {
@@ -94,46 +113,16 @@ impl PlayersView {
             }
         }
         self.proj = self.basis.as_ref().map(|(m, v)| (&z64 - m).dot(v));
-    }
-
-    /// Min player: recomputes α on a fresh batch and freezes it.
-    pub fn min_move(&mut self, t: &mut Trainer) {
-        self.check_run(t);
-        match self.players.min_step(t) {
-            Ok(r) => {
-                self.min_moves += 1;
-                self.last_min = Some(r);
-                self.last_max = None;
-                self.energy_log.push((PlayerMove::Min, r.energy));
-                self.error = None;
-                self.basis = None;
-                self.refresh_z(t);
-                self.proj0 = self.proj.clone();
-            }
-            Err(e) => self.error = Some(e.to_string()),
+        if froze {
+            self.proj0 = self.proj.clone();
         }
     }
 
-    /// Max player: one θ step with α frozen (refreshes the trainer's snapshot afterwards).
-    pub fn max_move(&mut self, t: &mut Trainer) {
+    /// Draws the view; returns the move asked for (which player, how many times); the
+    /// caller sends it to the run's engine and pauses training so the moves stay visible.
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror) -> Option<(PlayerMove, usize)> {
         self.check_run(t);
-        match self.players.max_step(t) {
-            Ok(r) => {
-                self.last_max = Some(r);
-                self.energy_log.push((PlayerMove::Max, r.energy_after));
-                self.error = None;
-                t.refresh_snapshot();
-                self.refresh_z(t);
-            }
-            Err(e) => self.error = Some(e.to_string()),
-        }
-    }
-
-    /// Draws the view; returns true when a player moved (the caller pauses training so the
-    /// moves stay visible).
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &mut Trainer) -> bool {
-        self.check_run(t);
-        let mut moved = false;
+        let mut moved = None;
         ui.strong("Coordinate-wise optimisation: the min player picks α, the max player moves θ with α frozen");
         ui.horizontal_wrapped(|ui| {
             if ui
@@ -141,27 +130,22 @@ impl PlayersView {
                 .on_hover_text("draw a new batch, compute α from the current loss at the current θ, then freeze it")
                 .clicked()
             {
-                self.min_move(t);
-                moved = true;
+                moved = Some((PlayerMove::Min, 1));
             }
-            let has_frozen = self.players.frozen().is_some();
+            let has_frozen = self.frozen.is_some();
             if ui
                 .add_enabled(has_frozen, egui::Button::new("Max player: θ step (α frozen)"))
                 .on_hover_text("one optimiser step on θ that increases E_α of the frozen batch")
                 .on_disabled_hover_text("take a min-player step first: there is no frozen α yet")
                 .clicked()
             {
-                self.max_move(t);
-                moved = true;
+                moved = Some((PlayerMove::Max, 1));
             }
             if ui
                 .add_enabled(has_frozen, egui::Button::new("Max ×10"))
                 .clicked()
             {
-                for _ in 0..10 {
-                    self.max_move(t);
-                }
-                moved = true;
+                moved = Some((PlayerMove::Max, 10));
             }
             ui.checkbox(&mut self.sort_by_class, "sort by class");
             if ui.button("Clear log").clicked() {
@@ -171,17 +155,17 @@ impl PlayersView {
         if let Some(e) = &self.error {
             ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
         }
-        let Some(frozen) = self.players.frozen() else {
+        let Some((alpha, labels, max_steps)) = &self.frozen else {
             ui.label("Press “Min player: recompute α” to draw a batch and freeze its α.");
             return moved;
         };
-        let stats = alpha_stats(&frozen.alpha);
-        let n = frozen.alpha.nrows();
+        let stats = alpha_stats(alpha);
+        let n = alpha.nrows();
         let mut lines = vec![format!(
             "frozen α: {n} × {n} · sparsity {:.1}% · max/mean {:.2} · max-player steps on this α: {}",
             stats.sparsity * 100.0,
             stats.max_over_mean,
-            frozen.max_steps
+            max_steps
         )];
         if let Some(m) = &self.last_min {
             lines.push(format!(
@@ -205,8 +189,8 @@ impl PlayersView {
             self.map.show(
                 &mut cols[0],
                 "players_alpha",
-                &frozen.alpha,
-                &frozen.labels,
+                alpha,
+                labels,
                 (self.min_moves, 0),
                 self.sort_by_class,
                 false,
@@ -253,7 +237,6 @@ impl PlayersView {
             cols[1].label(
                 "z of the frozen batch (fixed PCA axes; grey: when α was frozen, lines: positive pairs)",
             );
-            let labels = &frozen.labels;
             Plot::new("players_z")
                 .height(plot_h)
                 .data_aspect(1.0)

@@ -9,8 +9,9 @@ use egui_plot::{Legend, MarkerShape, Plot, PlotPoint, Points};
 use ndarray::Array2;
 
 use crate::app::palette::class_color;
+use crate::engine::RunMirror;
 use crate::nn::Stage;
-use crate::train::{Snapshot, Trainer};
+use crate::train::Snapshot;
 
 /// Number of highlighted neighbours.
 pub const NEIGHBOURS: usize = 8;
@@ -61,7 +62,7 @@ impl ScatterView {
     }
 
     /// The selected point's nearest neighbours at the given snapshot (cached per step).
-    pub fn neighbours(&mut self, t: &Trainer) -> &[usize] {
+    pub fn neighbours(&mut self, t: &RunMirror) -> &[usize] {
         let (emb, _, _) = stage_points(&t.snapshot, self.stage);
         match self.selected {
             Some(i) if i < emb.nrows() => {
@@ -80,7 +81,7 @@ impl ScatterView {
     }
 
     /// Draws the scatter into `height` points.
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer, height: f32) {
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror, height: f32) {
         let s = &t.snapshot;
         let class_name = |c: usize| {
             t.data

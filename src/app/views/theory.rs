@@ -7,8 +7,8 @@
 //!   with ReLU and per-row normalisation W₁ keeps effective rank > 1.
 //! - Theorem 1: ‖∇L − g‖/‖g‖ for the trainer's loss on a batch of training pairs, where g is
 //!   the shared max-player gradient −(1/2B)·∂E_α/∂z (from
-//!   [`theorem1_residual`](crate::analysis::theorem1::theorem1_residual)), recomputed only
-//!   when the snapshot changes.
+//!   [`theorem1_residual`](crate::analysis::theorem1::theorem1_residual)), recomputed by the
+//!   run's engine when the snapshot or the loss changes, while this view is open.
 //!
 //! The experiment has its own Play / Step / Reset and a per-frame time budget, independent of
 //! training.
@@ -17,13 +17,12 @@ use super::ShowOutlined;
 use egui_plot::{Bar, BarChart, Legend, Line, Plot};
 use web_time::{Duration, Instant};
 
-use super::collapse::fixed_pairs;
 use crate::analysis::covariance::plain_covariance;
 use crate::analysis::linalg::{abs_cos, right_singular, sym_eigen};
-use crate::analysis::theorem1::{Theorem1Readout, theorem1_residual};
+use crate::engine::RunMirror;
+use crate::engine::THEOREM1_PAIRS as THM1_PAIRS;
 use crate::theory::deep_linear::{DeepLinear, DeepLinearConfig};
 use crate::theory::relu2::{AlphaRule, Normalization, Relu2, Relu2Config};
-use crate::train::Trainer;
 
 /// Which experiment is shown.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,9 +52,6 @@ pub struct TheoryReadout {
     pub cos_pca: f64,
 }
 
-/// Number of training pairs used by the Theorem 1 readout.
-const THM1_PAIRS: usize = 32;
-
 /// The theory view.
 pub struct TheoryView {
     /// Selected experiment.
@@ -80,9 +76,6 @@ pub struct TheoryView {
     readout: Option<TheoryReadout>,
     /// (step, energy, ½λ_max) after each advance.
     pub trace: Vec<[f64; 3]>,
-    thm1_key: Option<(usize, String)>,
-    /// Latest Theorem 1 readout (or why it failed).
-    pub theorem1: Option<Result<Theorem1Readout, String>>,
 }
 
 impl Default for TheoryView {
@@ -101,8 +94,6 @@ impl Default for TheoryView {
             error: None,
             readout: None,
             trace: Vec::new(),
-            thm1_key: None,
-            theorem1: None,
         };
         v.reset_experiment();
         v
@@ -264,28 +255,11 @@ impl TheoryView {
         self.record();
     }
 
-    /// Recomputes the Theorem 1 readout when the trainer's snapshot or loss changed.
-    pub fn refresh_theorem1(&mut self, t: &Trainer) {
-        let key = (t.snapshot.step, t.config.loss.to_text());
-        if self.thm1_key.as_ref() == Some(&key) {
-            return;
-        }
-        let x = fixed_pairs(t, THM1_PAIRS.min(t.config.batch), "theorem1-probe", true);
-        let z = t.encoder.embed(&x);
-        self.theorem1 = Some(
-            theorem1_residual(&t.config.loss, &z, t.config.normalize, 8, t.config.seed)
-                .map_err(|e| e.to_string()),
-        );
-        self.thm1_key = Some(key);
-    }
-
     /// Draws the view.
-    pub fn ui(&mut self, ui: &mut egui::Ui, t: &Trainer) {
-        self.tick();
+    pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror) {
         if self.playing {
             ui.ctx().request_repaint();
         }
-        self.refresh_theorem1(t);
         let mut reset = false;
         ui.horizontal_wrapped(|ui| {
             ui.strong("Experiment");
@@ -377,7 +351,7 @@ impl TheoryView {
             "The max player climbs E_α; the optimum is ½λ_max(C_α[x]) with the learned direction = top eigenvector of C_α[x] \
              — the contrastive covariance, which discounts augmentation noise — not the top principal axis of x.",
         );
-        match &self.theorem1 {
+        match &t.theorem1 {
             Some(Ok(th)) => {
                 ui.label(format!(
                     "Theorem 1 (training loss {}): |dL/dz − g|/|g| = {:.2e} (f64), {:.2e} (f32, as trained) · |g| = {:.3e} · {} directions, {} pairs, at training step {}",

@@ -1,4 +1,5 @@
-//! Benchmarks run inside the page, in slices so the page keeps drawing; results go to
+//! Benchmarks run by a run's engine (in its Web Worker, or in the page's frames when workers
+//! are unavailable), in slices so commands and drawing go on; results go to
 //! `#alphacl-status` under `bench`:
 //! - `#bench=standard`: the standard workload, a few steps per frame;
 //! - `#bench=cifar`: real steps of the CIFAR preset (`examples/cifar10-16px.txt`, augmentation
@@ -22,7 +23,7 @@ const STEPS_PER_LOSS: usize = 60;
 const STEPS_PER_SLICE: usize = 6;
 
 /// Accumulated figures of one loss.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
 pub struct BenchFigures {
     /// Loss spec.
     pub loss: String,
@@ -43,12 +44,12 @@ pub struct BenchFigures {
     /// … in the optimiser update.
     pub ms_update: f64,
     /// Seconds per phase, summed over the timed steps (forward, loss, backward, update).
-    #[serde(skip)]
+    #[serde(default)]
     phase_seconds: [f64; 4],
 }
 
 /// Which in-page benchmark.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum BenchKind {
     /// The standard workload (both standard losses).
     #[default]
@@ -60,8 +61,9 @@ pub enum BenchKind {
 /// Timed steps of the CIFAR preset.
 const CIFAR_STEPS: usize = 20;
 
-/// In-page benchmark state.
-#[derive(Default)]
+/// In-page benchmark state (its figures travel from the worker to the page; the running
+/// workload stays in the engine).
+#[derive(Default, serde::Serialize, serde::Deserialize)]
 pub struct BenchRunner {
     /// Which benchmark.
     pub kind: BenchKind,
@@ -75,6 +77,7 @@ pub struct BenchRunner {
     /// Error, if the workload could not run.
     pub error: Option<String>,
     /// The running workload: (index into `figures`, state, warm-up steps done).
+    #[serde(skip)]
     current: Option<(usize, StandardWorkload, usize)>,
 }
 
@@ -160,6 +163,19 @@ impl BenchRunner {
             .collect();
         if f.steps >= CIFAR_STEPS {
             t.set_profiling(false);
+        }
+    }
+
+    /// The figures so far, without the running workload (what the page is sent).
+    pub fn report(&self) -> Self {
+        Self {
+            kind: self.kind,
+            cifar_warm: self.cifar_warm,
+            cifar_layers: self.cifar_layers.clone(),
+            cifar_ms_augment: self.cifar_ms_augment,
+            figures: self.figures.clone(),
+            error: self.error.clone(),
+            current: None,
         }
     }
 
