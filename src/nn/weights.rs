@@ -81,6 +81,10 @@ pub struct WeightsFile {
     pub step: usize,
     /// The run's `RunConfig` text form.
     pub config: String,
+    /// What these weights are when they are not simply the last step's, e.g. "the last finite
+    /// parameters, from step 40; the run diverged at step 43" (absent otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
     /// The parameters, in the encoder's parameter order.
     pub tensors: Vec<WeightTensor>,
 }
@@ -329,6 +333,9 @@ impl WeightsFile {
         field("image_shape", json(&self.image_shape));
         field("step", json(&self.step));
         field("config", json(&self.config));
+        if let Some(note) = &self.note {
+            field("note", json(note));
+        }
         out.push_str("  \"tensors\": [\n");
         for (i, t) in self.tensors.iter().enumerate() {
             out.push_str("    ");
@@ -404,6 +411,7 @@ impl Encoder<f32> {
             image_shape: self.image_shape.map(|(c, h, w)| [c, h, w]),
             step,
             config: config.to_string(),
+            note: None,
             tensors: tensors_of(self),
         }
     }

@@ -7,6 +7,8 @@ mod bench;
 #[cfg(not(target_arch = "wasm32"))]
 mod loss;
 #[cfg(not(target_arch = "wasm32"))]
+mod outdir;
+#[cfg(not(target_arch = "wasm32"))]
 mod prepare;
 #[cfg(not(target_arch = "wasm32"))]
 mod sweep;

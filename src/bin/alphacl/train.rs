@@ -10,18 +10,33 @@
 //! `weights.json` (from the lab or an earlier `--out`; format in `alphacl::nn::weights`) with a
 //! fresh optimiser; weights that do not fit the run's encoder or data are an error. Progress
 //! (step, loss, kNN accuracy, steps/s) is shown on one stderr line. A divergence stops the run
-//! cleanly: the outputs are still written (weights.json holds the last finite parameters),
-//! with the reason in run.json.
+//! cleanly: the outputs are still written — weights.json holds the last finite parameters (the
+//! trainer's recovery checkpoint, labelled by its `note` and `step`) — with the reason in
+//! run.json.
+//!
+//! `--out DIR` is checked before anything trains (a file, an unwritable path: an error at
+//! once); a directory holding another run's outputs is refused unless `--force`, which writes
+//! the new run beside it and swaps it in whole at the end (see `outdir`). Every file is
+//! written under a temporary name and renamed; metrics.csv is rewritten every 2 s while the
+//! run goes. SIGINT / SIGTERM finishes the current step, writes everything with
+//! `"interrupted": true` in run.json and exits with status 130 (a second signal exits at once).
 //!
 //! `--out DIR` also writes figures as PNG and SVG (`alphacl::figures`): `curves` (loss and
 //! accuracy vs step), `spectrum` (log₁₀ eigenvalues of the covariance of the final evaluation
 //! embeddings) and `alpha` (the last batch's pairwise importance α, sorted by class). A figure
 //! that cannot be drawn is a warning on stderr; it never stops the other outputs.
 
+use crate::outdir::RunDir;
 use alphacl::train::{EvalProtocol, InputBaselines, RunConfig, StepReport, TrainError, Trainer};
 use anyhow::{Context as _, Result};
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use web_time::{Duration, Instant};
+
+/// How often metrics.csv is rewritten while a run goes.
+const METRICS_EVERY: Duration = Duration::from_secs(2);
 
 /// Arguments of `alphacl train`.
 #[derive(clap::Args)]
@@ -43,9 +58,14 @@ pub struct Args {
     /// 1024 / 512-sample subsets).
     #[arg(long, value_name = "full|subset", default_value = "full")]
     eval_set: String,
-    /// Output directory for metrics.csv, run.json and weights.json.
+    /// Output directory for metrics.csv, run.json and weights.json (checked before training;
+    /// an existing non-empty directory needs --force).
     #[arg(long)]
     out: Option<PathBuf>,
+    /// Replace an existing output directory whole (the new run is written beside it and
+    /// swapped in at the end).
+    #[arg(long)]
+    force: bool,
     /// Start from the encoder weights in this weights.json instead of a fresh initialisation.
     #[arg(long, value_name = "FILE")]
     init_weights: Option<PathBuf>,
@@ -60,25 +80,31 @@ fn load_config(args: &Args) -> Result<RunConfig> {
         Some(p) => {
             let text =
                 std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let text = text.trim();
+            let text = text.trim().trim_start_matches('\u{feff}');
+            if text.is_empty() {
+                anyhow::bail!(
+                    "{}: the config file is empty (write e.g. loss=nt-xent:tau=0.5&batch=64, or leave out --config for the default run)",
+                    p.display()
+                );
+            }
             if text.starts_with('{') {
-                let v: serde_json::Value =
-                    serde_json::from_str(text).context("parsing JSON config")?;
-                let c = v
-                    .get("config")
-                    .and_then(|c| c.as_str())
-                    .context("a JSON config needs a \"config\" string")?;
-                RunConfig::parse(c)?
+                let v: serde_json::Value = serde_json::from_str(text)
+                    .with_context(|| format!("{}: parsing JSON config", p.display()))?;
+                let c = v.get("config").and_then(|c| c.as_str()).with_context(|| {
+                    format!("{}: a JSON config needs a \"config\" string", p.display())
+                })?;
+                RunConfig::parse(c).with_context(|| format!("in {}", p.display()))?
             } else {
-                RunConfig::parse(text)?
+                RunConfig::parse(text).with_context(|| format!("in {}", p.display()))?
             }
         }
     };
     for kv in &args.set {
         let (k, v) = kv
             .split_once('=')
-            .with_context(|| format!("--set needs KEY=VALUE, got '{kv}'"))?;
-        cfg.set(k.trim(), v.trim())?;
+            .with_context(|| format!("--set needs KEY=VALUE, got '{}'", alphacl::spec::clip(kv)))?;
+        cfg.set(k.trim(), v.trim())
+            .with_context(|| format!("--set {}", alphacl::spec::clip(kv)))?;
     }
     cfg.validate()?;
     Ok(cfg)
@@ -119,6 +145,13 @@ pub fn run(args: Args) -> Result<()> {
     // Before anything is allocated: the run must fit in this machine's budget.
     let estimate = alphacl::train::check_budget_for(&cfg, protocol, crate::memory_budget()?)?;
     eprintln!("memory: {}", estimate.describe());
+    // The output directory is checked (and created) before anything is trained.
+    let dir = args
+        .out
+        .as_deref()
+        .map(|o| RunDir::prepare(o, args.force))
+        .transpose()?;
+    let stop = stop_on_signals();
     // Generated sets are built from the seed; loaded ones (CIFAR) come from web/data/ or
     // $ALPHACL_DATA_DIR.
     let mut t = new_trainer(cfg)?;
@@ -157,10 +190,19 @@ pub fn run(args: Args) -> Result<()> {
     );
     let budget = Budget::new(args.steps, args.minutes)?;
     let total = budget.label();
-    let start = std::time::Instant::now();
+    let start = Instant::now();
     let mut last_draw = start;
-    let failure = train_until(&mut t, &budget, |t, r| {
-        let now = std::time::Instant::now();
+    let mut last_metrics = start;
+    let failure = train_until_stopped(&mut t, &budget, &stop, |t, r| {
+        let now = Instant::now();
+        if let Some(d) = &dir
+            && now - last_metrics >= METRICS_EVERY
+        {
+            last_metrics = now;
+            if let Err(e) = d.write("metrics.csv", t.history.to_csv().as_bytes()) {
+                eprintln!("\nwarning: {e:#}");
+            }
+        }
         let s = t.step_count();
         if !args.quiet && ((now - last_draw).as_millis() >= 100 || s == budget.max_steps) {
             last_draw = now;
@@ -184,20 +226,44 @@ pub fn run(args: Args) -> Result<()> {
     }
     let secs = start.elapsed().as_secs_f64();
     let steps_per_sec = steps_per_sec(&t);
-    if let Some(out) = &args.out {
-        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        std::fs::write(out.join("metrics.csv"), t.history.to_csv())?;
-        let run = run_record(&t, secs, &args.eval_set, &base, failure.as_ref());
-        std::fs::write(out.join("run.json"), serde_json::to_string_pretty(&run)?)?;
-        std::fs::write(out.join("weights.json"), t.weights_json())?;
-        eprintln!(
-            "wrote {}/metrics.csv, run.json and weights.json",
-            out.display()
-        );
-        let figures = write_figures(&t, out);
+    let interrupted = stop.load(Ordering::SeqCst);
+    // After a divergence the weights to keep are the last finite ones (the recovery
+    // checkpoint), not the blown-up parameters of the failing step.
+    let weights_note = failure.as_ref().map(|e| match t.rollback() {
+        Some(s) => format!(
+            "the last finite parameters, from step {s} (a recovery checkpoint); the run stopped: {e}"
+        ),
+        None => format!("the initial parameters, the last finite ones; the run stopped: {e}"),
+    });
+    let weights_step = if failure.is_some() {
+        t.recovery_step().unwrap_or(0)
+    } else {
+        t.step_count()
+    };
+    if let Some(d) = dir {
+        d.write("metrics.csv", t.history.to_csv().as_bytes())?;
+        let mut run = run_record(&t, secs, &args.eval_set, &base, failure.as_ref());
+        run["interrupted"] = serde_json::json!(interrupted);
+        run["weights_step"] = serde_json::json!(weights_step);
+        run["weights_note"] = serde_json::json!(weights_note);
+        d.write("run.json", serde_json::to_string_pretty(&run)?.as_bytes())?;
+        let mut weights = t.encoder.export_weights(weights_step, &t.config.to_text());
+        weights.note = weights_note;
+        d.write("weights.json", weights.to_json().as_bytes())?;
+        let figures = write_figures(&t, &d);
+        let target = d.target().display().to_string();
+        d.finish()?;
+        eprintln!("wrote {target}/metrics.csv, run.json and weights.json");
         if !figures.is_empty() {
             eprintln!("wrote figures: {}", figures.join(", "));
         }
+    }
+    if interrupted {
+        eprintln!(
+            "interrupted at step {}: the outputs so far are written (run.json says \"interrupted\": true)",
+            t.step_count()
+        );
+        std::process::exit(130);
     }
     if let Some(e) = failure {
         anyhow::bail!("{e}");
@@ -281,9 +347,19 @@ impl Budget {
 pub(crate) fn train_until(
     t: &mut Trainer,
     budget: &Budget,
+    on_step: impl FnMut(&Trainer, &StepReport),
+) -> Option<TrainError> {
+    train_until_stopped(t, budget, &AtomicBool::new(false), on_step)
+}
+
+/// As [`train_until`], also stopping (after the current step) once `stop` is set.
+pub(crate) fn train_until_stopped(
+    t: &mut Trainer,
+    budget: &Budget,
+    stop: &AtomicBool,
     mut on_step: impl FnMut(&Trainer, &StepReport),
 ) -> Option<TrainError> {
-    while !budget.done(t) {
+    while !budget.done(t) && !stop.load(Ordering::SeqCst) {
         match t.step() {
             Ok(r) => on_step(t, &r),
             Err(e) => return Some(e),
@@ -297,6 +373,24 @@ pub(crate) fn train_until(
         t.refresh_snapshot();
     }
     None
+}
+
+/// A flag set by the first SIGINT / SIGTERM (training then stops after the current step and
+/// writes its outputs); a second signal exits at once with status 130.
+fn stop_on_signals() -> Arc<AtomicBool> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let flag = Arc::clone(&stop);
+    let installed = ctrlc::set_handler(move || {
+        if flag.swap(true, Ordering::SeqCst) {
+            eprintln!("\nsecond interrupt: exiting without writing");
+            std::process::exit(130);
+        }
+        eprintln!("\ninterrupt: finishing the current step, then writing the outputs");
+    });
+    if let Err(e) = installed {
+        eprintln!("warning: SIGINT/SIGTERM will not be caught ({e})");
+    }
+    stop
 }
 
 /// Training rate: steps per second of training time (evaluations excluded).
@@ -341,11 +435,11 @@ const CURVES_PNG: (u32, u32) = (1500, 600);
 
 /// Writes the curves, spectrum and α figures (PNG and SVG) into `out` and returns the names of
 /// the files written; a figure that fails is a warning on stderr.
-fn write_figures(t: &Trainer, out: &Path) -> Vec<String> {
+fn write_figures(t: &Trainer, out: &RunDir) -> Vec<String> {
     use alphacl::figures;
     let mut written = Vec::new();
     let mut save = |name: &str, bytes: Result<Vec<u8>, String>| match bytes
-        .and_then(|b| std::fs::write(out.join(name), b).map_err(|e| e.to_string()))
+        .and_then(|b| out.write(name, &b).map_err(|e| format!("{e:#}")))
     {
         Ok(()) => written.push(name.to_string()),
         Err(e) => eprintln!("warning: figure {name} not written: {e}"),
