@@ -22,9 +22,11 @@ cargo clippy --all-targets -- -D warnings
 step "clippy (native, with the egui app)"
 cargo clippy --all-targets --features app -- -D warnings
 step "clippy (wasm32, app with the relaxed-SIMD kernel, as the browser build)"
-cargo clippy --target wasm32-unknown-unknown --features app,wasm-relaxed-simd --lib --bins -- -D warnings
+# .clippy/wasm/clippy.toml bans std::time::{Instant, SystemTime}::now (they panic in the
+# browser; web-time is the rule). Natively web_time re-exports them, so only this run uses it.
+CLIPPY_CONF_DIR=.clippy/wasm cargo clippy --target wasm32-unknown-unknown --features app,wasm-relaxed-simd --lib --bins -- -D warnings
 
-step "native tests (unit, property, integration, UI)"
+step "native tests (unit, property, integration, UI; tests/fuzz_inputs.rs is the seeded fuzz suite, scripts/fuzz.sh the long run)"
 cargo test --features app 2>&1 | tee "$LOG_DIR/native.log"
 
 step "PyTorch package (torch in .cache/py-venv; every loss against alphacl loss --json)"
@@ -32,7 +34,8 @@ py_rc=0
 scripts/test-python.sh 2>&1 | tee "$LOG_DIR/python.log" || py_rc=$?
 
 step "wasm tests (wasm-bindgen-test in Node)"
-wasm_tests=$(ls tests/web_*.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//')
+# Every wasm-only test file: tests/web_*.rs and tests/*_wasm.rs (e.g. train_bench_wasm).
+wasm_tests=$(ls tests/web_*.rs tests/*_wasm.rs 2>/dev/null | xargs -rn1 basename | sed 's/\.rs$//')
 for t in $wasm_tests; do
     cargo test --release --target wasm32-unknown-unknown --test "$t" 2>&1 | tee "$LOG_DIR/wasm-$t.log"
 done

@@ -108,7 +108,7 @@ fn an_existing_run_directory_is_refused_unless_forced_and_then_replaced_whole() 
 fn sigint_finishes_the_step_and_writes_everything_marked_interrupted() {
     let dir = temp_dir("sigint");
     let out = dir.join("run");
-    let mut child = bin()
+    let child = bin()
         .args([
             "train",
             "--quiet",

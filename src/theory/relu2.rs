@@ -245,24 +245,7 @@ impl Relu2 {
             {
                 self.alpha = a;
             }
-            let (pre, h, z) = self.forward();
-            let g = match self.config.alpha {
-                AlphaRule::Uniform => uniform_energy_grad(&z),
-                AlphaRule::InfoNce { .. } => {
-                    let beta = loss::energy::beta_from_alpha(self.alpha.view());
-                    loss::energy_grad(self.alpha.view(), beta.view(), z.view())
-                }
-            };
-            let gw2 = g.t().dot(&h);
-            let mut gh = g.dot(&self.w2);
-            if self.config.relu {
-                ndarray::Zip::from(&mut gh).and(&pre).for_each(|gv, &p| {
-                    if p <= 0.0 {
-                        *gv = 0.0
-                    }
-                });
-            }
-            let gw1 = gh.t().dot(&self.x);
+            let (gw1, gw2) = self.weight_gradients();
             let eta = self.config.lr / pairs;
             self.w1.scaled_add(eta, &gw1);
             self.w2.scaled_add(eta, &gw2);
@@ -270,6 +253,29 @@ impl Relu2 {
             normalize_frobenius(&mut self.w2);
             self.steps += 1;
         }
+    }
+
+    /// ∂E_α/∂W₁ and ∂E_α/∂W₂ at the current weights with α frozen (the ascent direction of
+    /// [`Relu2::step`], before the 1/N scaling and the normalisation).
+    pub fn weight_gradients(&self) -> (Array2<f64>, Array2<f64>) {
+        let (pre, h, z) = self.forward();
+        let g = match self.config.alpha {
+            AlphaRule::Uniform => uniform_energy_grad(&z),
+            AlphaRule::InfoNce { .. } => {
+                let beta = loss::energy::beta_from_alpha(self.alpha.view());
+                loss::energy_grad(self.alpha.view(), beta.view(), z.view())
+            }
+        };
+        let gw2 = g.t().dot(&h);
+        let mut gh = g.dot(&self.w2);
+        if self.config.relu {
+            ndarray::Zip::from(&mut gh).and(&pre).for_each(|gv, &p| {
+                if p <= 0.0 {
+                    *gv = 0.0
+                }
+            });
+        }
+        (gh.t().dot(&self.x), gw2)
     }
 
     /// All readouts at the current weights.
@@ -364,26 +370,21 @@ mod tests {
 
     #[test]
     fn weight_gradients_match_finite_differences() {
-        for relu in [true, false] {
+        let rules = [
+            (true, AlphaRule::Uniform),
+            (false, AlphaRule::Uniform),
+            (true, AlphaRule::InfoNce { tau: 0.5 }),
+        ];
+        for (relu, alpha) in rules {
             let e = Relu2::new(Relu2Config {
                 relu,
+                alpha,
                 pairs: 16,
                 ..Relu2Config::default()
             })
             .unwrap();
-            // One step with a tiny lr and no normalisation is W + η g: recover g by stepping.
-            let (pre, h, z) = e.forward();
-            let g = uniform_energy_grad(&z);
-            let gw2 = g.t().dot(&h);
-            let mut gh = g.dot(&e.w2);
-            if relu {
-                ndarray::Zip::from(&mut gh).and(&pre).for_each(|gv, &p| {
-                    if p <= 0.0 {
-                        *gv = 0.0
-                    }
-                });
-            }
-            let gw1 = gh.t().dot(&e.x);
+            // The gradients the ascent step uses, against central differences of E_α.
+            let (gw1, gw2) = e.weight_gradients();
             let mut rng = Rng::seed_from_u64(9);
             let eps = 1e-6;
             for (which, grad) in [(1, &gw1), (2, &gw2)] {
