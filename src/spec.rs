@@ -22,6 +22,11 @@ impl SpecError {
     }
 }
 
+/// The largest scale (a distance, a standard deviation) a data or augmentation spec accepts:
+/// far beyond any useful value, and small enough that every generated value stays finite in
+/// `f32` (1e308 would overflow to infinity and look like a learning-rate divergence).
+pub const MAX_SCALE: f64 = 1e6;
+
 /// The most characters of a user's input an error message repeats ([`clip`]).
 pub const MAX_ECHO_CHARS: usize = 100;
 

@@ -182,7 +182,14 @@ pub fn parse_link(hash: &str) -> ParsedLink {
         }
         seen.push(k.clone());
         match k.as_str() {
-            "autoplay" => out.autoplay = v == "1" || v == "true",
+            "autoplay" => match v.as_str() {
+                "1" | "true" => out.autoplay = true,
+                "0" | "false" => out.autoplay = false,
+                _ => out.other_errors.push(format!(
+                    "autoplay must be 1 or 0, got '{}' (ignored)",
+                    crate::spec::clip(&v)
+                )),
+            },
             "view" => match Tab::ALL.iter().find(|t| t.key() == v) {
                 Some(t) => out.state.tab = *t,
                 None => out.other_errors.push(format!(

@@ -143,7 +143,7 @@ impl AugmentSpec {
             "noise" => {
                 let p = st.params(&["std"])?;
                 Ok(Self::Noise {
-                    std: p.f64("std", 0.5, Range::AtLeast(0.0))?,
+                    std: p.f64("std", 0.5, Range::Within(0.0, crate::spec::MAX_SCALE))?,
                 })
             }
             "mask" => {
@@ -156,14 +156,14 @@ impl AugmentSpec {
                 let p = st.params(&["dim", "std", "rest"])?;
                 Ok(Self::Axis {
                     dim: p.usize("dim", 0, 0, 1 << 20)?,
-                    std: p.f64("std", 2.8, Range::AtLeast(0.0))?,
-                    rest: p.f64("rest", 0.1, Range::AtLeast(0.0))?,
+                    std: p.f64("std", 2.8, Range::Within(0.0, crate::spec::MAX_SCALE))?,
+                    rest: p.f64("rest", 0.1, Range::Within(0.0, crate::spec::MAX_SCALE))?,
                 })
             }
             "support" => {
                 let p = st.params(&["std"])?;
                 Ok(Self::Support {
-                    std: p.f64("std", 0.5, Range::AtLeast(0.0))?,
+                    std: p.f64("std", 0.5, Range::Within(0.0, crate::spec::MAX_SCALE))?,
                 })
             }
             "simclr" => {

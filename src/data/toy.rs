@@ -138,8 +138,8 @@ impl DataSpec {
                     k: p.usize("k", 6, 2, 64)?,
                     d: p.usize("d", 32, 1, 4096)?,
                     n: n_of(&p)?,
-                    sep: p.f64("sep", 4.0, Range::AtLeast(0.0))?,
-                    std: p.f64("std", 1.2, Range::Above(0.0))?,
+                    sep: p.f64("sep", 4.0, Range::Within(0.0, crate::spec::MAX_SCALE))?,
+                    std: p.f64("std", 1.2, Range::AboveUpTo(0.0, crate::spec::MAX_SCALE))?,
                 })
             }
             "rings" => {
@@ -148,7 +148,7 @@ impl DataSpec {
                     k: p.usize("k", 3, 2, 16)?,
                     d: p.usize("d", 8, 2, 4096)?,
                     n: n_of(&p)?,
-                    noise: p.f64("noise", 0.15, Range::AtLeast(0.0))?,
+                    noise: p.f64("noise", 0.15, Range::Within(0.0, crate::spec::MAX_SCALE))?,
                 })
             }
             "spirals" => {
@@ -157,7 +157,7 @@ impl DataSpec {
                     k: p.usize("k", 3, 2, 16)?,
                     d: p.usize("d", 8, 2, 4096)?,
                     n: n_of(&p)?,
-                    noise: p.f64("noise", 0.1, Range::AtLeast(0.0))?,
+                    noise: p.f64("noise", 0.1, Range::Within(0.0, crate::spec::MAX_SCALE))?,
                     turns: p.f64("turns", 1.0, Range::Within(0.0, 5.0))?,
                 })
             }
@@ -187,7 +187,7 @@ impl DataSpec {
                     branch,
                     d: p.usize("d", 16, 1, 4096)?,
                     n: n_of(&p)?,
-                    std: p.f64("std", 0.5, Range::Above(0.0))?,
+                    std: p.f64("std", 0.5, Range::AboveUpTo(0.0, crate::spec::MAX_SCALE))?,
                     decay: p.f64("decay", 0.6, Range::AboveUpTo(0.0, 1.0))?,
                 })
             }

@@ -89,6 +89,15 @@ pub fn run(args: Args) -> Result<()> {
 /// and a linear probe on standardised pixels.
 fn baseline(path: &std::path::Path) -> Result<()> {
     let d = prepare::load_prepared_file(path)?;
+    if d.x_test.nrows() == 0 || d.x_train.nrows() == 0 {
+        println!(
+            "raw-pixel baselines: n/a ({} has {} training and {} held-out images; kNN needs both, e.g. --test 2000)",
+            path.display(),
+            d.x_train.nrows(),
+            d.x_test.nrows()
+        );
+        return Ok(());
+    }
     let knn = |tr: &ndarray::Array2<f32>, te: &ndarray::Array2<f32>| {
         probe::knn_accuracy(
             tr,

@@ -70,8 +70,24 @@ enum Experiment {
     },
 }
 
+/// The largest learning rate the experiments accept: beyond it the first step overflows the
+/// weights and every readout (effective rank, rank-one fraction) would be meaningless.
+const MAX_LR: f64 = 100.0;
+
+fn check_lr(lr: f64) -> Result<()> {
+    if !(lr.is_finite() && lr > 0.0 && lr <= MAX_LR) {
+        anyhow::bail!(
+            "--lr must be > 0 and <= {MAX_LR} (larger steps overflow the weights), got {lr}"
+        );
+    }
+    Ok(())
+}
+
 /// Runs the subcommand.
 pub fn run(args: Args) -> Result<()> {
+    match &args.exp {
+        Experiment::DeepLinear { lr, .. } | Experiment::Relu2 { lr, .. } => check_lr(*lr)?,
+    }
     match args.exp {
         Experiment::DeepLinear {
             seeds,
