@@ -104,6 +104,12 @@ fn csv_fields_are_strict_bom_is_accepted_and_bad_bytes_have_a_position() {
     assert!(err(&o).contains("decimal commas"), "{}", err(&o));
     let o = loss_stdin(b"1,,2\n1,0,2\n1,1,2\n0,1,2\n");
     assert!(err(&o).contains("field 2 is empty"), "{}", err(&o));
+    let o = loss_stdin(b"1e-310,0\n0,1\n1,1\n0.5,0\n");
+    assert!(
+        err(&o).contains("too small") && err(&o).contains("subnormal"),
+        "{}",
+        err(&o)
+    );
     let o = loss_stdin(b"1,0\n0,1\n1,\xff1\n0.5,0\n");
     let e = err(&o);
     assert!(e.contains("line 3, column 3") && e.contains("0xFF"), "{e}");

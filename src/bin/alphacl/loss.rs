@@ -198,6 +198,14 @@ pub fn compute(emb: &Embeddings, spec: &LossSpec, normalize: bool) -> anyhow::Re
                     emb.lines[r]
                 );
             }
+            // Below √(smallest normal f64) the squared norm underflows: the row is subnormal.
+            let largest = row.iter().fold(0.0f64, |m, x| m.max(x.abs()));
+            if largest < f64::MIN_POSITIVE.sqrt() {
+                bail!(
+                    "line {}: row {r} is too small to be L2-normalised (largest |value| {largest:e}; values near 1e-308 are subnormal): scale the row or pass --no-normalize",
+                    emb.lines[r]
+                );
+            }
         }
     }
     evaluate::<f64>(spec, emb.rows.view(), normalize)
