@@ -221,13 +221,18 @@ impl SpecField {
     }
 }
 
-/// How much of each frame goes to training.
+/// How fast runs train: in a worker, the share of its core; in the frame, how much of each
+/// frame goes to training.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Speed {
-    /// Training time per frame (ms); with `hold_fps`, the most a frame trains.
+    /// In the frame: training time per frame (ms); with `hold_fps`, the most a frame trains.
     pub budget_ms: f32,
-    /// Train less per frame while drawing is slow, so the page keeps [`Speed::HOLD_FPS`].
+    /// In the frame: train less per frame while drawing is slow, so the page keeps
+    /// [`Speed::HOLD_FPS`].
     pub hold_fps: bool,
+    /// In a worker: the percentage of its time the run trains (100: as fast as it can; lower
+    /// slows a run down for watching).
+    pub worker_percent: f32,
 }
 
 impl Default for Speed {
@@ -235,6 +240,7 @@ impl Default for Speed {
         Self {
             budget_ms: 12.0,
             hold_fps: true,
+            worker_percent: 100.0,
         }
     }
 }
@@ -280,8 +286,10 @@ impl Speed {
 pub struct ControlPanel {
     /// The configuration being edited (loss and LR are pushed live; the rest on Reset).
     pub config: RunConfig,
-    /// Training time per frame.
+    /// Training speed.
     pub speed: Speed,
+    /// Whether the runs train in workers (set by the lab each frame; picks the speed control).
+    pub in_worker: bool,
     data: SpecField,
     encoder: SpecField,
     augment: SpecField,
@@ -306,6 +314,7 @@ impl ControlPanel {
             optim: SpecField::new(config.optim.to_text()),
             config,
             speed: Speed::default(),
+            in_worker: false,
             pending_reset: false,
             hidden: Vec::new(),
         }
@@ -396,7 +405,19 @@ impl ControlPanel {
                     .map_or("–".into(), |l| format!("{l:.4}"))
             ));
         }
-        if self.shows("speed") {
+        if self.shows("speed") && self.in_worker {
+            ui.horizontal(|ui| {
+                let l = ui.label("Speed").on_hover_text(
+                    "each run trains in its own Web Worker, beside the page; lower this to slow \
+                     the runs down for watching",
+                );
+                ui.add(
+                    egui::Slider::new(&mut self.speed.worker_percent, 5.0..=100.0)
+                        .suffix(" % of a core"),
+                )
+                .labelled_by(l.id);
+            });
+        } else if self.shows("speed") {
             ui.horizontal(|ui| {
                 let l = ui.label("Speed").on_hover_text(
                     "training time per frame; the rest of the frame draws the views",

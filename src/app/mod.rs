@@ -763,6 +763,21 @@ impl LabApp {
         }
         self.stats.last_frame = Some(now);
         self.flush_live_loss(now);
+        self.controls.in_worker = self.engine_kind() == "worker";
+        let share = f64::from(self.controls.speed.worker_percent / 100.0).clamp(0.05, 1.0);
+        let ids: Vec<u64> = self
+            .runs
+            .iter()
+            .filter(|r| r.in_worker() && r.share != share)
+            .map(|r| r.id)
+            .collect();
+        for id in ids {
+            if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
+                r.share = share;
+                let events = r.send(Command::SetShare(share));
+                self.deliver(id, events);
+            }
+        }
         self.theory.tick();
         self.watch_theorem1();
         self.start_cifar_bench();
@@ -985,14 +1000,30 @@ impl LabApp {
                 } else {
                     0.0
                 };
+                let (engine, hover) = if self.engine_kind() == "worker" {
+                    (
+                        format!(
+                            "{} in worker{}",
+                            self.runs.len(),
+                            if self.runs.len() == 1 { "" } else { "s" }
+                        ),
+                        "each run trains in its own Web Worker; the page only draws".to_string(),
+                    )
+                } else {
+                    (
+                        format!("training {:.0} ms in the frame", self.stats.train_ms),
+                        run::fallback_reason()
+                            .unwrap_or_else(|| "runs train inside the page's frames".into()),
+                    )
+                };
                 ui.label(format!(
-                    "{:.0} fps · frame {frame:.0} ms (training {:.0} ms) · {:.0} steps/s{mem}",
-                    self.stats.fps, self.stats.train_ms, self.stats.steps_per_sec
+                    "{:.0} fps · frame {frame:.0} ms · {:.0} steps/s ({engine}){mem}",
+                    self.stats.fps, self.stats.steps_per_sec
                 ))
-                .on_hover_text(
-                    "frames per second of the page, time per frame and the part of it spent \
-                     training, optimisation steps per second, and the size of the wasm heap",
-                );
+                .on_hover_text(format!(
+                    "{hover}.\nFrames per second of the page, time per frame, optimisation \
+                     steps per second of the edited run, and the size of the page's wasm heap."
+                ));
             });
         });
     }
@@ -1395,7 +1426,9 @@ impl LabApp {
         } else if self.preset != Some(i) {
             self.tour_go(i);
             // The step plays (if it has a run); the link says whether to.
-            self.running &= link.autoplay;
+            if self.running && !link.autoplay {
+                self.toggle_play();
+            }
         }
     }
 

@@ -68,6 +68,8 @@ pub struct Run {
     pub view: RunMirror,
     /// The prepared data file the run trains on, if any (handed to a worker at each start).
     pub file: Option<Arc<[u8]>>,
+    /// The share of its time the engine was last told to train ([`Command::SetShare`]).
+    pub share: f64,
     link: Link,
 }
 
@@ -106,6 +108,7 @@ impl Run {
             colour,
             view: RunMirror::new(config, data, 0),
             file,
+            share: 1.0,
             link,
         };
         run.restart(play);

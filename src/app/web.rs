@@ -51,10 +51,17 @@ struct Mailbox {
 /// The script that starts a training worker (trunk's loader shim for `alphacl-worker`).
 const WORKER_SCRIPT: &str = "./alphacl-worker_loader.js";
 
+/// Messages (message, transfer list) for a worker that does not listen yet; `None` once it
+/// does.
+type HeldMessages = Rc<RefCell<Option<Vec<(JsValue, JsValue)>>>>;
+
 /// The page's end of one run's worker: commands go out as encoded bytes (a data file's bytes
 /// transferred beside a start), and the worker is terminated when the run is dropped.
 struct WorkerRemote {
     worker: web_sys::Worker,
+    /// Messages (message, transfer list) held until the worker says it listens; `None` once
+    /// it has.
+    held: HeldMessages,
     _on_message: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::MessageEvent)>,
     _on_error: wasm_bindgen::closure::Closure<dyn FnMut(web_sys::ErrorEvent)>,
 }
@@ -71,7 +78,12 @@ impl super::run::Remote for WorkerRemote {
             transfer.push(&bytes.buffer());
             msg.push(&bytes);
         }
-        let _ = self.worker.post_message_with_transfer(&msg, &transfer);
+        match self.held.borrow_mut().as_mut() {
+            Some(held) => held.push((msg.into(), transfer.into())),
+            None => {
+                let _ = self.worker.post_message_with_transfer(&msg, &transfer);
+            }
+        }
     }
 }
 
@@ -105,10 +117,17 @@ fn spawn_worker(
     ctx: egui::Context,
 ) -> Result<Box<dyn super::run::Remote>, String> {
     let worker = web_sys::Worker::new(WORKER_SCRIPT).map_err(|e| js_err(&e))?;
-    let (mb, c) = (mailbox.clone(), ctx.clone());
+    let held: HeldMessages = Rc::new(RefCell::new(Some(Vec::new())));
+    let (mb, c, h, w) = (mailbox.clone(), ctx.clone(), held.clone(), worker.clone());
     let on_message = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
         move |ev: web_sys::MessageEvent| {
             let data = ev.data();
+            if data.as_string().as_deref() == Some(crate::engine::worker::READY) {
+                for (msg, transfer) in h.borrow_mut().take().unwrap_or_default() {
+                    let _ = w.post_message_with_transfer(&msg, &transfer);
+                }
+                return;
+            }
             let msg = match data.as_string() {
                 Some(why) => Err(why),
                 None => Ok(js_sys::Uint8Array::new(&data).to_vec()),
@@ -128,6 +147,7 @@ fn spawn_worker(
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     Ok(Box::new(WorkerRemote {
         worker,
+        held,
         _on_message: on_message,
         _on_error: on_error,
     }))

@@ -52,7 +52,9 @@ pub enum Command {
     SetLoss(String),
     /// Change the learning rate from the next step on.
     SetLr(f64),
-    /// After a divergence: set the learning rate, clear the failure and play.
+    /// After a divergence: set the learning rate, roll back to the last finite parameters
+    /// ([`Trainer::recover_with_lr`](crate::train::Trainer::recover_with_lr)), clear the
+    /// failure and play.
     Recover {
         /// The new learning rate.
         lr: f64,

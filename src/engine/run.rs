@@ -206,8 +206,7 @@ impl RunEngine {
             }
             Command::SetLr(lr) => t.set_lr(lr),
             Command::Recover { lr } => {
-                t.set_lr(lr);
-                t.resume();
+                t.recover_with_lr(lr);
                 self.running = true;
             }
             Command::Resume => t.resume(),

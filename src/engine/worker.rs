@@ -2,8 +2,8 @@
 //!
 //! - In: `[Uint8Array command, Uint8Array file?]` — an encoded [`Command`] and, beside a
 //!   `Start` on a prepared data file, the file's bytes.
-//! - Out: a `Uint8Array` of encoded `Vec<Event>` (its buffer transferred, not copied), or a
-//!   string when the worker panicked.
+//! - Out: [`READY`] once it listens, then `Uint8Array`s of encoded `Vec<Event>` (their buffers
+//!   transferred, not copied), or a string when the worker panicked.
 //!
 //! While there is work the worker trains in slices of at most [`SLICE_MS`], yielding to its
 //! event loop between them through a `MessageChannel` (no timer clamping), so a command waits
@@ -21,6 +21,11 @@ use super::{Command, RunEngine, SLICE_MS, decode, encode};
 
 /// Shortest interval between two updates while training (ms).
 pub const POST_MS: f64 = 30.0;
+
+/// What the worker posts once it listens: messages posted to a worker before its script has
+/// set `onmessage` (while the wasm module still compiles) would be lost, so the page holds
+/// its commands until this arrives.
+pub const READY: &str = "alphacl-worker-ready";
 
 struct Worker {
     engine: RunEngine,
@@ -140,4 +145,5 @@ pub fn start() {
         });
     scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
     on_message.forget();
+    let _ = scope.post_message(&JsValue::from_str(READY));
 }

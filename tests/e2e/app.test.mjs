@@ -38,7 +38,7 @@ test('a real click on Play starts training; Pause stops it', async () => {
   await clickWidget(page, 'play');
   const s1 = await waitStatus(page, (s) => s.running && s.step > 20, 30000, 'training after Play');
   await clickWidget(page, 'play');
-  const s2 = await waitStatus(page, (s) => !s.running, 10000, 'paused');
+  const s2 = await waitStatus(page, (s) => !s.running && s.runs.every((r) => !r.running), 10000, 'paused');
   await page.waitForTimeout(700);
   const s3 = await status(page);
   assert.equal(s3.step, s2.step, 'no steps while paused');

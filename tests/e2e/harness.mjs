@@ -61,8 +61,9 @@ export async function launch() {
 }
 
 /** Opens the app at `hash`, collecting console errors; resolves once status says ready. */
-export async function openApp(browser, baseUrl, hash = '', viewport = { width: 1280, height: 800 }) {
+export async function openApp(browser, baseUrl, hash = '', viewport = { width: 1280, height: 800 }, init = null) {
   const context = await browser.newContext({ viewport });
+  if (init) await context.addInitScript(init);
   const page = await context.newPage();
   const errors = [];
   page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });

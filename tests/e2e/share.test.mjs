@@ -31,7 +31,8 @@ async function exportFile(page, key) {
 
 async function pause(page) {
   if ((await status(page)).running) await clickWidget(page, 'play');
-  return waitStatus(page, (s) => !s.running, 10000, 'paused');
+  // Paused in the page and in every run's engine (a worker may finish its slice first).
+  return waitStatus(page, (s) => !s.running && s.runs.every((r) => !r.running), 10000, 'paused');
 }
 
 test('compare mode: three runs added by clicks all advance, each with its own loss', async () => {

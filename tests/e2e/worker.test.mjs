@@ -1,0 +1,85 @@
+// Training off the page's thread: every run in its own Web Worker, the main thread free
+// (no long task over 50 ms while the CIFAR preset trains), compared runs training at the same
+// time, commands taking effect, and the in-frame fallback where Worker is missing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { appSuite, openApp, waitStatus, status, clickWidget, shot, DIST } from './harness.mjs';
+
+const suite = appSuite();
+const prepared = fs.existsSync(path.join(DIST, 'data', 'cifar10-16.bin'));
+const PRESET = fs.readFileSync(path.join(DIST, '..', 'examples', 'cifar10-16px.txt'), 'utf8')
+  .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).join('&');
+
+/** Records every main-thread long task (> 50 ms) from page load on, in window.__longTasks. */
+const LONG_TASKS = () => {
+  window.__longTasks = [];
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) window.__longTasks.push({ start: e.startTime, ms: e.duration });
+  }).observe({ type: 'longtask', buffered: true });
+};
+
+test('the CIFAR preset trains in a worker and the main thread has no task over 50 ms', { skip: !prepared && 'data not prepared' }, async () => {
+  const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(LONG_TASKS);
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${suite.server.url}#${PRESET}&autoplay=1`);
+  const s0 = await waitStatus(page, (s) => s.ready && s.dataset?.startsWith('cifar') && s.step >= 3, 180000, 'CIFAR training');
+  assert.equal(s0.engine, 'worker', JSON.stringify(s0));
+  // Watch ten seconds of training (loading and parsing the data file came before).
+  const t0 = await page.evaluate(() => performance.now());
+  await page.waitForTimeout(10000);
+  const s1 = await status(page);
+  const long = await page.evaluate((since) => window.__longTasks.filter((t) => t.start >= since), t0);
+  assert.ok(s1.step > s0.step, `the worker trains: ${s0.step} -> ${s1.step}`);
+  assert.deepEqual(long, [], `main-thread tasks over 50 ms while training: ${JSON.stringify(long)}`);
+  assert.ok(s1.fps > 0, 'the page draws');
+  await shot(page, 'worker-cifar');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('compared runs train at the same time, each in its own worker', async () => {
+  const hash = 'batch=64&run2=loss=acl-direct:tau=0.5,p=4,eps=0&run3=loss=infonce:tau=0.3,eps=1&view=compare&autoplay=1';
+  const { page, context, errors } = await openApp(suite.browser, suite.server.url, hash);
+  const a = await waitStatus(page, (s) => s.runs?.length === 3 && s.runs.every((r) => r.step > 0), 30000, 'three runs');
+  assert.equal(a.engine, 'worker');
+  await page.waitForTimeout(1500);
+  const b = await status(page);
+  for (let i = 0; i < 3; i++) {
+    assert.ok(b.runs[i].step > a.runs[i].step, `run ${i + 1} advances: ${a.runs[i].step} -> ${b.runs[i].step}`);
+    assert.ok(b.runs[i].running, `run ${i + 1} is training in its engine`);
+    assert.ok(b.runs[i].engine_steps_per_sec > 0, `run ${i + 1} reports its own rate`);
+  }
+  assert.deepEqual(b.runs.map((r) => r.loss_spec), ['nt-xent:tau=0.5', 'acl-direct:tau=0.5,p=4,eps=0', 'infonce:tau=0.3,eps=1']);
+  // Pause reaches every worker: no run takes further steps.
+  await clickWidget(page, 'play');
+  const p = await waitStatus(page, (s) => !s.running && s.runs.every((r) => !r.running), 5000, 'paused');
+  await page.waitForTimeout(700);
+  const q = await status(page);
+  assert.deepEqual(q.runs.map((r) => r.step), p.runs.map((r) => r.step), 'paused runs stay put');
+  // Step is exactly one step of every run.
+  await clickWidget(page, 'step');
+  const r = await waitStatus(page, (s) => s.runs.every((x, i) => x.step === q.runs[i].step + 1), 5000, 'one step each');
+  assert.ok(r.runs.every((x) => !x.running));
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
+test('without Web Workers the runs train in the frame and the status says why', async () => {
+  const context = await suite.browser.newContext({ viewport: { width: 1280, height: 800 } });
+  await context.addInitScript(() => { delete window.Worker; });
+  const page = await context.newPage();
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e)));
+  await page.goto(`${suite.server.url}#autoplay=1`);
+  const s = await waitStatus(page, (st) => st.ready && st.step > 20, 30000, 'training in the frame');
+  assert.equal(s.engine, 'frame');
+  assert.match(s.engine_note || '', /Web Workers/);
+  assert.ok(s.train_ms > 0, 'the frame trains');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
