@@ -138,3 +138,18 @@ fn autoplay_takes_one_or_zero() {
             .contains("autoplay must be 1 or 0")
     );
 }
+
+#[cfg(feature = "app")]
+#[test]
+fn a_link_over_the_browser_budget_is_refused_and_may_not_replace_the_session() {
+    use alphacl::app::share::parse_link;
+    let p = parse_link("#data=gauss:n=250000,d=2048&batch=64");
+    assert!(!p.may_replace_session());
+    assert_eq!(p.state.runs, vec![RunConfig::default()]);
+    let m = p.message().unwrap_or_default();
+    assert!(m.contains("browser") && m.contains("GiB"), "{m}");
+    // The 20 GB link of the issue is refused by the parser itself.
+    let p = parse_link("#data=gauss:n=1000000,d=4096");
+    assert!(!p.may_replace_session());
+    assert!(parse_link("#batch=64").may_replace_session());
+}

@@ -19,8 +19,8 @@
 //! unknown views or hide names are reported and ignored.
 
 use super::Tab;
-use crate::train::RunConfig;
 use crate::train::config::split_pairs;
+use crate::train::{Budget, EvalProtocol, RunConfig, check_budget_for};
 
 /// At most this many runs are compared at once (as many as an exported figure overlays).
 pub const MAX_RUNS: usize = crate::figures::MAX_RUNS;
@@ -89,21 +89,42 @@ pub struct ParsedLink {
     pub has_runs: bool,
 }
 
+/// Errors of each kind that [`ParsedLink::message`] lists before "and N more".
+pub const MAX_ERRORS_SHOWN: usize = 3;
+
 impl ParsedLink {
+    /// Whether the link's runs may replace the saved session. A link whose run configuration
+    /// is invalid (issue 18, item 5) shows [`ParsedLink::message`] and opens the default run
+    /// (`state`), but must not overwrite the saved session or rewrite the address bar: the
+    /// user keeps what they typed next to the error, and a reload of a good session still
+    /// works.
+    pub fn may_replace_session(&self) -> bool {
+        self.config_errors.is_empty()
+    }
+
     /// One message for the banner, if anything was wrong.
     pub fn message(&self) -> Option<String> {
         let mut parts = Vec::new();
+        // At most a few errors of each kind, so a hostile link cannot flood the banner.
+        let list = |errors: &[String]| {
+            let mut shown = errors
+                .iter()
+                .take(MAX_ERRORS_SHOWN)
+                .cloned()
+                .collect::<Vec<_>>();
+            if errors.len() > MAX_ERRORS_SHOWN {
+                shown.push(format!("and {} more", errors.len() - MAX_ERRORS_SHOWN));
+            }
+            shown.join("; ")
+        };
         if !self.config_errors.is_empty() {
             parts.push(format!(
                 "The link's run configuration is invalid — using the default run instead. {}",
-                self.config_errors.join("; ")
+                list(&self.config_errors)
             ));
         }
         if !self.other_errors.is_empty() {
-            parts.push(format!(
-                "Ignored in the link: {}",
-                self.other_errors.join("; ")
-            ));
+            parts.push(format!("Ignored in the link: {}", list(&self.other_errors)));
         }
         (!parts.is_empty()).then(|| parts.join(" "))
     }
@@ -134,7 +155,7 @@ pub fn apply_diff(base: &RunConfig, diff: &str) -> Result<RunConfig, String> {
     for part in diff.split(';').filter(|p| !p.trim().is_empty()) {
         let (k, v) = part
             .split_once('=')
-            .ok_or_else(|| format!("'{part}' is not key=value"))?;
+            .ok_or_else(|| format!("'{}' is not key=value", crate::spec::clip(part)))?;
         cfg.set(k.trim(), v.trim()).map_err(|e| e.0)?;
     }
     cfg.validate().map_err(|e| e.0)?;
@@ -176,8 +197,10 @@ pub fn parse_link(hash: &str) -> ParsedLink {
         // A repeated key (e.g. run2= twice, which would bypass the run limit) is an error,
         // as in the spec grammar.
         if seen.contains(&k) {
-            out.config_errors
-                .push(format!("key '{k}' given twice in the link"));
+            out.config_errors.push(format!(
+                "key '{}' given twice in the link",
+                crate::spec::clip(&k)
+            ));
             continue;
         }
         seen.push(k.clone());
@@ -193,7 +216,8 @@ pub fn parse_link(hash: &str) -> ParsedLink {
             "view" => match Tab::ALL.iter().find(|t| t.key() == v) {
                 Some(t) => out.state.tab = *t,
                 None => out.other_errors.push(format!(
-                    "unknown view '{v}' (known: {})",
+                    "unknown view '{}' (known: {})",
+                    crate::spec::clip(&v),
                     Tab::ALL.map(Tab::key).join(", ")
                 )),
             },
@@ -203,7 +227,8 @@ pub fn parse_link(hash: &str) -> ParsedLink {
                         out.state.hide.push(name.to_string());
                     } else {
                         out.other_errors.push(format!(
-                            "cannot hide '{name}' (known: {}, view:<view>)",
+                            "cannot hide '{}' (known: {}, view:<view>)",
+                            crate::spec::clip(name),
                             HIDEABLE.iter().map(|h| h.0).collect::<Vec<_>>().join(", ")
                         ));
                     }
@@ -218,7 +243,8 @@ pub fn parse_link(hash: &str) -> ParsedLink {
                     out.tour = Some(v);
                 } else {
                     out.other_errors.push(format!(
-                        "unknown tour step '{v}' (known: {})",
+                        "unknown tour step '{}' (known: {})",
+                        crate::spec::clip(&v),
                         super::tour::PRESETS
                             .iter()
                             .map(|p| p.key)
@@ -230,9 +256,10 @@ pub fn parse_link(hash: &str) -> ParsedLink {
             "bench" => match v.as_str() {
                 "standard" => out.bench = Some(super::bench::BenchKind::Standard),
                 "cifar" => out.bench = Some(super::bench::BenchKind::Cifar),
-                _ => out
-                    .other_errors
-                    .push(format!("unknown benchmark '{v}' (known: standard, cifar)")),
+                _ => out.other_errors.push(format!(
+                    "unknown benchmark '{}' (known: standard, cifar)",
+                    crate::spec::clip(&v)
+                )),
             },
             _ => {
                 out.has_runs = true;
@@ -260,6 +287,18 @@ pub fn parse_link(hash: &str) -> ParsedLink {
         match apply_diff(&base, diff) {
             Ok(c) => runs.push(c),
             Err(e) => out.config_errors.push(format!("run{n}: {e}")),
+        }
+    }
+    // Each run trains in its own browser worker: it must fit the browser's memory budget
+    // (the lab evaluates on subsets), checked before anything is allocated.
+    for (i, c) in runs.iter().enumerate() {
+        if let Err(e) = check_budget_for(c, EvalProtocol::Subset, Budget::Browser) {
+            let run = if i == 0 {
+                String::new()
+            } else {
+                format!("run{}: ", i + 1)
+            };
+            out.config_errors.push(format!("{run}{e}"));
         }
     }
     if out.config_errors.is_empty() {
@@ -459,6 +498,20 @@ mod lesson_tests {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_link_over_the_browser_memory_budget_falls_back_and_keeps_the_session() {
+        // About 2 GB of data: within the native limit, over the browser's.
+        let p = parse_link("#data=gauss:n=250000,d=2048&batch=64");
+        assert!(!p.may_replace_session());
+        assert_eq!(p.state.runs, vec![RunConfig::default()]);
+        let m = p.message().unwrap_or_default();
+        assert!(m.contains("browser") && m.contains("GiB"), "{m}");
+        // A second run over the budget is named.
+        let p = parse_link("#batch=64&run2=data%3Dgauss:n%3D250000,d%3D2048");
+        assert!(p.message().unwrap_or_default().contains("run2:"));
+        assert!(parse_link("#batch=64").may_replace_session());
+    }
 
     #[test]
     fn repeated_keys_are_errors_so_the_run_limit_holds() {
