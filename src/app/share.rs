@@ -500,20 +500,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn a_link_over_the_browser_memory_budget_falls_back_and_keeps_the_session() {
-        // About 2 GB of data: within the native limit, over the browser's.
-        let p = parse_link("#data=gauss:n=250000,d=2048&batch=64");
-        assert!(!p.may_replace_session());
-        assert_eq!(p.state.runs, vec![RunConfig::default()]);
-        let m = p.message().unwrap_or_default();
-        assert!(m.contains("browser") && m.contains("GiB"), "{m}");
-        // A second run over the budget is named.
-        let p = parse_link("#batch=64&run2=data%3Dgauss:n%3D250000,d%3D2048");
-        assert!(p.message().unwrap_or_default().contains("run2:"));
-        assert!(parse_link("#batch=64").may_replace_session());
-    }
-
-    #[test]
     fn repeated_keys_are_errors_so_the_run_limit_holds() {
         let p = parse_link("run2=&run2=&run2=&run3=&run4=");
         let m = p.message().unwrap_or_default();
