@@ -557,25 +557,24 @@ impl ControlPanel {
             ui.label("Data set");
         }
         let mut preset_clicked = None;
-        let hidden_data = !show_data;
-        ui.horizontal_wrapped(|ui| {
-            if hidden_data {
-                return;
-            }
-            for (i, (label, data, ..)) in DATA_PRESETS.iter().enumerate() {
-                let selected = self.config.data.to_text()
-                    == crate::data::DataSpec::parse(data)
-                        .map(|d| d.to_text())
-                        .unwrap_or_default();
-                let r = ui
-                    .selectable_label(selected, *label)
-                    .on_hover_text(DATA_PRESETS[i].4);
-                LabApp::note_rect(rects, &format!("data:{i}"), r.rect);
-                if r.clicked() {
-                    preset_clicked = Some(i);
+        // A hidden data set leaves no empty row.
+        if show_data {
+            ui.horizontal_wrapped(|ui| {
+                for (i, (label, data, ..)) in DATA_PRESETS.iter().enumerate() {
+                    let selected = self.config.data.to_text()
+                        == crate::data::DataSpec::parse(data)
+                            .map(|d| d.to_text())
+                            .unwrap_or_default();
+                    let r = ui
+                        .selectable_label(selected, *label)
+                        .on_hover_text(DATA_PRESETS[i].4);
+                    LabApp::note_rect(rects, &format!("data:{i}"), r.rect);
+                    if r.clicked() {
+                        preset_clicked = Some(i);
+                    }
                 }
-            }
-        });
+            });
+        }
         if let Some(i) = preset_clicked {
             let (_, data, aug, enc, _) = DATA_PRESETS[i];
             let mut cfg = self.config.clone();

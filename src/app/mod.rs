@@ -1016,10 +1016,13 @@ impl LabApp {
                             .unwrap_or_else(|| "runs train inside the page's frames".into()),
                     )
                 };
-                ui.label(format!(
-                    "{:.0} fps · frame {frame:.0} ms · {:.0} steps/s ({engine}){mem}",
-                    self.stats.fps, self.stats.steps_per_sec
-                ))
+                ui.add(
+                    egui::Label::new(format!(
+                        "{:.0} fps · frame {frame:.0} ms · {:.0} steps/s ({engine}){mem}",
+                        self.stats.fps, self.stats.steps_per_sec
+                    ))
+                    .truncate(),
+                )
                 .on_hover_text(format!(
                     "{hover}.\nFrames per second of the page, time per frame, optimisation \
                      steps per second of the edited run, and the size of the page's wasm heap."
@@ -1662,6 +1665,7 @@ impl LabApp {
             let screen = ctx.content_rect();
             egui::Window::new("Lesson link")
                 .open(&mut open)
+                .resizable(false)
                 .default_width(620.0_f32.min(screen.width() - 24.0))
                 .default_pos(egui::pos2(
                     (screen.center().x - 310.0).max(8.0),
