@@ -152,3 +152,20 @@ fn checkpoint_cost_on_the_standard_workload() {
         100.0 * copy / step / every
     );
 }
+
+#[test]
+fn all_zero_weights_are_named_as_such_not_as_a_learning_rate_problem() {
+    let mut t = Trainer::new(RunConfig::parse("batch=16").unwrap()).unwrap();
+    for (p, _) in t.encoder.params_and_grads() {
+        p.iter_mut().for_each(|v| *v = 0.0);
+    }
+    let e = t.step().unwrap_err();
+    assert!(matches!(e, TrainError::Degenerate { step: 1, .. }), "{e:?}");
+    let msg = e.to_string();
+    assert!(
+        msg.contains("zero norm") && msg.contains("all-zero weights"),
+        "{msg}"
+    );
+    assert!(!msg.contains("learning rate"), "{msg}");
+    assert_eq!(t.failure, Some(e));
+}

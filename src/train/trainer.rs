@@ -52,6 +52,18 @@ pub enum TrainError {
         /// Which quantity.
         what: String,
     },
+    /// The encoder's output cannot enter the loss although every value is finite (e.g. a row
+    /// of zeros under L2 normalisation, as all-zero weights give): not a learning-rate
+    /// problem; training is paused and the history kept.
+    #[error(
+        "step {step}: {reason} — training paused (the encoder's output is degenerate, e.g. all-zero weights: reset the run, load other weights or turn normalisation off)"
+    )]
+    Degenerate {
+        /// The step that failed.
+        step: usize,
+        /// What is wrong with the output.
+        reason: String,
+    },
 }
 
 impl From<SpecError> for TrainError {
@@ -477,7 +489,12 @@ impl Trainer {
                 };
                 return Err(self.fail(step, what));
             }
-            Err(e) => return Err(self.fail(step, e.to_string())),
+            Err(loss::LossError::Input(reason)) => {
+                let reason = format!("the embeddings (encoder output): {reason}");
+                let e = TrainError::Degenerate { step, reason };
+                self.failure = Some(e.clone());
+                return Err(e);
+            }
         };
         let t_loss = Instant::now();
         self.encoder.backward(&out.grad);
