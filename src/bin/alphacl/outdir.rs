@@ -50,7 +50,9 @@ impl RunDir {
                 bad.display()
             );
         }
-        let existing = RUN_FILES.iter().find(|f| out.is_dir() && out.join(f).exists());
+        let existing = RUN_FILES
+            .iter()
+            .find(|f| out.is_dir() && out.join(f).exists());
         if let (Some(f), false) = (existing, force) {
             bail!(
                 "--out {}: holds another run's outputs ({f}, …); pass --force to replace the directory whole, or choose another one",
