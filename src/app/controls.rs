@@ -775,6 +775,7 @@ mod tests {
         let slow = Speed {
             budget_ms: 1.0,
             hold_fps: true,
+            ..Speed::default()
         };
         assert_eq!(slow.next_budget_ms(1.0, 100.0), 1.0);
     }

@@ -369,16 +369,25 @@ impl LabApp {
     }
 
     /// A worker run whose worker stopped (panicked or failed to load): the reason is shown.
-    /// The run restarts in the page's frames (its history is lost with the worker) and the
-    /// banner says why.
-    pub fn worker_failed(&mut self, id: u64, why: &str) {
+    /// A run's worker stopped: with `fall_back` (it never loaded) the run restarts in the
+    /// page's frames; otherwise (it panicked) the run stops. The banner says why.
+    pub fn worker_failed(&mut self, id: u64, why: &str, fall_back: bool) {
         let play = self.running;
-        if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
+        let Some(r) = self.runs.iter_mut().find(|r| r.id == id) else {
+            return;
+        };
+        let colour = r.colour;
+        if fall_back {
             r.train_in_frame(play);
             self.error = Some(format!(
                 "run {}: {why}. It restarted in the page instead of a worker.",
-                r.colour + 1
+                colour + 1
             ));
+        } else {
+            r.view.running = false;
+            r.view.failure = Some(TrainError::Config(crate::spec::clip(why)));
+            self.running = false;
+            self.error = Some(format!("run {}: {}", colour + 1, crate::spec::clip(why)));
         }
     }
 
@@ -419,6 +428,14 @@ impl LabApp {
         &mut self,
         cfg: &RunConfig,
     ) -> Option<Result<(RunConfig, Arc<Dataset>, Option<Arc<[u8]>>), TrainError>> {
+        // Nothing is allocated for a run the browser cannot hold.
+        if let Err(e) = crate::train::budget::check_budget_for(
+            cfg,
+            crate::train::EvalProtocol::Subset,
+            crate::train::budget::Budget::Browser,
+        ) {
+            return Some(Err(TrainError::Config(e.to_string())));
+        }
         let checked = |data: Arc<Dataset>, file| {
             crate::train::Trainer::check_data(cfg, &data).map(|()| (cfg.clone(), data, file))
         };
@@ -621,7 +638,8 @@ impl LabApp {
     /// Applies a link's hash to this lab (replacing its runs, view and hidden controls).
     pub fn apply_link(&mut self, hash: &str) {
         let link = share::parse_link(hash);
-        let play = link.autoplay && link.bench.is_none();
+        // A link with something wrong in it opens paused, so its message can be read.
+        let play = link.autoplay && link.bench.is_none() && link.message().is_none();
         self.tab = link.state.tab;
         self.hidden = link.state.hide.clone();
         if link.state.runs != self.share_state().runs {
@@ -656,6 +674,7 @@ impl LabApp {
             },
             None => {}
         }
+        self.apply_teaching(&link);
     }
 
     /// Starts tour preset `i`: its runs, its view, and its "what to watch" banner.
@@ -683,6 +702,8 @@ impl LabApp {
         self.preset = None;
         self.error = None;
         self.notice = None;
+        self.teach.note = None;
+        self.teach.lesson = false;
         self.outbox.forget_state = true;
     }
 
@@ -960,6 +981,8 @@ impl LabApp {
             "waiting_for_data": self.pending_run.as_ref().map(|(c, _)| c.first().map(|c| c.data.to_text())),
             "bench": self.bench.as_ref().map(BenchRunner::to_json),
             "notice": self.notice,
+            "note": self.teach.note,
+            "lesson": self.teach.lesson,
             "error": self.error,
         })
     }
@@ -1179,6 +1202,7 @@ impl LabApp {
             }
             egui::CollapsingHeader::new("What am I looking at?")
                 .id_salt(("note", self.tab.key()))
+                .default_open(self.teach.notes_open_by_default())
                 .show(ui, |ui| ui.label(tour::view_note(self.tab)));
             ui.separator();
             if self.runs.is_empty() {
@@ -1717,6 +1741,19 @@ mod tests {
             app.view().map(|t| t.config.clone()),
             Some(RunConfig::default())
         );
+    }
+
+    #[test]
+    fn a_run_over_the_browser_budget_is_refused_before_anything_is_allocated() {
+        // ≈ 16 GB of data: refused with the estimate and the limit, the default run kept.
+        let app = LabApp::from_hash("data=gauss:n=1000000,d=4096&autoplay=1");
+        let e = app.error.clone().unwrap_or_default();
+        assert!(e.contains("memory") && e.contains("browser"), "{e}");
+        assert_eq!(
+            app.view().map(|t| t.config.clone()),
+            Some(RunConfig::default())
+        );
+        assert!(!app.running);
     }
 
     #[test]

@@ -30,6 +30,25 @@ use super::LabApp;
 /// `localStorage` key of the saved session (the share-link hash).
 pub const STATE_KEY: &str = "alphacl-state";
 
+/// `localStorage` key of the last crash: `{"hash": …, "reason": …}`. A load of that same hash
+/// opens the default run and says why instead of crashing again.
+pub const CRASH_KEY: &str = "alphacl-crash";
+
+/// The hash the page is showing (for the crash record).
+fn current_hash() -> String {
+    let hash = web_sys::window()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    hash.trim_start_matches('#').to_string()
+}
+
+/// Why the link `hash` crashed the lab last time, if it did.
+fn crash_of(hash: &str) -> Option<String> {
+    let text = local_storage()?.get_item(CRASH_KEY).ok().flatten()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    (v["hash"].as_str() == Some(hash)).then(|| v["reason"].as_str().unwrap_or("").to_string())
+}
+
 /// Files read from a drop: (name, bytes), or why reading failed.
 type DroppedFiles = Result<Vec<(String, Vec<u8>)>, String>;
 
@@ -47,6 +66,10 @@ struct Mailbox {
     /// Messages from the runs' workers: (run id, encoded events, or why the worker stopped).
     workers: Vec<(u64, Result<Vec<u8>, String>)>,
 }
+
+/// How a worker that could not load is reported (it is replaced by in-frame training; a
+/// worker that panicked is not, its run stops with the reason).
+const LOAD_FAILED: &str = "the training worker failed to load: ";
 
 /// The script that starts a training worker (trunk's loader shim for `alphacl-worker`).
 const WORKER_SCRIPT: &str = "./alphacl-worker_loader.js";
@@ -138,7 +161,7 @@ fn spawn_worker(
     );
     let on_error = wasm_bindgen::closure::Closure::<dyn FnMut(web_sys::ErrorEvent)>::new(
         move |ev: web_sys::ErrorEvent| {
-            let why = format!("the training worker failed: {}", ev.message());
+            let why = format!("{LOAD_FAILED}{}", ev.message());
             mailbox.borrow_mut().workers.push((id, Err(why)));
             ctx.request_repaint();
         },
@@ -369,7 +392,10 @@ impl WebApp {
                 crate::engine::decode::<Vec<crate::engine::Event>>(&b).map_err(|e| e.to_string())
             }) {
                 Ok(events) => self.lab.deliver(id, events),
-                Err(why) => self.lab.worker_failed(id, &why),
+                Err(why) => {
+                    let load = why.starts_with(LOAD_FAILED);
+                    self.lab.worker_failed(id, &why, load);
+                }
             }
         }
         match picked {
@@ -395,6 +421,11 @@ impl WebApp {
         {
             self.lab.error = Some(format!("Could not open a file picker: {e}"));
         }
+        if self.lab.teach.take_primer_save()
+            && let Some(s) = local_storage()
+        {
+            let _ = s.set_item(super::teach::PRIMER_KEY, "1");
+        }
         if std::mem::take(&mut self.lab.outbox.forget_state)
             && let Some(s) = local_storage()
         {
@@ -405,7 +436,7 @@ impl WebApp {
     /// Saves the share state (localStorage and the address bar) when it changed. The default
     /// state is not saved (a visit without a hash then starts from defaults anyway).
     fn save_state(&mut self) {
-        let hash = self.lab.share_state().to_hash();
+        let hash = self.lab.address_hash();
         if hash == self.saved_state {
             return;
         }
@@ -458,6 +489,12 @@ pub fn start() {
     // eframe installed its panic handler above; chain ours so the page says what happened.
     let previous = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
+        let reason = crate::spec::clip(&info.to_string());
+        // Remember which link crashed, so the next load does not replay it.
+        if let Some(s) = local_storage() {
+            let rec = serde_json::json!({"hash": current_hash(), "reason": reason});
+            let _ = s.set_item(CRASH_KEY, &rec.to_string());
+        }
         show_fatal(&info.to_string());
         previous(info);
     }));
@@ -513,12 +550,28 @@ pub fn start() {
                             }
                         };
                     super::run::set_worker_factory(factory);
-                    let hash = crate::train::config::percent_decode(&hash);
+                    // Keys and values are decoded one by one by the link parser (decoding the
+                    // whole hash first would turn a note's %26 into a separator).
                     let hash = hash.trim_start_matches('#').to_string();
                     let saved = local_storage()
                         .and_then(|s| s.get_item(STATE_KEY).ok().flatten())
                         .filter(|s| !s.is_empty());
+                    let opened = if hash.is_empty() {
+                        saved.clone().unwrap_or_default()
+                    } else {
+                        hash.clone()
+                    };
+                    let crashed = crash_of(&opened);
                     let mut lab = match (&hash[..], saved) {
+                        _ if crashed.is_some() => {
+                            let mut lab = LabApp::from_hash("");
+                            lab.error = Some(format!(
+                                "The last link crashed the lab ({}); the default run is open \
+                                 instead, and your saved session is unchanged.",
+                                crashed.clone().unwrap_or_default()
+                            ));
+                            lab
+                        }
                         ("", Some(saved)) => {
                             let mut lab = LabApp::from_hash(&saved);
                             if lab.error.is_none() {
@@ -535,11 +588,22 @@ pub fn start() {
                     if let Some(href) = location.as_ref().and_then(|l| l.href().ok()) {
                         lab.page_url = href.split('#').next().unwrap_or_default().to_string();
                     }
+                    // A link that failed (a bad key, a crash) changes nothing that was saved and
+                    // leaves the address bar as typed until the user changes something.
+                    lab.teach.primer_dismissed = local_storage()
+                        .and_then(|s| s.get_item(super::teach::PRIMER_KEY).ok().flatten())
+                        .as_deref()
+                        == Some("1");
+                    let saved_state = if lab.error.is_some() {
+                        lab.address_hash()
+                    } else {
+                        String::new()
+                    };
                     Ok(Box::new(WebApp {
                         lab,
                         last_publish: None,
                         mailbox,
-                        saved_state: String::new(),
+                        saved_state,
                     }))
                 }),
             )

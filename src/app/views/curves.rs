@@ -145,9 +145,14 @@ impl CurvesView {
             .legend(Legend::default())
             .x_axis_label(x_label)
             .show_outlined(ui, |p| {
-                p.line(Line::new("kNN acc", acc));
-                p.line(Line::new("linear probe", probe));
-                p.hline(egui_plot::HLine::new("chance", chance));
+                // Colour-blind safe: run blue and orange for the accuracies, grey for chance.
+                p.line(Line::new("kNN acc", acc).color(crate::app::palette::run_color(0)));
+                p.line(Line::new("linear probe", probe).color(crate::app::palette::run_color(1)));
+                p.hline(
+                    egui_plot::HLine::new("chance", chance)
+                        .color(egui::Color32::from_gray(120))
+                        .style(egui_plot::LineStyle::dotted_dense()),
+                );
                 // The same protocol on the raw inputs: learning has to beat these lines.
                 if let Some(b) = h.baselines {
                     let dashed = egui_plot::LineStyle::dashed_loose();

@@ -9,7 +9,7 @@ use egui_plot::{Legend, Line, Plot, Points};
 use ndarray::{Array1, Array2, Axis};
 
 use crate::analysis::pca;
-use crate::app::palette::class_color;
+use crate::app::palette::{class_color, class_text_color};
 use crate::data::chw_to_rgba;
 use crate::engine::RunMirror;
 use crate::rng::Rng;
@@ -153,7 +153,7 @@ impl DataView {
                 for (views, &c) in self.thumbs.iter().zip(&self.thumb_labels) {
                     ui.vertical(|ui| {
                         let name = d.class_names.get(c).cloned().unwrap_or_default();
-                        ui.colored_label(class_color(c), name);
+                        ui.colored_label(class_text_color(c), name);
                         for tex in views {
                             ui.image((tex.id(), egui::vec2(64.0, 64.0)));
                         }
