@@ -91,7 +91,8 @@ impl ScatterView {
                 .unwrap_or_else(|| format!("class {c}"))
         };
         let (_, pca2, pca_var) = stage_points(s, self.stage);
-        ui.horizontal(|ui| {
+        // Wrapped, so the h/z toggle never widens the column into its neighbour.
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Embeddings (2-D PCA)");
             if s.head.is_some() {
                 for st in [Stage::Representation, Stage::Output] {
@@ -143,7 +144,9 @@ impl ScatterView {
         let point = |i: usize| [f64::from(pca2[[i, 0]]), f64::from(pca2[[i, 1]])];
         let members_ref = &members;
         let names_ref = &names;
+        let width = ui.available_width();
         let resp = Plot::new("pca_scatter")
+            .width(width)
             .height((height - 50.0).max(100.0))
             .data_aspect(1.0)
             .legend(Legend::default())
