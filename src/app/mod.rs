@@ -281,12 +281,18 @@ impl LabApp {
         self.focused().map(|r| &r.view)
     }
 
-    /// Sends `cmd` to the edited run and handles its immediate events (in-frame runs).
-    fn send_focused(&mut self, cmd: Command) {
-        if let Some(r) = self.focused_mut() {
-            let id = r.id;
+    /// Sends `cmd` to run `id` and handles its immediate events (in-frame runs).
+    fn send_to(&mut self, id: u64, cmd: Command) {
+        if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
             let events = r.send(cmd);
             self.deliver(id, events);
+        }
+    }
+
+    /// Sends `cmd` to the edited run.
+    fn send_focused(&mut self, cmd: Command) {
+        if let Some(id) = self.focused().map(|r| r.id) {
+            self.send_to(id, cmd);
         }
     }
 
@@ -294,10 +300,7 @@ impl LabApp {
     fn send_all(&mut self, cmd: &Command) {
         let ids: Vec<u64> = self.runs.iter().map(|r| r.id).collect();
         for id in ids {
-            if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
-                let events = r.send(cmd.clone());
-                self.deliver(id, events);
-            }
+            self.send_to(id, cmd.clone());
         }
     }
 
@@ -795,9 +798,8 @@ impl LabApp {
         for id in ids {
             if let Some(r) = self.runs.iter_mut().find(|r| r.id == id) {
                 r.share = share;
-                let events = r.send(Command::SetShare(share));
-                self.deliver(id, events);
             }
+            self.send_to(id, Command::SetShare(share));
         }
         self.theory.tick();
         self.watch_theorem1();
@@ -879,11 +881,8 @@ impl LabApp {
         if want == self.theorem1_watched {
             return;
         }
-        if let Some((id, _)) = self.theorem1_watched
-            && let Some(r) = self.runs.iter_mut().find(|r| r.id == id)
-        {
-            let events = r.send(Command::WatchTheorem1(false));
-            self.deliver(id, events);
+        if let Some((id, _)) = self.theorem1_watched {
+            self.send_to(id, Command::WatchTheorem1(false));
         }
         if want.is_some() {
             self.send_focused(Command::WatchTheorem1(true));
@@ -1309,10 +1308,8 @@ impl LabApp {
                 if c == self.focus_colour {
                     // Sent by `flush_live_loss`, like the panel's own changes.
                     self.controls.config.loss = spec;
-                } else if let Some(r) = self.runs.iter_mut().find(|r| r.colour == c) {
-                    let id = r.id;
-                    let events = r.send(Command::SetLoss(spec.to_text()));
-                    self.deliver(id, events);
+                } else if let Some(id) = self.runs.iter().find(|r| r.colour == c).map(|r| r.id) {
+                    self.send_to(id, Command::SetLoss(spec.to_text()));
                 }
             }
         }
