@@ -12,7 +12,8 @@ import { before, after } from 'node:test';
 import { chromium } from 'playwright-core';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const DIST = path.join(ROOT, 'dist');
+// ALPHACL_DIST lets two people (or helpers) test separate builds: trunk build --dist <dir>.
+export const DIST = process.env.ALPHACL_DIST ? path.resolve(process.env.ALPHACL_DIST) : path.join(ROOT, 'dist');
 export const SHOTS = path.join(ROOT, 'target', 'e2e');
 
 export const CHROMIUM_ARGS = [
