@@ -38,61 +38,124 @@ pub fn knn_accuracy(
     k: usize,
     temperature: f32,
 ) -> f64 {
-    let n_tr = train.nrows().min(y_train.len());
     let n_te = test.nrows().min(y_test.len());
-    if n_te == 0 || n_tr == 0 || train.ncols() != test.ncols() {
+    let Some(bank) = KnnBank::new(train.view(), y_train, num_classes, k, temperature) else {
+        return 0.0;
+    };
+    if n_te == 0 || train.ncols() != test.ncols() {
         return 0.0;
     }
-    let normed = |m: ndarray::ArrayView2<f32>| {
-        let mut m = m.to_owned();
-        for mut r in m.axis_iter_mut(Axis(0)) {
-            let n = r.dot(&r).sqrt().max(1e-12);
-            r.mapv_inplace(|v| v / n);
-        }
-        m
-    };
-    let tr = normed(train.slice(ndarray::s![..n_tr, ..]));
-    let te = normed(test.slice(ndarray::s![..n_te, ..]));
-    let k = k.clamp(1, n_tr);
-    let t = if temperature > 0.0 {
-        temperature
-    } else {
-        KNN_T
-    };
-    let n_votes = y_train[..n_tr]
-        .iter()
-        .copied()
-        .max()
-        .unwrap_or(0)
-        .max(num_classes.saturating_sub(1))
-        + 1;
-    let mut correct = 0usize;
-    let mut idx: Vec<usize> = Vec::with_capacity(n_tr);
-    let mut votes = vec![0.0f64; n_votes];
     // Queries in blocks keep the similarity matrix small for large sets.
     const BLOCK: usize = 256;
-    for start in (0..n_te).step_by(BLOCK) {
-        let end = (start + BLOCK).min(n_te);
-        let sims = te.slice(ndarray::s![start..end, ..]).dot(&tr.t());
-        for (qi, row) in sims.axis_iter(Axis(0)).enumerate() {
+    let correct: usize = (0..n_te)
+        .step_by(BLOCK)
+        .map(|start| {
+            let end = (start + BLOCK).min(n_te);
+            bank.correct(test.slice(ndarray::s![start..end, ..]), &y_test[start..end])
+        })
+        .sum();
+    correct as f64 / n_te as f64
+}
+
+/// The memory bank of a weighted kNN evaluation: the L2-normalised training rows and their
+/// labels. Queries can be scored a block at a time ([`KnnBank::correct`]), so a large
+/// evaluation can be spread over short slices of work.
+pub struct KnnBank {
+    rows: Array2<f32>,
+    labels: Vec<usize>,
+    n_votes: usize,
+    k: usize,
+    temperature: f32,
+}
+
+/// Rows of `m` scaled to unit L2 norm (zero rows stay zero).
+fn unit_rows(m: ndarray::ArrayView2<f32>) -> Array2<f32> {
+    let mut m = m.to_owned();
+    for mut r in m.axis_iter_mut(Axis(0)) {
+        let n = r.dot(&r).sqrt().max(1e-12);
+        r.mapv_inplace(|v| v / n);
+    }
+    m
+}
+
+impl KnnBank {
+    /// The bank of the first `min(rows, labels)` rows of `train` (`None` when that is none).
+    pub fn new(
+        train: ndarray::ArrayView2<f32>,
+        y_train: &[usize],
+        num_classes: usize,
+        k: usize,
+        temperature: f32,
+    ) -> Option<Self> {
+        let n_tr = train.nrows().min(y_train.len());
+        if n_tr == 0 {
+            return None;
+        }
+        let n_votes = y_train[..n_tr]
+            .iter()
+            .copied()
+            .max()
+            .unwrap_or(0)
+            .max(num_classes.saturating_sub(1))
+            + 1;
+        Some(Self {
+            rows: unit_rows(train.slice(ndarray::s![..n_tr, ..])),
+            labels: y_train[..n_tr].to_vec(),
+            n_votes,
+            k: k.clamp(1, n_tr),
+            temperature: if temperature > 0.0 {
+                temperature
+            } else {
+                KNN_T
+            },
+        })
+    }
+
+    /// Rows in the bank.
+    pub fn len(&self) -> usize {
+        self.labels.len()
+    }
+
+    /// Whether the bank is empty (never: [`KnnBank::new`] refuses an empty one).
+    pub fn is_empty(&self) -> bool {
+        self.labels.is_empty()
+    }
+
+    /// Dimension of the rows.
+    pub fn dim(&self) -> usize {
+        self.rows.ncols()
+    }
+
+    /// How many of `queries` (rows of any norm; the first `min(rows, labels)` are used) the
+    /// k nearest bank rows classify as their label: each of the k largest cosine similarities
+    /// s_i votes for its class with weight exp(s_i / T).
+    pub fn correct(&self, queries: ndarray::ArrayView2<f32>, y: &[usize]) -> usize {
+        let n = queries.nrows().min(y.len());
+        if n == 0 || queries.ncols() != self.rows.ncols() {
+            return 0;
+        }
+        let q = unit_rows(queries.slice(ndarray::s![..n, ..]));
+        let sims = q.dot(&self.rows.t());
+        let mut idx: Vec<usize> = Vec::with_capacity(self.len());
+        let mut votes = vec![0.0f64; self.n_votes];
+        let mut hits = 0;
+        for (row, &label) in sims.axis_iter(Axis(0)).zip(y) {
             idx.clear();
-            idx.extend(0..n_tr);
-            idx.select_nth_unstable_by(k - 1, |&a, &b| row[b].total_cmp(&row[a]));
+            idx.extend(0..self.len());
+            idx.select_nth_unstable_by(self.k - 1, |&a, &b| row[b].total_cmp(&row[a]));
             votes.iter_mut().for_each(|v| *v = 0.0);
-            for &i in &idx[..k] {
-                votes[y_train[i]] += f64::from(row[i] / t).exp();
+            for &i in &idx[..self.k] {
+                votes[self.labels[i]] += f64::from(row[i] / self.temperature).exp();
             }
             let pred = votes
                 .iter()
                 .enumerate()
                 .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
                 .map_or(0, |(c, _)| c);
-            if pred == y_test[start + qi] {
-                correct += 1;
-            }
+            hits += usize::from(pred == label);
         }
+        hits
     }
-    correct as f64 / n_te as f64
 }
 
 /// Settings of the linear probe.
@@ -141,46 +204,107 @@ pub fn linear_probe(
     num_classes: usize,
     cfg: &ProbeConfig,
 ) -> Option<ProbeResult> {
-    let (n, d) = train.dim();
-    let k = num_classes;
-    if n == 0
-        || k == 0
-        || y_train.len() != n
-        || y_test.len() != test.nrows()
-        || test.ncols() != d
-        || y_train.iter().chain(y_test).any(|&y| y >= k)
-        || !train.iter().chain(test.iter()).all(|v| v.is_finite())
-    {
-        return None;
+    let mut fit = ProbeFit::new(train, y_train, test, y_test, num_classes, cfg)?;
+    while !fit.done() {
+        fit.epoch();
     }
-    // Standardise with training statistics.
-    let mean = train.mean_axis(Axis(0))?;
-    let std = train
-        .map_axis(Axis(0), |c| {
-            let m = c.mean().unwrap_or(0.0);
-            (c.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n as f32).sqrt()
+    Some(fit.result())
+}
+
+/// A linear probe trained one epoch at a time ([`linear_probe`] runs every epoch at once), so
+/// a long fit can be spread over many short slices of work.
+pub struct ProbeFit {
+    xtr: Array2<f32>,
+    xte: Array2<f32>,
+    y_train: Vec<usize>,
+    y_test: Vec<usize>,
+    cfg: ProbeConfig,
+    w: Array2<f32>,
+    b: Array1<f32>,
+    mw: Array2<f32>,
+    sw: Array2<f32>,
+    mb: Array1<f32>,
+    sb: Array1<f32>,
+    epochs_done: usize,
+}
+
+impl ProbeFit {
+    /// Standardises the features and sets the weights to zero (`None` for unusable inputs, as
+    /// [`linear_probe`]).
+    pub fn new(
+        train: &Array2<f32>,
+        y_train: &[usize],
+        test: &Array2<f32>,
+        y_test: &[usize],
+        num_classes: usize,
+        cfg: &ProbeConfig,
+    ) -> Option<Self> {
+        let (n, d) = train.dim();
+        let k = num_classes;
+        if n == 0
+            || k == 0
+            || y_train.len() != n
+            || y_test.len() != test.nrows()
+            || test.ncols() != d
+            || y_train.iter().chain(y_test).any(|&y| y >= k)
+            || !train.iter().chain(test.iter()).all(|v| v.is_finite())
+        {
+            return None;
+        }
+        // Standardise with training statistics.
+        let mean = train.mean_axis(Axis(0))?;
+        let std = train
+            .map_axis(Axis(0), |c| {
+                let m = c.mean().unwrap_or(0.0);
+                (c.iter().map(|v| (v - m) * (v - m)).sum::<f32>() / n as f32).sqrt()
+            })
+            .mapv(|s| if s > 1e-6 { s } else { 1.0 });
+        let standardise = |x: &Array2<f32>| (x - &mean) / &std;
+        Some(Self {
+            xtr: standardise(train),
+            xte: standardise(test),
+            y_train: y_train.to_vec(),
+            y_test: y_test.to_vec(),
+            cfg: *cfg,
+            w: Array2::zeros((d, k)),
+            b: Array1::zeros(k),
+            mw: Array2::zeros((d, k)),
+            sw: Array2::zeros((d, k)),
+            mb: Array1::zeros(k),
+            sb: Array1::zeros(k),
+            epochs_done: 0,
         })
-        .mapv(|s| if s > 1e-6 { s } else { 1.0 });
-    let standardise = |x: &Array2<f32>| (x - &mean) / &std;
-    let xtr = standardise(train);
-    let xte = standardise(test);
-    let mut w = Array2::<f32>::zeros((d, k));
-    let mut b = Array1::<f32>::zeros(k);
-    let (beta1, beta2, eps) = (cfg.beta1, 0.999f32, 1e-8f32);
-    let mut mw = Array2::<f32>::zeros((d, k));
-    let mut sw = Array2::<f32>::zeros((d, k));
-    let mut mb = Array1::<f32>::zeros(k);
-    let mut sb = Array1::<f32>::zeros(k);
-    for t in 1..=cfg.epochs {
-        let (p, _) = softmax_probs(&xtr, &w, &b, y_train);
+    }
+
+    /// Whether every epoch of the schedule has run.
+    pub fn done(&self) -> bool {
+        self.epochs_done >= self.cfg.epochs
+    }
+
+    /// Fraction of the schedule done.
+    pub fn progress(&self) -> f64 {
+        self.epochs_done as f64 / self.cfg.epochs.max(1) as f64
+    }
+
+    /// One full-batch Adam step on the mean cross-entropy + (λ/2)‖W‖².
+    pub fn epoch(&mut self) {
+        if self.done() {
+            return;
+        }
+        self.epochs_done += 1;
+        let t = self.epochs_done;
+        let cfg = self.cfg;
+        let n = self.xtr.nrows();
+        let (p, _) = softmax_probs(&self.xtr, &self.w, &self.b, &self.y_train);
         // G = (P − Y)/n.
         let mut g = p;
-        for (i, &y) in y_train.iter().enumerate() {
+        for (i, &y) in self.y_train.iter().enumerate() {
             g[[i, y]] -= 1.0;
         }
         g.mapv_inplace(|v| v / n as f32);
-        let gw = xtr.t().dot(&g) + &(&w * cfg.weight_decay);
+        let gw = self.xtr.t().dot(&g) + &(&self.w * cfg.weight_decay);
         let gb = g.sum_axis(Axis(0));
+        let (beta1, beta2, eps) = (cfg.beta1, 0.999f32, 1e-8f32);
         let c1 = 1.0 - beta1.powi(t as i32);
         let c2 = 1.0 - beta2.powi(t as i32);
         let adam = |p: &mut [f32], m: &mut [f32], v: &mut [f32], g: &[f32]| {
@@ -192,42 +316,46 @@ pub fn linear_probe(
         };
         let gw = gw.as_standard_layout();
         adam(
-            w.as_slice_mut().unwrap_or(&mut []),
-            mw.as_slice_mut().unwrap_or(&mut []),
-            sw.as_slice_mut().unwrap_or(&mut []),
+            self.w.as_slice_mut().unwrap_or(&mut []),
+            self.mw.as_slice_mut().unwrap_or(&mut []),
+            self.sw.as_slice_mut().unwrap_or(&mut []),
             gw.as_slice().unwrap_or(&[]),
         );
         adam(
-            b.as_slice_mut().unwrap_or(&mut []),
-            mb.as_slice_mut().unwrap_or(&mut []),
-            sb.as_slice_mut().unwrap_or(&mut []),
+            self.b.as_slice_mut().unwrap_or(&mut []),
+            self.mb.as_slice_mut().unwrap_or(&mut []),
+            self.sb.as_slice_mut().unwrap_or(&mut []),
             gb.as_slice().unwrap_or(&[]),
         );
     }
-    let acc = |x: &Array2<f32>, y: &[usize]| {
-        if y.is_empty() {
-            return 0.0;
+
+    /// Accuracies and final loss at the current weights.
+    pub fn result(&self) -> ProbeResult {
+        let acc = |x: &Array2<f32>, y: &[usize]| {
+            if y.is_empty() {
+                return 0.0;
+            }
+            let logits = x.dot(&self.w) + &self.b;
+            let hits = logits
+                .axis_iter(Axis(0))
+                .zip(y)
+                .filter(|(row, y)| {
+                    row.iter()
+                        .enumerate()
+                        .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
+                        .map(|(c, _)| c)
+                        == Some(**y)
+                })
+                .count();
+            hits as f64 / y.len() as f64
+        };
+        let (_, final_loss) = softmax_probs(&self.xtr, &self.w, &self.b, &self.y_train);
+        ProbeResult {
+            train_acc: acc(&self.xtr, &self.y_train),
+            test_acc: acc(&self.xte, &self.y_test),
+            train_loss: final_loss,
         }
-        let logits = x.dot(&w) + &b;
-        let hits = logits
-            .axis_iter(Axis(0))
-            .zip(y)
-            .filter(|(row, y)| {
-                row.iter()
-                    .enumerate()
-                    .max_by(|a, b| a.1.total_cmp(b.1).then(b.0.cmp(&a.0)))
-                    .map(|(c, _)| c)
-                    == Some(**y)
-            })
-            .count();
-        hits as f64 / y.len() as f64
-    };
-    let (_, final_loss) = softmax_probs(&xtr, &w, &b, y_train);
-    Some(ProbeResult {
-        train_acc: acc(&xtr, y_train),
-        test_acc: acc(&xte, y_test),
-        train_loss: final_loss,
-    })
+    }
 }
 
 /// Softmax probabilities of x·W + b and the mean cross-entropy against `y`.

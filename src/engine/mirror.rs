@@ -36,6 +36,8 @@ pub struct RunMirror {
     pub steps_per_sec: f64,
     /// Seconds of training.
     pub train_seconds: f64,
+    /// The whole-set evaluation in progress, if any.
+    pub whole_set_progress: Option<super::WholeSetProgress>,
     step: usize,
 }
 
@@ -55,6 +57,7 @@ impl RunMirror {
             theorem1: None,
             steps_per_sec: 0.0,
             train_seconds: 0.0,
+            whole_set_progress: None,
             step: 0,
         }
     }
@@ -86,6 +89,14 @@ impl RunMirror {
         if u.baselines.is_some() {
             h.baselines = u.baselines;
         }
+        if u.whole_set_from <= h.whole_set.len() {
+            h.whole_set.truncate(u.whole_set_from);
+            h.whole_set.extend_from_slice(&u.whole_set);
+        }
+        if u.whole_set_baselines.is_some() {
+            h.whole_set_baselines = u.whole_set_baselines;
+        }
+        self.whole_set_progress = u.whole_set_progress;
         for (i, c) in u.collapse {
             if h.collapse.len() <= i {
                 h.collapse.resize_with(i + 1, Default::default);

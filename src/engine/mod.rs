@@ -78,6 +78,9 @@ pub enum Command {
     },
     /// Run an in-page benchmark instead of training (answered by [`Event::Bench`]).
     Bench(BenchKind),
+    /// Evaluate the current parameters on the whole held-out split now (even while paused),
+    /// unless the latest whole-set evaluation is of the current step already.
+    EvaluateWholeSet,
 }
 
 /// Longest training slice of an engine between two looks at its mailbox (ms).
@@ -131,6 +134,14 @@ pub struct RunUpdate {
     pub evals: Vec<EvalPoint>,
     /// The input baselines, when first measured.
     pub baselines: Option<InputBaselines>,
+    /// Index of `whole_set[0]` in the whole-set evaluation series.
+    pub whole_set_from: usize,
+    /// New whole-set evaluation points.
+    pub whole_set: Vec<EvalPoint>,
+    /// The input baselines under the whole-set protocol, when first measured.
+    pub whole_set_baselines: Option<InputBaselines>,
+    /// The whole-set evaluation in progress, if any (replaces the previous value).
+    pub whole_set_progress: Option<WholeSetProgress>,
     /// Collapse series that changed: (stage index, update).
     pub collapse: Vec<(usize, CollapseUpdate)>,
     /// The new snapshot, when it changed.
@@ -146,6 +157,39 @@ pub struct RunUpdate {
     pub steps_per_sec: f64,
     /// Seconds of training so far.
     pub train_seconds: f64,
+}
+
+/// A whole-set evaluation in progress ([`crate::train::whole_set`]).
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct WholeSetProgress {
+    /// The step whose parameters are evaluated (0 for the input baselines).
+    pub step: usize,
+    /// Fraction done, in whole percent.
+    pub percent: u8,
+    /// What is evaluated.
+    pub what: WholeSetTarget,
+}
+
+/// What a whole-set evaluation measures.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum WholeSetTarget {
+    /// The raw inputs (reference line).
+    RawInputs,
+    /// The centred inputs (reference line).
+    CentredInputs,
+    /// The encoder's representation h.
+    Representation,
+}
+
+impl WholeSetTarget {
+    /// Short description for the status bar.
+    pub fn label(self) -> &'static str {
+        match self {
+            WholeSetTarget::RawInputs => "raw inputs",
+            WholeSetTarget::CentredInputs => "centred inputs",
+            WholeSetTarget::Representation => "representation h",
+        }
+    }
 }
 
 /// New points of one collapse series, with its replaced parts.

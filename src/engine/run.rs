@@ -6,7 +6,10 @@ use ndarray::Array2;
 use web_time::{Duration, Instant};
 
 use super::bench::{BenchKind, BenchRunner};
-use super::{CollapseUpdate, Command, Event, MoveReport, PlayersState, RunUpdate};
+use super::{
+    CollapseUpdate, Command, Event, MoveReport, PlayersState, RunUpdate, WholeSetProgress,
+    WholeSetTarget,
+};
 use crate::analysis::spectrum::CollapseMetrics;
 use crate::analysis::theorem1::theorem1_residual;
 use crate::data::Dataset;
@@ -14,10 +17,38 @@ use crate::loss::LossSpec;
 use crate::nn::Stage;
 use crate::train::players::{PlayerMove, Players};
 use crate::train::probe::{PROBE_PAIRS, embed_like_training, fixed_pairs};
-use crate::train::{RunConfig, TrainError, Trainer};
+use crate::train::whole_set::{Features, WholeSetEval};
+use crate::train::{EvalPoint, InputBaselines, RunConfig, TrainError, Trainer};
 
 /// Training pairs of the Theorem 1 readout (a fixed probe batch of the training split).
 pub const THEOREM1_PAIRS: usize = 32;
+
+/// Whole-set evaluations take at most this share of an engine's time while it trains...
+const WHOLE_SET_SHARE: f64 = 0.1;
+/// ...and start at most once per this many seconds of training.
+const WHOLE_SET_MIN_GAP: f64 = 2.0;
+
+/// The background whole-set evaluation of a run ([`crate::train::whole_set`]): the input
+/// baselines first, then the representation at the start, then again whenever the run has
+/// trained long enough that the evaluations stay within [`WHOLE_SET_SHARE`] of its time, and
+/// on request ([`Command::EvaluateWholeSet`]).
+#[derive(Default)]
+struct WholeSet {
+    current: Option<WholeSetEval>,
+    /// kNN of the raw inputs, until the centred one is measured too.
+    raw_knn: Option<f64>,
+    /// Training seconds when the latest evaluation of the representation started.
+    mark: f64,
+    /// Seconds the latest evaluation of the representation took.
+    cost: f64,
+    /// Seconds trained minus seconds evaluated since the current evaluation started: while
+    /// playing, the evaluation takes a slice whenever this is ≥ 0 (an even split).
+    balance: f64,
+    /// An evaluation of the current parameters was asked for.
+    wanted: bool,
+    /// The parameters changed without a step (weights imported).
+    stale: bool,
+}
 
 /// What the page has already been sent.
 #[derive(Default)]
@@ -35,6 +66,10 @@ struct Sent {
     running: bool,
     step: usize,
     theorem1_key: Option<(usize, String)>,
+    whole_set: usize,
+    whole_set_last: Option<EvalPoint>,
+    whole_set_baselines: bool,
+    whole_set_progress: Option<WholeSetProgress>,
     first: bool,
 }
 
@@ -55,6 +90,7 @@ pub struct RunEngine {
     events: Vec<Event>,
     recent: VecDeque<(Instant, usize)>,
     bench: Option<BenchRunner>,
+    whole: WholeSet,
 }
 
 impl Default for RunEngine {
@@ -80,6 +116,7 @@ impl RunEngine {
             events: Vec::new(),
             recent: VecDeque::new(),
             bench: None,
+            whole: WholeSet::default(),
         }
     }
 
@@ -93,9 +130,11 @@ impl RunEngine {
         self.trainer.as_mut()
     }
 
-    /// Whether [`RunEngine::pump`] has work (training or a benchmark).
+    /// Whether [`RunEngine::pump`] has work (training, a whole-set evaluation or a
+    /// benchmark).
     pub fn busy(&self) -> bool {
         self.bench.as_ref().is_some_and(|b| !b.done())
+            || self.whole.current.is_some()
             || (self.running && self.trainer.as_ref().is_some_and(|t| t.failure.is_none()))
     }
 
@@ -118,6 +157,7 @@ impl RunEngine {
                 self.running = play;
                 self.snapshot_dirty = true;
                 self.sent.first = true;
+                self.next_whole_set();
             }
             Err(e) => self.events.push(Event::StartFailed {
                 generation,
@@ -178,8 +218,10 @@ impl RunEngine {
                     BenchKind::Cifar => BenchRunner::cifar(),
                 });
             }
+            Command::EvaluateWholeSet => self.whole.wanted = true,
             other => self.run_command(other),
         }
+        self.next_whole_set();
     }
 
     fn run_command(&mut self, cmd: Command) {
@@ -214,6 +256,7 @@ impl RunEngine {
                 let r = t.load_weights_json(&text).map_err(|e| e.to_string());
                 if r.is_ok() {
                     self.snapshot_dirty = true;
+                    self.whole.stale = true;
                 }
                 self.events.push(Event::Imported(r));
             }
@@ -222,6 +265,7 @@ impl RunEngine {
             Command::Start { .. }
             | Command::SetShare(_)
             | Command::WatchTheorem1(_)
+            | Command::EvaluateWholeSet
             | Command::Bench(_) => {}
         }
     }
@@ -280,7 +324,14 @@ impl RunEngine {
             self.events.push(Event::Bench(Box::new(b.report())));
             return 0;
         }
+        self.next_whole_set();
         if !self.busy() {
+            return 0;
+        }
+        let trains = self.running && self.trainer.as_ref().is_some_and(|t| t.failure.is_none());
+        if self.whole.current.is_some() && (!trains || self.whole.balance >= 0.0) {
+            self.advance_whole_set(budget);
+            self.whole.balance -= start.elapsed().as_secs_f64();
             return 0;
         }
         let Some(t) = self.trainer.as_mut() else {
@@ -297,6 +348,9 @@ impl RunEngine {
                 break;
             }
         }
+        if self.whole.current.is_some() {
+            self.whole.balance += start.elapsed().as_secs_f64();
+        }
         let now = Instant::now();
         self.recent.push_back((now, t.step_count()));
         while self.recent.len() > 2
@@ -305,6 +359,94 @@ impl RunEngine {
             self.recent.pop_front();
         }
         n
+    }
+
+    /// Starts the next whole-set evaluation if one is due (see [`WholeSet`]).
+    fn next_whole_set(&mut self) {
+        let Some(t) = self.trainer.as_ref() else {
+            return;
+        };
+        let w = &mut self.whole;
+        if w.current.is_some() || t.failure.is_some() || t.subsets_are_whole_sets() {
+            return;
+        }
+        let h = &t.history;
+        let eval = if h.whole_set_baselines.is_none() {
+            let features = if w.raw_knn.is_none() {
+                Features::Raw
+            } else {
+                Features::Centred
+            };
+            WholeSetEval::new(features, 0, &t.data)
+        } else {
+            let step = t.step_count();
+            let fresh = w.stale || h.whole_set.last().is_none_or(|e| e.step < step);
+            let due = h.whole_set.is_empty()
+                || w.wanted
+                || (self.running
+                    && t.train_seconds() - w.mark
+                        >= (w.cost * (1.0 - WHOLE_SET_SHARE) / WHOLE_SET_SHARE)
+                            .max(WHOLE_SET_MIN_GAP));
+            if !(fresh && due) {
+                w.wanted &= fresh;
+                return;
+            }
+            w.wanted = false;
+            w.stale = false;
+            w.mark = t.train_seconds();
+            WholeSetEval::of_encoder(&t.encoder, t.config.normalize, step, &t.data)
+        };
+        w.current = Some(eval);
+        w.balance = 0.0;
+    }
+
+    /// Works on the current whole-set evaluation for about `budget`, recording its result
+    /// when it finishes.
+    fn advance_whole_set(&mut self, budget: Duration) {
+        let (Some(t), Some(eval)) = (self.trainer.as_mut(), self.whole.current.as_mut()) else {
+            return;
+        };
+        let Some(r) = eval.advance(&t.data, budget) else {
+            return;
+        };
+        let h = &mut t.history;
+        if !eval.is_baseline() {
+            self.whole.cost = eval.seconds();
+            let point = EvalPoint {
+                step: r.step,
+                knn_acc: r.knn_acc,
+                probe_acc: r.probe_acc,
+            };
+            // A re-evaluation of the same step (after a weights import) replaces its point.
+            if h.whole_set.last().is_some_and(|e| e.step == r.step) {
+                h.whole_set.pop();
+            }
+            h.whole_set.push(point);
+        } else if eval.is_centred() {
+            h.whole_set_baselines = Some(InputBaselines {
+                raw_knn: self.whole.raw_knn.unwrap_or(0.0),
+                centred_knn: r.knn_acc,
+            });
+        } else {
+            self.whole.raw_knn = Some(r.knn_acc);
+        }
+        self.whole.current = None;
+        self.next_whole_set();
+    }
+
+    /// The whole-set evaluation in progress, as the page is told of it.
+    fn whole_set_progress(&self) -> Option<WholeSetProgress> {
+        let (t, eval) = (self.trainer.as_ref()?, self.whole.current.as_ref()?);
+        let what = match (eval.is_baseline(), eval.is_centred()) {
+            (false, _) => WholeSetTarget::Representation,
+            (true, true) => WholeSetTarget::CentredInputs,
+            (true, false) => WholeSetTarget::RawInputs,
+        };
+        Some(WholeSetProgress {
+            step: eval.step(),
+            percent: (eval.progress(&t.data) * 100.0).clamp(0.0, 100.0) as u8,
+            what,
+        })
     }
 
     /// Training steps per second over about the last second.
@@ -360,6 +502,7 @@ impl RunEngine {
             self.measure_theorem1();
         }
         let steps_per_sec = self.steps_per_sec();
+        let progress = self.whole_set_progress();
         let t = self.trainer.as_ref()?;
         let h = &t.history;
         let sent = &mut self.sent;
@@ -370,12 +513,14 @@ impl RunEngine {
             steps_per_sec,
             train_seconds: t.train_seconds(),
             failure: t.failure.clone(),
+            whole_set_progress: progress,
             ..RunUpdate::default()
         };
         let mut changed = sent.first
             || u.step != sent.step
             || u.running != sent.running
-            || u.failure != sent.failure;
+            || u.failure != sent.failure
+            || u.whole_set_progress != sent.whole_set_progress;
         let config = t.config.to_text();
         if config != sent.config {
             u.config = Some(config.clone());
@@ -407,6 +552,20 @@ impl RunEngine {
         changed |= !u.evals.is_empty();
         sent.evals = h.evals.len();
         sent.last_eval = h.evals.last().copied();
+        u.whole_set_from = sent.whole_set.min(h.whole_set.len());
+        // A re-measured last point (same step) is resent.
+        if sent.whole_set_last.is_some() && h.whole_set.last() != sent.whole_set_last.as_ref() {
+            u.whole_set_from = u.whole_set_from.min(h.whole_set.len().saturating_sub(1));
+        }
+        u.whole_set = h.whole_set[u.whole_set_from..].to_vec();
+        changed |= !u.whole_set.is_empty();
+        sent.whole_set = h.whole_set.len();
+        sent.whole_set_last = h.whole_set.last().copied();
+        if !sent.whole_set_baselines && h.whole_set_baselines.is_some() {
+            u.whole_set_baselines = h.whole_set_baselines;
+            sent.whole_set_baselines = true;
+            changed = true;
+        }
         if !sent.baselines && h.baselines.is_some() {
             u.baselines = h.baselines;
             sent.baselines = true;
@@ -450,6 +609,7 @@ impl RunEngine {
         sent.step = u.step;
         sent.running = u.running;
         sent.failure = u.failure.clone();
+        sent.whole_set_progress = u.whole_set_progress;
         changed |= !u.loss.is_empty();
         changed.then_some(u)
     }

@@ -623,6 +623,24 @@ impl<F: Real> Encoder<F> {
         self.layers.last().map_or(self.in_dim, |l| l.out_dim())
     }
 
+    /// A copy for inference only: the same layers, parameters and BatchNorm running
+    /// statistics, without the training buffers (which can be far larger than the
+    /// parameters). Its [`Encoder::embed`] / [`Encoder::embed_repr`] equal the original's.
+    pub fn frozen_copy(&self) -> Self {
+        let n = self.layers.len();
+        Self {
+            spec: self.spec.clone(),
+            layers: self.layers.clone(),
+            in_dim: self.in_dim,
+            image_shape: self.image_shape,
+            repr_layers: self.repr_layers,
+            caches: vec![LayerCache::default(); n],
+            acts: vec![Array2::zeros((0, 0)); n + 1],
+            grads: vec![Array2::zeros((0, 0)); n + 1],
+            profile: None,
+        }
+    }
+
     /// Forward pass keeping what backward needs; returns a view of the output (N × out).
     pub fn forward_view(&mut self, x: ArrayView2<F>) -> ArrayView2<'_, F> {
         let n = x.nrows();

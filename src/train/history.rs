@@ -30,6 +30,14 @@ pub struct History {
     /// lines of the accuracy chart), once measured.
     #[serde(default)]
     pub baselines: Option<super::trainer::InputBaselines>,
+    /// Evaluations on the whole held-out split against the whole training split (the paper's
+    /// protocol), where the lab measures them (see [`super::whole_set`]); `evals` then uses
+    /// fixed subsets.
+    #[serde(default)]
+    pub whole_set: Vec<EvalPoint>,
+    /// The input baselines under the whole-set protocol, once measured.
+    #[serde(default)]
+    pub whole_set_baselines: Option<super::trainer::InputBaselines>,
     /// Collapse metrics of the fixed probe batch at every snapshot: `collapse[0]` measures the
     /// representation h, `collapse[1]` (encoders with a projection head) the output z.
     #[serde(default)]

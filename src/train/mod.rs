@@ -7,6 +7,7 @@ pub mod history;
 pub mod players;
 pub mod probe;
 pub mod trainer;
+pub mod whole_set;
 
 pub use budget::{Budget, MemoryEstimate, OverBudget, check_budget, check_budget_for};
 pub use config::RunConfig;

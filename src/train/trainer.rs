@@ -300,6 +300,14 @@ impl Trainer {
         self.train_seconds
     }
 
+    /// Whether the fixed evaluation subsets are the whole splits (small data sets), so the
+    /// regular evaluations already follow the whole-set protocol.
+    pub fn subsets_are_whole_sets(&self) -> bool {
+        self.protocol == EvalProtocol::Full
+            || (self.eval_train_idx.len() >= self.data.x_train.nrows()
+                && self.eval_test_idx.len() >= self.data.x_test.nrows())
+    }
+
     /// Seconds spent in evaluations so far.
     pub fn eval_seconds(&self) -> f64 {
         self.eval_seconds
