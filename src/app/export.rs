@@ -10,7 +10,8 @@
 //!   dropping or opening such a file imports it back into the run;
 //! - figures drawn by [`crate::figures`] as PNG and SVG: loss/accuracy curves of every run,
 //!   the covariance spectrum (earlier snapshots of the edited run, or one line per compared
-//!   run) and the α map of the last batch.
+//!   run) and the α map of the last batch — the data assembled by [`LabApp::with_figure`],
+//!   which the live figure ([`super::live_figure`]) draws through as well.
 //!
 //! *Use this loss in PyTorch* copies [`pytorch_snippet`]: the two lines that build the current
 //! loss with the `alphacl_torch` package (`python/`, `pip install ./python`).
@@ -18,11 +19,12 @@
 //! The shell turns a [`Download`] into a file the browser saves; natively (tests) the
 //! downloads are inspected directly.
 
-use crate::figures::{self, RunSeries};
+use crate::figures::{Figure, RunSeries};
 use crate::loss::LossSpec;
 use crate::train::history::runs_to_csv;
 
 use super::LabApp;
+use super::live_figure::FigureKind;
 use super::views::run_label;
 use crate::engine::{Command, RunMirror};
 
@@ -166,15 +168,55 @@ impl LabApp {
     /// Figure `stem` (curves, spectrum, alpha) as `ext` (png: 1600 × 1000, or 1200 × 1100 for
     /// α; svg).
     fn figure(&self, stem: &str, ext: &str) -> Result<Download, String> {
-        let t = self.view().ok_or("there is no run")?;
+        let kind = FigureKind::ALL
+            .into_iter()
+            .find(|k| k.key() == stem)
+            .ok_or_else(|| format!("unknown figure '{stem}'"))?;
+        let size = if kind == FigureKind::Alpha {
+            (1200, 1100)
+        } else {
+            (1600, 1000)
+        };
+        self.figure_file(kind, ext, size)
+    }
+
+    /// Figure `kind` as `ext` (`png` of `size` pixels, or `svg`), named `alphacl-<kind>.<ext>`.
+    pub fn figure_file(
+        &self,
+        kind: FigureKind,
+        ext: &str,
+        size: (u32, u32),
+    ) -> Result<Download, String> {
         let png = match ext {
             "png" => true,
             "svg" => false,
             _ => return Err(format!("unknown figure format '{ext}'")),
         };
-        let svg_bytes = |r: Result<String, figures::FigureError>| r.map(String::into_bytes);
-        let drawn = match stem {
-            "curves" => {
+        let drawn = self.with_figure(kind, |fig| {
+            if png {
+                fig.png(size.0, size.1)
+            } else {
+                fig.svg().map(String::into_bytes)
+            }
+        })?;
+        Ok(Download {
+            name: format!("alphacl-{}.{ext}", kind.key()),
+            mime: if png { "image/png" } else { "image/svg+xml" },
+            bytes: drawn.map_err(|e| format!("could not draw the figure: {e}"))?,
+        })
+    }
+
+    /// Builds the data of figure `kind` from the runs (every run's curves, the spectra, the
+    /// edited run's α) and hands it to `draw`: the exports and the live figure both draw
+    /// through here.
+    pub fn with_figure<R>(
+        &self,
+        kind: FigureKind,
+        draw: impl FnOnce(&Figure) -> R,
+    ) -> Result<R, String> {
+        let t = self.view().ok_or("there is no run")?;
+        Ok(match kind {
+            FigureKind::Curves => {
                 let runs = self.runs_by_colour();
                 let series: Vec<RunSeries> = runs
                     .iter()
@@ -183,35 +225,46 @@ impl LabApp {
                         history: &r.run.history,
                     })
                     .collect();
-                if png {
-                    figures::curves_png(&series, 1600, 1000)
-                } else {
-                    svg_bytes(figures::curves_svg(&series))
-                }
+                draw(&Figure::Curves(&series))
             }
-            "spectrum" => {
-                let series = self.spectrum_series();
-                if png {
-                    figures::spectrum_png(&series, 1600, 1000)
-                } else {
-                    svg_bytes(figures::spectrum_svg(&series))
-                }
-            }
-            "alpha" => {
-                let (a, l) = (t.snapshot.alpha.view(), &t.snapshot.batch_labels);
-                if png {
-                    figures::alpha_png(a, l, 1200, 1100)
-                } else {
-                    svg_bytes(figures::alpha_svg(a, l))
-                }
-            }
-            _ => return Err(format!("unknown figure '{stem}'")),
-        };
-        Ok(Download {
-            name: format!("alphacl-{stem}.{ext}"),
-            mime: if png { "image/png" } else { "image/svg+xml" },
-            bytes: drawn.map_err(|e| format!("could not draw the figure: {e}"))?,
+            FigureKind::Spectrum => draw(&Figure::Spectrum(&self.spectrum_series())),
+            FigureKind::Alpha => draw(&Figure::Alpha(
+                t.snapshot.alpha.view(),
+                &t.snapshot.batch_labels,
+            )),
         })
+    }
+
+    /// What figure `kind` shows now, as a text that changes when the figure would change
+    /// (steps and evaluations of every run, snapshots, loss changes).
+    pub fn figure_key(&self, kind: FigureKind) -> String {
+        let runs = self.runs_by_colour();
+        let each = |f: &dyn Fn(&RunMirror) -> String| -> String {
+            runs.iter()
+                .map(|r| format!("{}:{}:{}", r.colour, r.run.generation, f(r.run)))
+                .collect::<Vec<_>>()
+                .join(",")
+        };
+        match kind {
+            FigureKind::Curves => each(&|t| {
+                format!(
+                    "{}/{}/{}",
+                    t.history.loss.len(),
+                    t.history.evals.len(),
+                    t.config.loss.to_text()
+                )
+            }),
+            FigureKind::Spectrum => each(&|t| t.snapshot.step.to_string()),
+            FigureKind::Alpha => self.view().map_or(String::new(), |t| {
+                format!(
+                    "{}:{}:{}:{}",
+                    self.focus_colour,
+                    t.generation,
+                    t.snapshot.step,
+                    t.history.loss_changes.len()
+                )
+            }),
+        }
     }
 
     /// Spectra to draw: one per compared run, or the edited run's kept snapshots plus now.

@@ -13,6 +13,7 @@ pub mod assets;
 pub use crate::engine::bench;
 pub mod controls;
 pub mod export;
+pub mod live_figure;
 pub mod palette;
 pub mod run;
 pub mod share;
@@ -168,6 +169,8 @@ pub struct LabApp {
     pub running: bool,
     /// Error shown in a banner (bad URL config, divergence, bad import).
     pub error: Option<String>,
+    /// The live figure window (Share & export > Live figure…).
+    pub live_figure: live_figure::LiveFigure,
     /// Information shown in a banner (restored session, imported weights).
     pub notice: Option<String>,
     /// The active tour preset (index into [`tour::PRESETS`]), whose "what to watch" is shown.
@@ -225,6 +228,7 @@ impl LabApp {
             controls: ControlPanel::new(config.clone()),
             running: false,
             error: None,
+            live_figure: Default::default(),
             notice: None,
             preset: None,
             tab: Tab::Overview,
@@ -946,6 +950,11 @@ impl LabApp {
                     "diverged": r.run.failure.is_some(),
                     "running": r.run.running,
                     "engine_steps_per_sec": r.run.steps_per_sec,
+                    "whole_set_knn": r.run.history.whole_set.last().map(|e| e.knn_acc),
+                    "whole_set_points": r.run.history.whole_set.len(),
+                    "whole_set_baselines": r.run.history.whole_set_baselines
+                        .map(|b| [b.raw_knn, b.centred_knn]),
+                    "whole_set_progress": r.run.whole_set_progress.map(|p| p.percent),
                 })
             })
             .collect();
@@ -991,65 +1000,119 @@ impl LabApp {
         rects.insert(name.to_string(), [r.min.x, r.min.y, r.width(), r.height()]);
     }
 
+    /// The top bar: one row on a wide screen; on a narrow one it wraps and carries the
+    /// controls toggle and Play/Pause (the control panel is folded away).
     fn top_bar(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
-        ui.horizontal(|ui| {
-            ui.heading("α-CL Lab");
-            ui.label("— contrastive learning as coordinate-wise optimisation (Tian 2022)");
-            if self.shows("tour") {
-                let r = ui.menu_button("Tour", |ui| {
-                    ui.label("One click sets up a run, opens a view and says what to watch:");
-                    for (i, p) in tour::PRESETS.iter().enumerate() {
-                        let b = ui.button(format!("{}. {}", i + 1, p.title));
-                        Self::note_rect(rects, &format!("preset:{}", p.key), b.rect);
-                        if b.clicked() {
-                            self.tour_go(i);
-                            ui.close();
-                        }
-                    }
-                });
-                Self::note_rect(rects, "menu:tour", r.response.rect);
-            }
-            if self.shows("share") {
-                let r = ui.menu_button("Share & export", |ui| self.share_menu(ui, rects));
-                Self::note_rect(rects, "menu:share", r.response.rect);
-            }
-            self.teach_top_bar(ui, rects);
-            ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
-                let mem =
-                    wasm_memory_mb().map_or(String::new(), |m| format!(" · wasm memory {m:.0} MB"));
-                let frame = if self.stats.fps > 0.0 {
-                    1000.0 / self.stats.fps
-                } else {
-                    0.0
-                };
-                let (engine, hover) = if self.engine_kind() == "worker" {
-                    (
-                        format!(
-                            "{} in worker{}",
-                            self.runs.len(),
-                            if self.runs.len() == 1 { "" } else { "s" }
-                        ),
-                        "each run trains in its own Web Worker; the page only draws".to_string(),
-                    )
-                } else {
-                    (
-                        format!("training {:.0} ms in the frame", self.stats.train_ms),
-                        run::fallback_reason()
-                            .unwrap_or_else(|| "runs train inside the page's frames".into()),
-                    )
-                };
-                ui.add(
-                    egui::Label::new(format!(
-                        "{:.0} fps · frame {frame:.0} ms · {:.0} steps/s ({engine}){mem}",
-                        self.stats.fps, self.stats.steps_per_sec
-                    ))
-                    .truncate(),
-                )
-                .on_hover_text(format!(
-                    "{hover}.\nFrames per second of the page, time per frame, optimisation \
-                     steps per second of the edited run, and the size of the page's wasm heap."
-                ));
+        if self.layout.narrow {
+            ui.horizontal_wrapped(|ui| self.top_bar_items(ui, rects));
+        } else {
+            ui.horizontal(|ui| self.top_bar_items(ui, rects));
+        }
+    }
+
+    /// Play/Pause and the controls toggle, for the top bar of a narrow screen.
+    fn narrow_buttons(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        let open = self.layout.controls_open;
+        let b = ui
+            .selectable_label(open, if open { "✕ Controls" } else { "☰ Controls" })
+            .on_hover_text(if open {
+                "close the controls and show the views"
+            } else {
+                "open the controls: loss, data, encoder, optimiser"
             });
+        Self::note_rect(rects, "layout:controls", b.rect);
+        if b.clicked() {
+            self.layout.controls_open = !open;
+        }
+        if self.shows("play") {
+            let b = ui
+                .button(if self.running { "Pause" } else { "Play" })
+                .on_hover_text("train or pause every run (Space)");
+            Self::note_rect(rects, "top:play", b.rect);
+            if b.clicked() {
+                self.toggle_play();
+            }
+        }
+    }
+
+    fn top_bar_items(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        let narrow = self.layout.narrow;
+        ui.heading("α-CL Lab")
+            .on_hover_text("contrastive learning as coordinate-wise optimisation (Tian 2022)");
+        if narrow {
+            self.narrow_buttons(ui, rects);
+        } else if self.layout.viewport[0] >= 1300.0 {
+            // The subtitle only where the menus and the status line keep their room.
+            ui.label("— contrastive learning as coordinate-wise optimisation (Tian 2022)");
+        }
+        if self.shows("tour") {
+            let r = ui.menu_button("Tour", |ui| {
+                ui.label("One click sets up a run, opens a view and says what to watch:");
+                for (i, p) in tour::PRESETS.iter().enumerate() {
+                    let b = ui.button(format!("{}. {}", i + 1, p.title));
+                    Self::note_rect(rects, &format!("preset:{}", p.key), b.rect);
+                    if b.clicked() {
+                        self.tour_go(i);
+                        ui.close();
+                    }
+                }
+            });
+            Self::note_rect(rects, "menu:tour", r.response.rect);
+        }
+        if self.shows("share") {
+            let r = ui.menu_button("Share & export", |ui| self.share_menu(ui, rects));
+            Self::note_rect(rects, "menu:share", r.response.rect);
+        }
+        self.teach_top_bar(ui, rects);
+        if narrow {
+            return;
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let mem =
+                wasm_memory_mb().map_or(String::new(), |m| format!(" · wasm memory {m:.0} MB"));
+            let frame = if self.stats.fps > 0.0 {
+                1000.0 / self.stats.fps
+            } else {
+                0.0
+            };
+            let (engine, hover) = if self.engine_kind() == "worker" {
+                (
+                    format!(
+                        "{} in worker{}",
+                        self.runs.len(),
+                        if self.runs.len() == 1 { "" } else { "s" }
+                    ),
+                    "each run trains in its own Web Worker; the page only draws".to_string(),
+                )
+            } else {
+                (
+                    format!("training {:.0} ms in the frame", self.stats.train_ms),
+                    run::fallback_reason()
+                        .unwrap_or_else(|| "runs train inside the page's frames".into()),
+                )
+            };
+            // A whole-set evaluation of the edited run in progress (large data sets).
+            let whole = self
+                .view()
+                .and_then(|t| t.whole_set_progress)
+                .map_or(String::new(), |p| {
+                    format!(
+                        " · evaluating {} on the whole data set {}%",
+                        p.what.label(),
+                        p.percent
+                    )
+                });
+            ui.add(
+                egui::Label::new(format!(
+                    "{:.0} fps · frame {frame:.0} ms · {:.0} steps/s ({engine}){whole}{mem}",
+                    self.stats.fps, self.stats.steps_per_sec
+                ))
+                .truncate(),
+            )
+            .on_hover_text(format!(
+                "{hover}.\nFrames per second of the page, time per frame, optimisation \
+                 steps per second of the edited run, and the size of the page's wasm heap."
+            ));
         });
     }
 
@@ -1073,6 +1136,7 @@ impl LabApp {
         }
         ui.separator();
         ui.label("Export");
+        self.live_figure_menu_item(ui, rects);
         for (key, label) in export::EXPORTS {
             let b = ui.button(*label);
             Self::note_rect(rects, &format!("export:{key}"), b.rect);
@@ -1210,6 +1274,7 @@ impl LabApp {
             }
             self.central_view(ui, &mut rects);
         });
+        self.live_figure_window(ui.ctx(), &mut rects);
         self.widget_rects = rects;
         if self.running {
             ui.ctx().request_repaint();

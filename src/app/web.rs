@@ -463,6 +463,7 @@ impl eframe::App for WebApp {
 
     fn ui(&mut self, ui: &mut egui::Ui, _frame: &mut eframe::Frame) {
         self.lab.ui(ui);
+        super::live_figure::web::sync(&mut self.lab, ui.ctx());
         let due = self
             .last_publish
             .is_none_or(|t| t.elapsed().as_secs_f64() >= 0.25);

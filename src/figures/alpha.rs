@@ -96,6 +96,27 @@ pub fn alpha_png(
     render_png(width, height, |root| draw(root, &data, rect, max_cells, s))
 }
 
+/// Validates α and draws it on `root` (laid out for the root's size) with at most `max_cells`
+/// cells a side, at scale `s` (the live figure's entry).
+pub(crate) fn draw_alpha<B: DrawingBackend>(
+    root: &Area<B>,
+    alpha: ArrayView2<f32>,
+    labels: &[usize],
+    max_cells: usize,
+    s: Scale,
+) -> Result<(), FigureError> {
+    let data = AlphaData::new(alpha, labels)?;
+    let (width, height) = root.dim_in_pixel();
+    let rect = alpha_plot_area(width, height)?;
+    draw(
+        root,
+        &data,
+        rect,
+        max_cells.min((rect.x1 - rect.x0) as usize),
+        s,
+    )
+}
+
 /// α with rows/columns in class order, and the colour scale.
 struct AlphaData {
     n: usize,

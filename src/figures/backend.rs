@@ -6,7 +6,8 @@
 //! `epaint_default_fonts`, so the layout is the same natively and in wasm. For bitmaps it also
 //! rasterises the glyphs itself (ab_glyph, anti-aliased coverage blended into the buffer); for
 //! SVG it lets the SVG backend write `<text>` elements, which viewers render with their own
-//! sans-serif font.
+//! sans-serif font; for an HTML canvas (the lab's live figure) it lets the canvas draw the text
+//! with the browser's sans-serif at the SVG's font size ([`TextMode::Native`]).
 
 use ab_glyph::{Font as _, FontRef, PxScale, ScaleFont as _, point};
 use plotters::prelude::DrawingBackend;
@@ -24,21 +25,36 @@ const SIZE_TO_EM: f64 = 1.0 / 1.24;
 /// labels keep their room.
 const SVG_WIDTH_FACTOR: f32 = 1.15;
 
+/// Who draws the glyphs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum TextMode {
+    /// This wrapper rasterises them into the pixels (bitmaps).
+    Raster,
+    /// The SVG backend writes `<text>` (it converts plotters' size to a font size itself).
+    Svg,
+    /// The backend draws text itself and takes plotters' size as the font size in pixels (the
+    /// HTML canvas): the size is converted as the SVG backend does, so the text is as large as
+    /// in the SVG.
+    Native,
+}
+
 /// Wraps a plotters backend; see the module docs.
 pub(crate) struct TextBackend<B> {
     inner: B,
     font: FontRef<'static>,
-    /// Rasterise glyphs (bitmap) rather than delegating `draw_text` (SVG).
+    mode: TextMode,
+    /// Rasterise glyphs (bitmap) rather than delegating `draw_text`.
     raster: bool,
 }
 
 impl<B: DrawingBackend> TextBackend<B> {
-    /// Wraps `inner`; `raster` selects glyph rasterisation (for pixel backends).
-    pub(crate) fn new(inner: B, font: FontRef<'static>, raster: bool) -> Self {
+    /// Wraps `inner`; `mode` says who draws the glyphs.
+    pub(crate) fn new(inner: B, font: FontRef<'static>, mode: TextMode) -> Self {
         Self {
             inner,
             font,
-            raster,
+            mode,
+            raster: mode == TextMode::Raster,
         }
     }
 
@@ -162,8 +178,10 @@ impl<B: DrawingBackend> DrawingBackend for TextBackend<B> {
         style: &TStyle,
         pos: BackendCoord,
     ) -> Result<(), DrawingErrorKind<Self::ErrorType>> {
-        if !self.raster {
-            return self.inner.draw_text(text, style, pos);
+        match self.mode {
+            TextMode::Svg => return self.inner.draw_text(text, style, pos),
+            TextMode::Native => return self.inner.draw_text(text, &EmSized(style), pos),
+            TextMode::Raster => {}
         }
         let color = style.color();
         if color.alpha <= 0.0 || text.is_empty() {
@@ -219,5 +237,50 @@ impl<B: DrawingBackend> DrawingBackend for TextBackend<B> {
             }
         }
         Ok(())
+    }
+}
+
+/// A text style whose size is the em size plotters' SVG backend would write (size / 1.24), for
+/// backends that take the size as a CSS font size.
+struct EmSized<'a, S>(&'a S);
+
+impl<S: BackendTextStyle> BackendTextStyle for EmSized<'_, S> {
+    type FontError = S::FontError;
+
+    fn color(&self) -> BackendColor {
+        self.0.color()
+    }
+
+    fn size(&self) -> f64 {
+        self.0.size() * SIZE_TO_EM
+    }
+
+    fn transform(&self) -> plotters_backend::FontTransform {
+        self.0.transform()
+    }
+
+    fn style(&self) -> plotters_backend::FontStyle {
+        self.0.style()
+    }
+
+    fn anchor(&self) -> plotters_backend::text_anchor::Pos {
+        self.0.anchor()
+    }
+
+    fn family(&self) -> plotters_backend::FontFamily<'_> {
+        self.0.family()
+    }
+
+    fn layout_box(&self, text: &str) -> Result<((i32, i32), (i32, i32)), Self::FontError> {
+        self.0.layout_box(text)
+    }
+
+    fn draw<E, F: FnMut(i32, i32, BackendColor) -> Result<(), E>>(
+        &self,
+        text: &str,
+        pos: BackendCoord,
+        draw: F,
+    ) -> Result<Result<(), E>, Self::FontError> {
+        self.0.draw(text, pos, draw)
     }
 }

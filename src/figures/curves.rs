@@ -45,6 +45,15 @@ pub fn curves_png(runs: &[RunSeries], width: u32, height: u32) -> Result<Vec<u8>
     render_png(width, height, |root| draw(root, &data, s))
 }
 
+/// Validates `runs` and draws them on `root` at scale `s` (the live figure's entry).
+pub(crate) fn draw_runs<B: DrawingBackend>(
+    root: &Area<B>,
+    runs: &[RunSeries],
+    s: Scale,
+) -> Result<(), FigureError> {
+    draw(root, &CurvesData::new(runs)?, s)
+}
+
 /// Prepared lines of one run.
 struct RunLines {
     label: String,

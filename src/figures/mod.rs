@@ -2,7 +2,9 @@
 //! and the sweep's sensitivity figures (metrics against τ or p, mean ± std over seeds).
 //!
 //! Pure functions over plain data, drawn with `plotters`. The same code runs natively (the CLI
-//! writes the files) and in wasm (the app offers them for download): text is measured and, for
+//! writes the files) and in wasm (the app offers them for download, and draws them live into an
+//! HTML canvas with plotters-canvas: [`Figure::draw_on`], generic over plotters'
+//! `DrawingBackend`): text is measured and, for
 //! PNG, rasterised from the Ubuntu Light font bundled with `epaint_default_fonts` (no system
 //! fonts, no DOM), and PNG bytes are encoded with the `png` crate from an RGB buffer.
 //!
@@ -30,7 +32,7 @@ pub use sensitivity::{
 pub use spectrum::{MAX_SPECTRUM_SERIES, spectrum_png, spectrum_svg};
 
 use ab_glyph::FontRef;
-use backend::TextBackend;
+use backend::{TextBackend, TextMode};
 use plotters::coord::Shift;
 use plotters::prelude::{BitMapBackend, DrawingArea, DrawingAreaErrorKind, IntoDrawingArea};
 use plotters::prelude::{RGBColor, SVGBackend};
@@ -247,7 +249,7 @@ pub(crate) fn render_svg(
     let font = font()?;
     let mut out = String::new();
     {
-        let root = TextBackend::new(SVGBackend::with_string(&mut out, size), font, false)
+        let root = TextBackend::new(SVGBackend::with_string(&mut out, size), font, TextMode::Svg)
             .into_drawing_area();
         draw(&root)?;
         root.present()?;
@@ -268,13 +270,75 @@ pub(crate) fn render_png(
         let root = TextBackend::new(
             BitMapBackend::with_buffer(&mut rgb, (width, height)),
             font,
-            true,
+            TextMode::Raster,
         )
         .into_drawing_area();
         draw(&root)?;
         root.present()?;
     }
     encode_png(&rgb, width, height)
+}
+
+/// One of the lab's figures with its data: what the Share & export menu saves and what the
+/// live preview draws — through the same drawing code.
+pub enum Figure<'a> {
+    /// Loss and accuracy curves of 1–[`MAX_RUNS`] runs.
+    Curves(&'a [RunSeries<'a>]),
+    /// Covariance spectra (label, descending log₁₀ eigenvalues).
+    Spectrum(&'a [(String, Vec<f64>)]),
+    /// The α heat map of one batch with the batch's class labels.
+    Alpha(ndarray::ArrayView2<'a, f32>, &'a [usize]),
+}
+
+impl Figure<'_> {
+    /// The size of the figure's SVG (its layout; other sizes scale it).
+    pub fn svg_size(&self) -> (u32, u32) {
+        match self {
+            Figure::Curves(_) => CURVES_SVG_SIZE,
+            Figure::Spectrum(_) => SPECTRUM_SVG_SIZE,
+            Figure::Alpha(..) => ALPHA_SVG_SIZE,
+        }
+    }
+
+    /// The figure as an SVG document.
+    pub fn svg(&self) -> Result<String, FigureError> {
+        match self {
+            Figure::Curves(r) => curves_svg(r),
+            Figure::Spectrum(s) => spectrum_svg(s),
+            Figure::Alpha(a, l) => alpha_svg(a.view(), l),
+        }
+    }
+
+    /// The figure as PNG bytes of `width` × `height` pixels.
+    pub fn png(&self, width: u32, height: u32) -> Result<Vec<u8>, FigureError> {
+        match self {
+            Figure::Curves(r) => curves_png(r, width, height),
+            Figure::Spectrum(s) => spectrum_png(s, width, height),
+            Figure::Alpha(a, l) => alpha_png(a.view(), l, width, height),
+        }
+    }
+
+    /// Draws the figure on `backend`, which draws its text itself and takes plotters' text size
+    /// as a font size in pixels (an HTML canvas through plotters-canvas): the layout of a PNG
+    /// of the backend's size, the text at the SVG's font size, and the α map at the SVG's
+    /// resolution (at most [`ALPHA_SVG_MAX_CELLS`] cells a side, so a canvas draws at most
+    /// 128² rectangles).
+    pub fn draw_on<B: plotters::prelude::DrawingBackend>(
+        &self,
+        backend: B,
+    ) -> Result<(), FigureError> {
+        let (width, height) = backend.get_size();
+        check_png_size(width, height)?;
+        let root = TextBackend::new(backend, font()?, TextMode::Native).into_drawing_area();
+        let s = Scale::fit((width, height), self.svg_size());
+        match self {
+            Figure::Curves(r) => curves::draw_runs(&root, r, s)?,
+            Figure::Spectrum(series) => spectrum::draw_series(&root, series, s)?,
+            Figure::Alpha(a, l) => alpha::draw_alpha(&root, a.view(), l, ALPHA_SVG_MAX_CELLS, s)?,
+        }
+        root.present()?;
+        Ok(())
+    }
 }
 
 /// Encodes an 8-bit RGB buffer as PNG.

@@ -35,6 +35,15 @@ pub fn spectrum_png(
     render_png(width, height, |root| draw(root, &data, s))
 }
 
+/// Validates `series` and draws them on `root` at scale `s` (the live figure's entry).
+pub(crate) fn draw_series<B: DrawingBackend>(
+    root: &Area<B>,
+    series: &[(String, Vec<f64>)],
+    s: Scale,
+) -> Result<(), FigureError> {
+    draw(root, &SpectrumData::new(series)?, s)
+}
+
 struct SpectrumData {
     lines: Vec<(String, Vec<(f64, f64)>)>,
     max_index: f64,

@@ -129,11 +129,19 @@ impl AlphaMapPainter {
             self.key = Some(full_key);
         }
         let avail = ui.available_size();
-        let side = (avail.y - 10.0).min(avail.x - 60.0).min(max_side).max(64.0);
-        let (rect, resp) =
-            ui.allocate_exact_size(egui::vec2(side + 40.0, side), egui::Sense::hover());
-        let map =
-            egui::Rect::from_min_size(rect.min + egui::vec2(12.0, 0.0), egui::vec2(side, side));
+        let side = (avail.y - TOP_H - 4.0)
+            .min(avail.x - EXTRA_W)
+            .min(max_side)
+            .max(64.0);
+        let (rect, resp) = ui.allocate_exact_size(
+            egui::vec2(side + EXTRA_W, side + TOP_H),
+            egui::Sense::hover(),
+        );
+        let strip_x = rect.min.x + LABEL_W;
+        let map = egui::Rect::from_min_size(
+            egui::pos2(strip_x + STRIP_W + 4.0, rect.min.y + TOP_H),
+            egui::vec2(side, side),
+        );
         self.map_rect = Some(map);
         let painter = ui.painter_at(rect);
         if let Some(tex) = &self.texture {
@@ -147,25 +155,109 @@ impl AlphaMapPainter {
         let cell = side / n as f32;
         let betas: Vec<f32> = alpha.rows().into_iter().map(|r| r.sum()).collect();
         let bmax = betas.iter().copied().fold(0.0f32, f32::max).max(1e-30);
+        let beta_x = map.max.x + 4.0;
         for (row, &i) in self.order.iter().enumerate() {
             let y0 = map.min.y + row as f32 * cell;
             let lab = labels.get(i).copied().unwrap_or(0);
             painter.rect_filled(
                 egui::Rect::from_min_size(
-                    egui::pos2(rect.min.x, y0),
-                    egui::vec2(8.0, cell.max(1.0)),
+                    egui::pos2(strip_x, y0),
+                    egui::vec2(STRIP_W, cell.max(1.0)),
                 ),
                 0.0,
                 class_color(lab),
             );
-            let w = 24.0 * betas[i] / bmax;
+            let w = BETA_W * betas[i] / bmax;
             painter.rect_filled(
-                egui::Rect::from_min_size(
-                    egui::pos2(map.max.x + 4.0, y0),
-                    egui::vec2(w, cell.max(1.0)),
-                ),
+                egui::Rect::from_min_size(egui::pos2(beta_x, y0), egui::vec2(w, cell.max(1.0))),
                 0.0,
                 egui::Color32::from_gray(120),
+            );
+        }
+        let ink = ui.visuals().text_color();
+        let small = egui::FontId::proportional(11.0);
+        painter.text(
+            egui::pos2(beta_x, rect.min.y),
+            egui::Align2::LEFT_TOP,
+            "β_i",
+            small.clone(),
+            ink,
+        );
+        // Class ticks and block boundaries (only sorted rows form blocks).
+        if sort {
+            for (class, start, end) in class_runs(labels, &self.order) {
+                let (y0, y1) = (
+                    map.min.y + start as f32 * cell,
+                    map.min.y + end as f32 * cell,
+                );
+                if start > 0 {
+                    let line = egui::Stroke::new(1.0, egui::Color32::WHITE);
+                    painter
+                        .line_segment([egui::pos2(map.min.x, y0), egui::pos2(map.max.x, y0)], line);
+                    let x0 = map.min.x + start as f32 * cell;
+                    painter
+                        .line_segment([egui::pos2(x0, map.min.y), egui::pos2(x0, map.max.y)], line);
+                }
+                if y1 - y0 >= 11.0 {
+                    painter.text(
+                        egui::pos2(strip_x - 3.0, 0.5 * (y0 + y1)),
+                        egui::Align2::RIGHT_CENTER,
+                        class.to_string(),
+                        small.clone(),
+                        ink,
+                    );
+                }
+            }
+        }
+        // Colour bar: the ramp with three ticks on the scale the map uses.
+        let (scale_max, bar_title) = if per_row {
+            (1.0, "α / row max")
+        } else {
+            (f64::from(alpha.iter().copied().fold(0.0f32, f32::max)), "α")
+        };
+        let bar = egui::Rect::from_min_size(
+            egui::pos2(beta_x + BETA_W + 10.0, map.min.y),
+            egui::vec2(BAR_W, side),
+        );
+        const BAR_STEPS: usize = 48;
+        for k in 0..BAR_STEPS {
+            let t = 1.0 - (k as f32 + 0.5) / BAR_STEPS as f32;
+            let y0 = bar.min.y + side * k as f32 / BAR_STEPS as f32;
+            let y1 = bar.min.y + side * (k + 1) as f32 / BAR_STEPS as f32;
+            painter.rect_filled(
+                egui::Rect::from_min_max(
+                    egui::pos2(bar.min.x, y0),
+                    egui::pos2(bar.max.x, y1 + 0.5),
+                ),
+                0.0,
+                ramp(t),
+            );
+        }
+        painter.rect_stroke(
+            bar,
+            0.0,
+            egui::Stroke::new(1.0, ink),
+            egui::StrokeKind::Outside,
+        );
+        painter.text(
+            egui::pos2(bar.min.x, rect.min.y),
+            egui::Align2::LEFT_TOP,
+            bar_title,
+            small.clone(),
+            ink,
+        );
+        for (f, v) in colour_bar_ticks(scale_max) {
+            let y = bar.max.y - f * side;
+            painter.line_segment(
+                [egui::pos2(bar.max.x, y), egui::pos2(bar.max.x + 3.0, y)],
+                egui::Stroke::new(1.0, ink),
+            );
+            painter.text(
+                egui::pos2(bar.max.x + 5.0, y),
+                egui::Align2::LEFT_CENTER,
+                v,
+                small.clone(),
+                ink,
             );
         }
         if let Some(pos) = resp.hover_pos()
@@ -174,11 +266,52 @@ impl AlphaMapPainter {
             let r = (((pos.y - map.min.y) / cell) as usize).min(n - 1);
             let c = (((pos.x - map.min.x) / cell) as usize).min(n - 1);
             let (i, j) = (self.order[r], self.order[c]);
-            resp.on_hover_text(cell_text(alpha, labels, d2, i, j));
+            // Next to the pointer, so it never sits over the readouts above the map.
+            resp.on_hover_text_at_pointer(cell_text(alpha, labels, d2, i, j));
             return Some((i, j));
         }
         None
     }
+}
+
+/// Room the painter takes beside the square map (class ticks, class strip, β bars, colour bar
+/// and its tick labels), in points.
+pub const EXTRA_W: f32 = LABEL_W + STRIP_W + 4.0 + 4.0 + BETA_W + 10.0 + BAR_W + 48.0;
+/// Room above the map (the β and colour-bar titles), in points.
+pub const TOP_H: f32 = 14.0;
+const LABEL_W: f32 = 20.0;
+const STRIP_W: f32 = 8.0;
+const BETA_W: f32 = 24.0;
+const BAR_W: f32 = 10.0;
+
+/// (class, first position, end) of each run of equal class in `order` (positions in the drawn
+/// order).
+pub fn class_runs(labels: &[usize], order: &[usize]) -> Vec<(usize, usize, usize)> {
+    let mut runs: Vec<(usize, usize, usize)> = Vec::new();
+    for (pos, &i) in order.iter().enumerate() {
+        let c = labels.get(i).copied().unwrap_or(0);
+        match runs.last_mut() {
+            Some(r) if r.0 == c => r.2 = pos + 1,
+            _ => runs.push((c, pos, pos + 1)),
+        }
+    }
+    runs
+}
+
+/// The colour bar's ticks: (fraction of the bar from the bottom, label) at 0, ½ and 1 of a scale
+/// running from 0 to `max`.
+pub fn colour_bar_ticks(max: f64) -> [(f32, String); 3] {
+    let max = if max.is_finite() && max > 0.0 {
+        max
+    } else {
+        1.0
+    };
+    let dec = if max >= 10.0 {
+        0
+    } else {
+        (2.0 - max.log10().floor()).clamp(1.0, 6.0) as usize
+    };
+    [0.0, 0.5, 1.0].map(|f| (f as f32, format!("{:.dec$}", f * max)))
 }
 
 /// The tooltip text of cell (i, j): indices, classes, role, α_ij, β_i and d²_ij if known.
@@ -235,7 +368,6 @@ pub fn no_alpha_text(t: &RunMirror) -> String {
 }
 
 /// α heat-map view of the trainer's last batch.
-#[derive(Default)]
 pub struct AlphaView {
     /// Sort rows and columns by class.
     pub sort_by_class: bool,
@@ -246,6 +378,21 @@ pub struct AlphaView {
     last_pair: Option<(usize, usize)>,
     /// Screen rectangles of the map and of the hovered-pair images (for browser tests).
     pub rects: Vec<(&'static str, egui::Rect)>,
+}
+
+impl Default for AlphaView {
+    /// Sorted by class (the view's note reads the blocks of a sorted map), one scale for the
+    /// whole map.
+    fn default() -> Self {
+        Self {
+            sort_by_class: true,
+            per_row: false,
+            map: AlphaMapPainter::default(),
+            images: Default::default(),
+            last_pair: None,
+            rects: Vec::new(),
+        }
+    }
 }
 
 impl AlphaView {
@@ -261,6 +408,10 @@ impl AlphaView {
             ));
             ui.checkbox(&mut self.sort_by_class, "sort by class");
             ui.checkbox(&mut self.per_row, "scale per row");
+            super::super::live_figure::figure_toggle(
+                ui,
+                super::super::live_figure::FigureKind::Alpha,
+            );
         });
         ui.label(format!(
             "sparsity {:.1}% zeros · max/mean {:.2} · max α {:.4} · step {}",
@@ -269,7 +420,10 @@ impl AlphaView {
             stats.max,
             t.snapshot.step
         ));
-        ui.weak("rows: anchors i, columns: candidates j · left strip: class · right bars: β_i");
+        ui.weak(
+            "rows: anchors i, columns: candidates j · left strip: class · right bars: β_i · \
+             colour bar: the scale",
+        );
         let images = t.data.image_shape.is_some();
         self.rects.clear();
         if n == 0 {
@@ -279,7 +433,7 @@ impl AlphaView {
         let hovered = ui
             .horizontal_top(|ui| {
                 let max_side = if images {
-                    ui.available_width() - 180.0
+                    ui.available_width() - 180.0 - EXTRA_W
                 } else {
                     f32::INFINITY
                 };

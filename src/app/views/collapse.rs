@@ -62,10 +62,13 @@ impl CollapseView {
             ui.label("Collapse metrics appear with the first snapshot.");
             return;
         };
-        ui.strong(format!(
-            "Collapse — probe batch of {PROBE_PAIRS} held-out pairs (two augmented views each), step {}",
-            t.snapshot.step
-        ));
+        ui.horizontal_wrapped(|ui| {
+            ui.strong(format!(
+                "Collapse — probe batch of {PROBE_PAIRS} held-out pairs (two augmented views each), step {}",
+                t.snapshot.step
+            ));
+            crate::app::live_figure::figure_toggle(ui, crate::app::live_figure::FigureKind::Spectrum);
+        });
         if let Some(e) = &series.error {
             ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
             return;

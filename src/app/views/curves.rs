@@ -101,6 +101,8 @@ impl CurvesView {
             ui.label("x-axis");
             ui.selectable_value(&mut self.time_axis, false, "steps");
             ui.selectable_value(&mut self.time_axis, true, "time (s)");
+            ui.separator();
+            crate::app::live_figure::figure_toggle(ui, crate::app::live_figure::FigureKind::Curves);
         });
         let x_label = if self.time_axis {
             "training time (s)"
