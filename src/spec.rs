@@ -48,6 +48,31 @@ pub fn clip(text: &str) -> String {
     }
 }
 
+/// Text a user gave as bytes (a config file, a CSV): UTF-8, with a leading byte-order mark
+/// accepted and dropped. A byte that is not UTF-8 is an error giving its line, column and byte
+/// offset (the first such byte).
+pub fn decode_utf8(bytes: &[u8]) -> Result<&str, SpecError> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    std::str::from_utf8(bytes).map_err(|e| {
+        let at = e.valid_up_to();
+        let before = &bytes[..at];
+        let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
+        let line_start = before
+            .iter()
+            .rposition(|&b| b == b'\n')
+            .map_or(0, |p| p + 1);
+        // Columns count characters: the line's start up to `at` is valid UTF-8.
+        let col = String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1;
+        SpecError::new(format!(
+            "line {line}, column {col} (byte {at}): byte 0x{:02X} is not UTF-8 text",
+            bytes[at]
+        ))
+    })
+}
+
 /// `name:key=value,...` split into its parts (keys in order of appearance).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SpecText {
@@ -143,7 +168,7 @@ pub struct Params {
 }
 
 /// The admissible range of a numeric parameter.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Range {
     /// Any finite value.
     Any,
@@ -189,16 +214,7 @@ impl Range {
 impl Params {
     /// A float parameter with a default, checked against `range`.
     pub fn f64(&self, key: &str, default: f64, range: Range) -> Result<f64, SpecError> {
-        let x = match self.map.get(key) {
-            None => default,
-            Some(v) => v.parse::<f64>().map_err(|_| {
-                SpecError::new(format!(
-                    "parameter '{key}' of '{}' must be a number, got '{cv}'",
-                    self.name,
-                    cv = clip(v)
-                ))
-            })?,
-        };
+        let x = self.number(key, default)?;
         if !range.check(x) {
             return Err(SpecError::new(format!(
                 "parameter '{key}' of '{}' must be {}, got {x}",
@@ -207,6 +223,21 @@ impl Params {
             )));
         }
         Ok(x)
+    }
+
+    /// A float parameter with a default, not yet range-checked (a typed spec checks it, e.g.
+    /// [`crate::loss::LossSpec::check`]).
+    pub fn number(&self, key: &str, default: f64) -> Result<f64, SpecError> {
+        match self.map.get(key) {
+            None => Ok(default),
+            Some(v) => v.parse::<f64>().map_err(|_| {
+                SpecError::new(format!(
+                    "parameter '{key}' of '{}' must be a number, got '{cv}'",
+                    self.name,
+                    cv = clip(v)
+                ))
+            }),
+        }
     }
 
     /// An integer parameter with a default, within `lo..=hi`.

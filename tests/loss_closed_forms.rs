@@ -22,27 +22,27 @@ fn acl_alpha_is_the_dual2_normalised_weight() {
     type W = fn(f64, &LossSpec) -> f64;
     let rules: [(&str, W); 6] = [
         ("acl-entropy:tau=0.5,eps=0", |d2, s| {
-            (-d2 / s.get("tau")).exp()
+            (-d2 / s.get("tau").unwrap()).exp()
         }),
         ("acl-entropy:tau=0.2,eps=0.1", |d2, s| {
-            (-d2 / s.get("tau")).exp()
+            (-d2 / s.get("tau").unwrap()).exp()
         }),
         ("acl-direct:tau=0.5,p=4,eps=0", |d2, s| {
-            (-d2.powf(s.get("p") / 2.0) / s.get("tau")).exp()
+            (-d2.powf(s.get("p").unwrap() / 2.0) / s.get("tau").unwrap()).exp()
         }),
         ("acl-direct:tau=0.3,p=3,eps=0.05", |d2, s| {
-            (-d2.powf(s.get("p") / 2.0) / s.get("tau")).exp()
+            (-d2.powf(s.get("p").unwrap() / 2.0) / s.get("tau").unwrap()).exp()
         }),
         ("acl-inverse:tau=0.5,p=2,k=1,eps=0", |d2, s| {
-            (d2.powf(s.get("p") / 2.0) + s.get("tau")).powf(-s.get("k"))
+            (d2.powf(s.get("p").unwrap() / 2.0) + s.get("tau").unwrap()).powf(-s.get("k").unwrap())
         }),
         ("acl-inverse:tau=0.1,p=3,k=2,eps=0.2", |d2, s| {
-            (d2.powf(s.get("p") / 2.0) + s.get("tau")).powf(-s.get("k"))
+            (d2.powf(s.get("p").unwrap() / 2.0) + s.get("tau").unwrap()).powf(-s.get("k").unwrap())
         }),
     ];
     for (text, w) in rules {
         let sp = spec(text);
-        let eps = sp.get("eps");
+        let eps = sp.get("eps").unwrap();
         for (pairs, seed) in [(2, 1), (5, 2), (9, 3)] {
             let y = batch(pairs, 4, seed, 1.0);
             let n = 2 * pairs;

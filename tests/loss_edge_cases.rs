@@ -88,7 +88,7 @@ fn edge_batches_and_extreme_temperatures_stay_finite() {
             let out32 = evaluate::<f32>(&sp, y32.view(), normalize)
                 .unwrap_or_else(|e| panic!("{label} (f32): {e}"));
             assert_sane(&out32, &format!("{label} f32"));
-            if is_min_player(&sp) && sp.get("eps") == 0.0 {
+            if is_min_player(&sp) && sp.get("eps") == Some(0.0) {
                 for i in 0..y.nrows() {
                     assert!(
                         (out.beta[i] - 1.0).abs() < 1e-9,

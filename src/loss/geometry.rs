@@ -12,8 +12,8 @@
 
 use ndarray::{Array1, Array2, ArrayView2, Axis, s};
 
-use super::LossError;
 use super::kernels;
+use super::{LossError, NonFinite};
 use crate::nn::gemm::matmul_into;
 use crate::real::Real;
 
@@ -138,7 +138,7 @@ impl<F: Real> Geometry<F> {
             return Err(LossError::Input("embeddings have zero dimensions".into()));
         }
         if raw.iter().any(|x| !x.is_finite()) {
-            return Err(LossError::NonFinite("input embeddings".into()));
+            return Err(LossError::NonFinite(NonFinite::Embeddings));
         }
         let d = raw.ncols();
         let mut zbuf = kernels::take_buffer::<F>(n * d);
@@ -176,9 +176,7 @@ impl<F: Real> Geometry<F> {
         // diagonal rules out overflow anywhere in d².
         let max_diag = (0..n).fold(F::zero(), |m, i| m.max(gram[[i, i]]));
         if !(max_diag * F::c(4.0)).is_finite() {
-            return Err(LossError::NonFinite(
-                "pairwise distances (the embeddings are too large for this float type)".into(),
-            ));
+            return Err(LossError::NonFinite(NonFinite::Distances));
         }
         let d2 = distances_from_gram(gram, normalize);
         Ok(Self {

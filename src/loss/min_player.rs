@@ -31,10 +31,10 @@ use ndarray::Array2;
 
 use super::geometry::Geometry;
 use super::kernels;
-use super::spec::{LossKind, LossSpec};
 use crate::real::Real;
 
-/// The raw-weight rule of an α-CL min player, with its parameters.
+/// The raw-weight rule of an α-CL min player, with its parameters (built by
+/// [`super::LossSpec::check`], so every parameter is inside its range).
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Rule {
     /// log w = −d²/τ.
@@ -63,27 +63,6 @@ pub enum Rule {
         /// Exponent k > 0.
         k: f64,
     },
-}
-
-impl Rule {
-    /// The rule of an α-CL spec, or `None` for the family rows.
-    pub fn of(spec: &LossSpec) -> Option<Self> {
-        let tau = spec.get("tau");
-        Some(match spec.kind {
-            LossKind::AclEntropy => Rule::Entropy { tau },
-            LossKind::AclQuadratic => Rule::Quadratic { tau },
-            LossKind::AclDirect => Rule::Direct {
-                tau,
-                p: spec.get("p"),
-            },
-            LossKind::AclInverse => Rule::Inverse {
-                tau,
-                p: spec.get("p"),
-                k: spec.get("k"),
-            },
-            _ => return None,
-        })
-    }
 }
 
 /// log(eᵃ + eᵇ) without overflow; either argument may be −∞.
@@ -160,10 +139,10 @@ pub fn simplex_threshold_sorted(s: &[f64], tau: f64) -> f64 {
     mu
 }
 
-/// α for an α-CL spec (rows normalised as the official `dual2`; zero on self and partner).
-/// Returns zeros for a spec that is not an α-CL min player.
-pub fn alpha<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> Array2<F> {
-    alpha_and_loss(spec, geom).1
+/// α of a min player with slack ε ≥ 0 (rows normalised as the official `dual2`; zero on self
+/// and partner).
+pub fn alpha<F: Real>(rule: Rule, eps: f64, geom: &Geometry<F>) -> Array2<F> {
+    alpha_and_loss(rule, eps, geom).1
 }
 
 /// d^p = (d²)^{p/2} for d² ≥ 0 in the working float type, with exact fast paths for
@@ -183,8 +162,8 @@ fn pow_half_f<F: Real>(d2: F, p: f64, half_p: F) -> F {
     }
 }
 
-/// The α-CL loss value (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) and α, in one pass over the rows.
-/// Returns (0, zeros) for a spec that is not an α-CL min player.
+/// The α-CL loss value (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) and α, in one pass over the rows,
+/// for a checked rule and slack ε ≥ 0 (ε = 0: rows sum to 1).
 ///
 /// Exponential rules work relative to the row's smallest s_ij (s = d² or d^p), which has the
 /// largest weight: e_ij = exp((s_min − s_ij)/τ) ≤ 1 and α_ij = e_ij / D̃_i with
@@ -192,18 +171,9 @@ fn pow_half_f<F: Real>(d2: F, p: f64, half_p: F) -> F {
 /// r_ij = (s_min + τ)/(s_ij + τ) ≤ 1, w̃ = r^k, log D̃_i = logaddexp(log Σ w̃,
 /// log(ε(2B−2)) + k·log(s_min + τ)). The row scalars are f64; the per-entry work runs in the
 /// batch's float type (fast exp in f32, see [`super::kernels`]).
-pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array2<F>) {
+pub fn alpha_and_loss<F: Real>(rule: Rule, eps: f64, geom: &Geometry<F>) -> (F, Array2<F>) {
     let n = geom.rows();
     let mut alpha = Array2::<F>::zeros((n, n));
-    let Some(rule) = Rule::of(spec) else {
-        return (F::zero(), alpha);
-    };
-    let eps = spec.get("eps");
-    let eps = if eps.is_finite() && eps > 0.0 {
-        eps
-    } else {
-        0.0
-    };
     let slack = eps * (n - 2) as f64;
     let log_slack = if slack > 0.0 {
         slack.ln()

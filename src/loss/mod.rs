@@ -2,7 +2,8 @@
 //!
 //! Pipeline for a batch of 2B raw embeddings y (rows k and k+B are partners):
 //! 1. [`geometry::Geometry`]: z = y/‖y‖ (switchable), d²_ij = ½‖z_i − z_j‖², d²_i = d²_{i,p(i)}.
-//! 2. α and the loss value from the chosen [`LossSpec`]: a (φ, ψ) row of the family
+//! 2. α and the loss value from the chosen loss, checked once into a [`ValidLoss`] (typed
+//!    parameters, [`LossSpec::check`]): a (φ, ψ) row of the family
 //!    ([`family`], α from Theorem 1) or an α-CL min player ([`min_player`], α from detached
 //!    distances).
 //! 3. β_i = Σ_j α_ij and the **shared** max-player gradient [`energy::energy_grad`]:
@@ -29,7 +30,10 @@ use ndarray::{Array1, Array2, ArrayView2};
 
 pub use energy::{energy, energy_grad};
 pub use geometry::Geometry;
-pub use spec::{LOSSES, LossGroup, LossInfo, LossKind, LossSpec, ParamInfo};
+pub use spec::{
+    LOSSES, LossForm, LossGroup, LossInfo, LossKind, LossParamError, LossParams, LossSpec,
+    ParamInfo, ValidLoss,
+};
 
 use crate::real::Real;
 pub use family::{Phi, Psi};
@@ -38,12 +42,35 @@ pub use min_player::Rule;
 /// Errors of the loss engine.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum LossError {
-    /// The batch is malformed.
+    /// The batch is malformed (shape, or a row that cannot be normalised).
     #[error("bad input: {0}")]
     Input(String),
+    /// A hand-built spec whose parameters fail [`LossSpec::check`].
+    #[error("bad input: {0}")]
+    Params(#[from] LossParamError),
     /// A NaN or infinity appeared.
     #[error("non-finite value in {0}")]
-    NonFinite(String),
+    NonFinite(NonFinite),
+}
+
+/// Which quantity of a loss evaluation was not finite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum NonFinite {
+    /// The input rows (the encoder's output in training).
+    #[error("input embeddings")]
+    Embeddings,
+    /// The pairwise distances overflowed the float type.
+    #[error("pairwise distances (the embeddings are too large for this float type)")]
+    Distances,
+    /// The loss value of the named loss.
+    #[error("the {0} loss value")]
+    LossValue(&'static str),
+    /// α of the named loss.
+    #[error("α of {0}")]
+    Alpha(&'static str),
+    /// The gradient of the named loss.
+    #[error("the gradient of {0}")]
+    Gradient(&'static str),
 }
 
 /// Everything one loss evaluation produces.
@@ -59,106 +86,30 @@ pub struct LossOutput<F: Real> {
     pub grad: Array2<F>,
 }
 
-/// The (φ, ψ) row of a family loss, or `None` for α-CL min players.
+/// The (φ, ψ) row of a family loss, or `None` for α-CL min players and for a spec that fails
+/// its check.
 pub fn family_row(spec: &LossSpec) -> Option<(Phi, Psi)> {
-    let v = |k: &str| spec.get(k);
-    Some(match spec.kind {
-        LossKind::NtXent => (
-            Phi::Log { s: 1.0, eps: 1.0 },
-            Psi::Exp {
-                a: 1.0 / v("tau"),
-                b: 0.0,
-            },
-        ),
-        LossKind::InfoNce => (
-            Phi::Log {
-                s: v("tau"),
-                eps: v("eps"),
-            },
-            Psi::Exp {
-                a: 1.0 / v("tau"),
-                b: 0.0,
-            },
-        ),
-        LossKind::Mine => (Phi::Log { s: 1.0, eps: 0.0 }, Psi::Exp { a: 1.0, b: 0.0 }),
-        LossKind::Triplet => (Phi::Identity, Psi::Hinge { eps: v("eps") }),
-        LossKind::SoftTriplet => (
-            Phi::Log {
-                s: v("tau"),
-                eps: 1.0,
-            },
-            Psi::Exp {
-                a: 1.0 / v("tau"),
-                b: v("eps"),
-            },
-        ),
-        LossKind::Tuplet => (Phi::Log { s: 1.0, eps: 1.0 }, Psi::Exp { a: 1.0, b: 0.0 }),
-        LossKind::Lifted => (
-            Phi::LogSqPlus,
-            Psi::Exp {
-                a: 1.0,
-                b: v("eps"),
-            },
-        ),
-        LossKind::ModifiedTriplet => (Phi::Identity, Psi::Sigmoid { c: v("c") }),
-        LossKind::TripletContrastive => (Phi::Identity, Psi::Identity),
-        LossKind::AclEntropy
-        | LossKind::AclQuadratic
-        | LossKind::AclDirect
-        | LossKind::AclInverse => {
-            return None;
-        }
-    })
+    spec.check().ok()?.params().family_row()
 }
 
-/// Loss value and α of `spec` on an existing geometry (no gradient).
-///
-/// Family rows: L = (1/2B) Σ_i φ(ξ_i) and the Theorem-1 α. α-CL rows: α from the min player on
-/// the detached distances and L = (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) = −E_α/2B.
+/// Loss value and α of `spec` on an existing geometry (no gradient); a spec that fails its
+/// check gives a NaN loss and α = 0 (use [`ValidLoss::alpha_and_loss`] to know why).
 pub fn alpha_and_loss<F: Real>(spec: &LossSpec, geom: &Geometry<F>) -> (F, Array2<F>) {
-    match family_row(spec) {
-        Some((phi, psi)) => family::family_alpha(geom, phi, psi),
-        None => min_player::alpha_and_loss(spec, geom),
+    match spec.check() {
+        Ok(valid) => valid.alpha_and_loss(geom),
+        Err(_) => (F::nan(), Array2::zeros((geom.rows(), geom.rows()))),
     }
-}
-
-/// Checks that every parameter of `spec` is inside its documented range (the fields of
-/// [`LossSpec`] are public, so a spec built by hand may hold anything).
-pub fn validate(spec: &LossSpec) -> Result<(), LossError> {
-    let info = spec.info();
-    if spec.values.len() != info.params.len() {
-        return Err(LossError::Input(format!(
-            "'{}' takes {} parameter(s), the spec holds {}",
-            info.name,
-            info.params.len(),
-            spec.values.len()
-        )));
-    }
-    for (p, &v) in info.params.iter().zip(&spec.values) {
-        if !p.range.check_value(v) {
-            return Err(LossError::Input(format!(
-                "parameter '{}' of '{}' must be {}, got {v}",
-                p.key,
-                info.name,
-                p.range.describe()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Evaluates a loss on 2B raw rows: value, α, β and ∂L/∂y through the shared max-player
-/// gradient.
+/// gradient. Checks the spec once; code that evaluates the same loss every step checks it
+/// once beforehand and calls [`ValidLoss::evaluate`].
 pub fn evaluate<F: Real>(
     spec: &LossSpec,
     raw: ArrayView2<F>,
     normalize: bool,
 ) -> Result<LossOutput<F>, LossError> {
-    validate(spec)?;
-    let geom = Geometry::new(raw, normalize)?;
-    let out = evaluate_geometry(spec, &geom);
-    geom.recycle();
-    out
+    spec.check()?.evaluate(raw, normalize)
 }
 
 /// As [`evaluate`], on a precomputed geometry.
@@ -166,34 +117,61 @@ pub fn evaluate_geometry<F: Real>(
     spec: &LossSpec,
     geom: &Geometry<F>,
 ) -> Result<LossOutput<F>, LossError> {
-    validate(spec)?;
-    let (loss, alpha) = alpha_and_loss(spec, geom);
-    if !loss.is_finite() {
-        return Err(LossError::NonFinite(format!(
-            "the {} loss value",
-            spec.info().name
-        )));
+    spec.check()?.evaluate_geometry(geom)
+}
+
+impl ValidLoss {
+    /// Loss value and α on an existing geometry (no gradient).
+    ///
+    /// Family rows: L = (1/2B) Σ_i φ(ξ_i) and the Theorem-1 α. α-CL rows: α from the min
+    /// player on the detached distances and L = (1/2B) Σ_i Σ_j α_ij (d²_i − d²_ij) = −E_α/2B.
+    pub fn alpha_and_loss<F: Real>(&self, geom: &Geometry<F>) -> (F, Array2<F>) {
+        match self.params().form() {
+            LossForm::Family { phi, psi } => family::family_alpha(geom, phi, psi),
+            LossForm::MinPlayer { rule, eps } => min_player::alpha_and_loss(rule, eps, geom),
+        }
     }
-    let beta = energy::beta_from_alpha(alpha.view());
-    // α ≥ 0, so a NaN or infinite α_ij makes its row sum β_i non-finite: checking β suffices.
-    if beta.iter().any(|b| !b.is_finite()) {
-        return Err(LossError::NonFinite(format!("α of {}", spec.info().name)));
+
+    /// Value, α, β and ∂L/∂y on 2B raw rows (see [`evaluate`]).
+    pub fn evaluate<F: Real>(
+        &self,
+        raw: ArrayView2<F>,
+        normalize: bool,
+    ) -> Result<LossOutput<F>, LossError> {
+        let geom = Geometry::new(raw, normalize)?;
+        let out = self.evaluate_geometry(&geom);
+        geom.recycle();
+        out
     }
-    // ∂L/∂z = −(1/2B)·∂E_α/∂z (Theorem 1 / the detached-α convention), then through z = y/‖y‖.
-    let mut grad = energy_grad(alpha.view(), beta.view(), geom.z.view());
-    let scale = -F::one() / F::n(geom.rows());
-    grad.mapv_inplace(|g| g * scale);
-    geom.backward_to_raw_inplace(&mut grad);
-    if grad.iter().any(|g| !g.is_finite()) {
-        return Err(LossError::NonFinite(format!(
-            "the gradient of {}",
-            spec.info().name
-        )));
+
+    /// As [`ValidLoss::evaluate`], on a precomputed geometry.
+    pub fn evaluate_geometry<F: Real>(
+        &self,
+        geom: &Geometry<F>,
+    ) -> Result<LossOutput<F>, LossError> {
+        let name = self.name();
+        let (loss, alpha) = self.alpha_and_loss(geom);
+        if !loss.is_finite() {
+            return Err(LossError::NonFinite(NonFinite::LossValue(name)));
+        }
+        let beta = energy::beta_from_alpha(alpha.view());
+        // α ≥ 0, so a NaN or infinite α_ij makes its row sum β_i non-finite: checking β suffices.
+        if beta.iter().any(|b| !b.is_finite()) {
+            return Err(LossError::NonFinite(NonFinite::Alpha(name)));
+        }
+        // ∂L/∂z = −(1/2B)·∂E_α/∂z (Theorem 1 / the detached-α convention), then through z = y/‖y‖.
+        let mut grad = energy_grad(alpha.view(), beta.view(), geom.z.view());
+        let scale = -F::one() / F::n(geom.rows());
+        grad.mapv_inplace(|g| g * scale);
+        geom.backward_to_raw_inplace(&mut grad);
+        if grad.iter().any(|g| !g.is_finite()) {
+            return Err(LossError::NonFinite(NonFinite::Gradient(name)));
+        }
+        Ok(LossOutput {
+            loss,
+            alpha,
+            beta,
+            grad,
+        })
     }
-    Ok(LossOutput {
-        loss,
-        alpha,
-        beta,
-        grad,
-    })
 }

@@ -5,7 +5,16 @@
 //! Every loss is described by a static [`LossInfo`] (display name, group, formula, paper
 //! reference, parameters with defaults, ranges and slider hints), so the UI builds its controls
 //! from the catalogue instead of knowing each loss.
+//!
+//! **Parse → check → valid.** [`LossSpec`] is the editable form (the text form's values, which
+//! the UI's sliders change); [`LossSpec::check`] is the one place that tests each value against
+//! its range and turns the spec into a [`ValidLoss`]: typed parameters ([`LossParams`], one
+//! variant with named fields per loss) that the per-step code uses without checking again.
+//! A failed check is a typed [`LossParamError`] naming the parameter and its allowed range.
+//! [`LossSpec::parse`] reads the text and then runs the same check.
 
+use super::family::{Phi, Psi};
+use super::min_player::Rule;
 use crate::spec::{Range, SpecError, SpecText, fmt_num, format_spec};
 
 /// Every loss the lab knows.
@@ -363,11 +372,46 @@ impl LossSpec {
         let values = info
             .params
             .iter()
-            .map(|p| params.f64(p.key, p.default, p.range))
+            .map(|p| params.number(p.key, p.default))
             .collect::<Result<Vec<_>, _>>()?;
-        Ok(Self {
+        let spec = Self {
             kind: info.kind,
             values,
+        };
+        spec.check()?;
+        Ok(spec)
+    }
+
+    /// Checks every value against its range and returns the typed parameters: the only
+    /// check a loss needs (the fields are public, so a spec built by hand may hold anything).
+    pub fn check(&self) -> Result<ValidLoss, LossParamError> {
+        let info = self.info();
+        if self.values.len() != info.params.len() {
+            return Err(LossParamError::Arity {
+                loss: info.name,
+                expected: info.params.len(),
+                got: self.values.len(),
+            });
+        }
+        for (p, &got) in info.params.iter().zip(&self.values) {
+            if !p.range.check_value(got) {
+                return Err(LossParamError::OutOfRange {
+                    loss: info.name,
+                    key: p.key,
+                    range: p.range,
+                    got,
+                });
+            }
+        }
+        let params =
+            LossParams::from_checked(self.kind, &self.values).ok_or(LossParamError::Arity {
+                loss: info.name,
+                expected: info.params.len(),
+                got: self.values.len(),
+            })?;
+        Ok(ValidLoss {
+            spec: self.clone(),
+            params,
         })
     }
 
@@ -383,14 +427,15 @@ impl LossSpec {
         format_spec(info.name, &pairs)
     }
 
-    /// The value of a parameter, or NaN if this loss has no such key.
-    pub fn get(&self, key: &str) -> f64 {
+    /// The value of a parameter, or `None` if this loss has no such key (for the UI and
+    /// tests; the loss itself reads [`LossParams`]).
+    pub fn get(&self, key: &str) -> Option<f64> {
         self.info()
             .params
             .iter()
             .zip(&self.values)
             .find(|(p, _)| p.key == key)
-            .map_or(f64::NAN, |(_, &v)| v)
+            .map(|(_, &v)| v)
     }
 
     /// Sets a parameter, rejecting values outside its range.
@@ -403,11 +448,13 @@ impl LossSpec {
             .ok_or_else(|| SpecError::new(format!("'{}' has no parameter '{key}'", info.name)))?;
         let p = &info.params[idx];
         if !p.range.check_value(value) {
-            return Err(SpecError::new(format!(
-                "parameter '{key}' of '{}' must be {}, got {value}",
-                info.name,
-                p.range.describe()
-            )));
+            return Err(LossParamError::OutOfRange {
+                loss: info.name,
+                key: p.key,
+                range: p.range,
+                got: value,
+            }
+            .into());
         }
         self.values[idx] = value;
         Ok(())
@@ -418,12 +465,222 @@ impl LossSpec {
         let mut next = Self::defaults(kind);
         let info = next.info();
         for (i, p) in info.params.iter().enumerate() {
-            let v = self.get(p.key);
-            if v.is_finite() && p.range.check_value(v) && p.key != "eps" {
+            if let Some(v) = self.get(p.key)
+                && p.range.check_value(v)
+                && p.key != "eps"
+            {
                 next.values[i] = v;
             }
         }
         next
+    }
+}
+
+/// Why a loss spec's values cannot be used.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum LossParamError {
+    /// A value outside its parameter's range.
+    #[error("parameter '{key}' of '{loss}' must be {}, got {got}", range.describe())]
+    OutOfRange {
+        /// The loss's name in the text form.
+        loss: &'static str,
+        /// The parameter's key.
+        key: &'static str,
+        /// What is allowed.
+        range: Range,
+        /// The value given.
+        got: f64,
+    },
+    /// A hand-built spec with the wrong number of values.
+    #[error("'{loss}' takes {expected} parameter(s), the spec holds {got}")]
+    Arity {
+        /// The loss's name in the text form.
+        loss: &'static str,
+        /// How many values the catalogue lists.
+        expected: usize,
+        /// How many the spec holds.
+        got: usize,
+    },
+}
+
+impl From<LossParamError> for SpecError {
+    fn from(e: LossParamError) -> Self {
+        SpecError::new(e.to_string())
+    }
+}
+
+/// The typed, checked hyper-parameters of each loss (the paper's symbols).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LossParams {
+    /// NT-Xent with temperature τ > 0.
+    NtXent {
+        /// Temperature τ > 0.
+        tau: f64,
+    },
+    /// InfoNCE row: φ = τ log(ε + x), ψ = exp(x/τ).
+    InfoNce {
+        /// Temperature τ > 0.
+        tau: f64,
+        /// Weight of the positive in the denominator, ε ≥ 0.
+        eps: f64,
+    },
+    /// MINE (no parameters).
+    Mine,
+    /// Triplet: ψ = [x + ε]₊.
+    Triplet {
+        /// Margin ε ≥ 0.
+        margin: f64,
+    },
+    /// Soft triplet: φ = τ log(1 + x), ψ = exp(x/τ + ε).
+    SoftTriplet {
+        /// Temperature τ > 0.
+        tau: f64,
+        /// Shift ε (any finite number).
+        shift: f64,
+    },
+    /// N+1 tuplet (no parameters).
+    Tuplet,
+    /// Lifted structured: ψ = exp(x + ε).
+    Lifted {
+        /// Shift ε (any finite number).
+        shift: f64,
+    },
+    /// Modified triplet: ψ = sigmoid(c x).
+    ModifiedTriplet {
+        /// Sharpness c > 0.
+        c: f64,
+    },
+    /// Triplet contrastive (no parameters).
+    TripletContrastive,
+    /// An α-CL min player: its rule and the row-normalisation slack ε ≥ 0.
+    MinPlayer {
+        /// The raw-weight rule with its parameters.
+        rule: Rule,
+        /// Row-normalisation slack ε ≥ 0.
+        eps: f64,
+    },
+}
+
+impl LossParams {
+    /// The typed parameters of `kind` from values in catalogue order, already range-checked;
+    /// `None` when the number of values does not match the catalogue.
+    fn from_checked(kind: LossKind, v: &[f64]) -> Option<Self> {
+        use LossKind as K;
+        Some(match (kind, v) {
+            (K::NtXent, &[tau]) => Self::NtXent { tau },
+            (K::InfoNce, &[tau, eps]) => Self::InfoNce { tau, eps },
+            (K::Mine, &[]) => Self::Mine,
+            (K::Triplet, &[margin]) => Self::Triplet { margin },
+            (K::SoftTriplet, &[tau, shift]) => Self::SoftTriplet { tau, shift },
+            (K::Tuplet, &[]) => Self::Tuplet,
+            (K::Lifted, &[shift]) => Self::Lifted { shift },
+            (K::ModifiedTriplet, &[c]) => Self::ModifiedTriplet { c },
+            (K::TripletContrastive, &[]) => Self::TripletContrastive,
+            (K::AclEntropy, &[tau, eps]) => Self::MinPlayer {
+                rule: Rule::Entropy { tau },
+                eps,
+            },
+            (K::AclQuadratic, &[tau, eps]) => Self::MinPlayer {
+                rule: Rule::Quadratic { tau },
+                eps,
+            },
+            (K::AclDirect, &[tau, p, eps]) => Self::MinPlayer {
+                rule: Rule::Direct { tau, p },
+                eps,
+            },
+            (K::AclInverse, &[tau, p, k, eps]) => Self::MinPlayer {
+                rule: Rule::Inverse { tau, p, k },
+                eps,
+            },
+            _ => return None,
+        })
+    }
+
+    /// What the loss engine evaluates: a (φ, ψ) row of the family (Tian 2022 Fig. 1) or a
+    /// min player's rule.
+    pub fn form(self) -> LossForm {
+        let (phi, psi) = match self {
+            Self::NtXent { tau } => (
+                Phi::Log { s: 1.0, eps: 1.0 },
+                Psi::Exp {
+                    a: 1.0 / tau,
+                    b: 0.0,
+                },
+            ),
+            Self::InfoNce { tau, eps } => (
+                Phi::Log { s: tau, eps },
+                Psi::Exp {
+                    a: 1.0 / tau,
+                    b: 0.0,
+                },
+            ),
+            Self::Mine => (Phi::Log { s: 1.0, eps: 0.0 }, Psi::Exp { a: 1.0, b: 0.0 }),
+            Self::Triplet { margin } => (Phi::Identity, Psi::Hinge { eps: margin }),
+            Self::SoftTriplet { tau, shift } => (
+                Phi::Log { s: tau, eps: 1.0 },
+                Psi::Exp {
+                    a: 1.0 / tau,
+                    b: shift,
+                },
+            ),
+            Self::Tuplet => (Phi::Log { s: 1.0, eps: 1.0 }, Psi::Exp { a: 1.0, b: 0.0 }),
+            Self::Lifted { shift } => (Phi::LogSqPlus, Psi::Exp { a: 1.0, b: shift }),
+            Self::ModifiedTriplet { c } => (Phi::Identity, Psi::Sigmoid { c }),
+            Self::TripletContrastive => (Phi::Identity, Psi::Identity),
+            Self::MinPlayer { rule, eps } => return LossForm::MinPlayer { rule, eps },
+        };
+        LossForm::Family { phi, psi }
+    }
+
+    /// The (φ, ψ) row of a family loss, or `None` for α-CL min players.
+    pub fn family_row(self) -> Option<(Phi, Psi)> {
+        match self.form() {
+            LossForm::Family { phi, psi } => Some((phi, psi)),
+            LossForm::MinPlayer { .. } => None,
+        }
+    }
+}
+
+/// The two shapes a loss takes in the engine.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum LossForm {
+    /// A row of L_{φ,ψ}; α from Theorem 1.
+    Family {
+        /// Outer function φ.
+        phi: Phi,
+        /// Inner function ψ.
+        psi: Psi,
+    },
+    /// An α-CL min player with row-normalisation slack ε.
+    MinPlayer {
+        /// The raw-weight rule.
+        rule: Rule,
+        /// Slack ε ≥ 0.
+        eps: f64,
+    },
+}
+
+/// A loss whose parameters passed [`LossSpec::check`]: what the loss engine evaluates.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidLoss {
+    spec: LossSpec,
+    params: LossParams,
+}
+
+impl ValidLoss {
+    /// The spec it was checked from (for its text form and catalogue entry).
+    pub fn spec(&self) -> &LossSpec {
+        &self.spec
+    }
+
+    /// The typed parameters.
+    pub fn params(&self) -> LossParams {
+        self.params
+    }
+
+    /// The loss's name in the text form.
+    pub fn name(&self) -> &'static str {
+        self.spec.info().name
     }
 }
 
@@ -506,10 +763,93 @@ mod tests {
     fn switching_keeps_shared_temperature() {
         let mut s = LossSpec::parse("infonce:tau=0.2").unwrap();
         let t = s.switch_to(LossKind::AclDirect);
-        assert_eq!(t.get("tau"), 0.2);
-        assert_eq!(t.get("p"), 4.0);
+        assert_eq!(t.get("tau"), Some(0.2));
+        assert_eq!(t.get("p"), Some(4.0));
+        assert_eq!(t.get("c"), None);
         assert!(s.set("tau", -1.0).is_err());
         s.set("tau", 0.3).unwrap();
-        assert_eq!(s.get("tau"), 0.3);
+        assert_eq!(s.get("tau"), Some(0.3));
+    }
+
+    #[test]
+    fn check_gives_typed_parameters_in_the_papers_symbols() {
+        let v = LossSpec::parse("acl-inverse:tau=0.3,p=3,k=2,eps=0.1")
+            .unwrap()
+            .check()
+            .unwrap();
+        assert_eq!(
+            v.params(),
+            LossParams::MinPlayer {
+                rule: Rule::Inverse {
+                    tau: 0.3,
+                    p: 3.0,
+                    k: 2.0
+                },
+                eps: 0.1
+            }
+        );
+        assert_eq!(v.spec().to_text(), "acl-inverse:tau=0.3,p=3,k=2,eps=0.1");
+        let v = LossSpec::parse("soft-triplet:tau=0.2,eps=-0.5")
+            .unwrap()
+            .check()
+            .unwrap();
+        assert_eq!(
+            v.params(),
+            LossParams::SoftTriplet {
+                tau: 0.2,
+                shift: -0.5
+            }
+        );
+        assert!(matches!(
+            v.params().form(),
+            LossForm::Family {
+                psi: Psi::Exp { b, .. },
+                ..
+            } if b == -0.5
+        ));
+        // Every loss of the catalogue has typed parameters, and only the min players lack a row.
+        for info in LOSSES {
+            let p = LossSpec::defaults(info.kind).check().unwrap().params();
+            assert_eq!(
+                p.family_row().is_none(),
+                info.group == LossGroup::MinPlayer,
+                "{}",
+                info.name
+            );
+        }
+    }
+
+    #[test]
+    fn check_errors_are_typed_and_say_the_range() {
+        let mut s = LossSpec::parse("acl-direct").unwrap();
+        s.values[1] = -2.0;
+        let e = s.check().unwrap_err();
+        assert_eq!(
+            e,
+            LossParamError::OutOfRange {
+                loss: "acl-direct",
+                key: "p",
+                range: Range::Above(0.0),
+                got: -2.0
+            }
+        );
+        assert_eq!(
+            e.to_string(),
+            "parameter 'p' of 'acl-direct' must be > 0, got -2"
+        );
+        s.values.push(1.0);
+        assert!(matches!(
+            s.check(),
+            Err(LossParamError::Arity {
+                expected: 3,
+                got: 4,
+                ..
+            })
+        ));
+        // Parsing runs the same check, with the same words.
+        let e = LossSpec::parse("acl-direct:p=-2").unwrap_err();
+        assert_eq!(e.0, "parameter 'p' of 'acl-direct' must be > 0, got -2");
+        let e = LossSpec::parse("infonce:tau=inf").unwrap_err();
+        assert!(e.0.contains("must be > 0, got inf"), "{e}");
     }
 }

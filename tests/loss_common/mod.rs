@@ -82,9 +82,10 @@ pub type Scalar = Box<dyn Fn(f64) -> f64>;
 
 /// φ and ψ of a family row, written from the paper's table.
 pub fn phi_psi(spec: &LossSpec) -> (Scalar, Scalar) {
-    let tau = spec.get("tau");
-    let eps = spec.get("eps");
-    let c = spec.get("c");
+    // NaN for a parameter this loss does not have (the closures below never read it).
+    let tau = spec.get("tau").unwrap_or(f64::NAN);
+    let eps = spec.get("eps").unwrap_or(f64::NAN);
+    let c = spec.get("c").unwrap_or(f64::NAN);
     match spec.kind {
         LossKind::InfoNce => (
             Box::new(move |x| tau * (eps + x).ln()),
