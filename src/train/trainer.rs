@@ -182,6 +182,8 @@ pub struct Trainer {
     pub(crate) profile: Option<PhaseTimes>,
     /// The last finite parameters and optimiser state (see the module docs).
     pub(crate) recovery: Recovery,
+    /// `config.loss`, checked once (typed parameters for every step).
+    pub(crate) loss: loss::ValidLoss,
 }
 
 /// Seconds spent in each phase of the steps taken while profiling.
@@ -233,6 +235,7 @@ impl Trainer {
     /// As [`Trainer::new`] with an already loaded data set.
     pub fn with_data(config: RunConfig, data: Dataset) -> Result<Self, TrainError> {
         Self::check_data(&config, &data)?;
+        let loss = config.loss.check().map_err(SpecError::from)?;
         let mut init_rng = Rng::derive(config.seed, "init");
         let encoder = config
             .encoder
@@ -263,6 +266,7 @@ impl Trainer {
             eval_seconds: 0.0,
             profile: None,
             recovery: Recovery::default(),
+            loss,
         };
         t.refresh_snapshot();
         t.input_baselines();
@@ -366,13 +370,18 @@ impl Trainer {
         self.step
     }
 
-    /// Changes the loss from the next step on, keeping the encoder and optimiser state.
+    /// Changes the loss from the next step on, keeping the encoder and optimiser state. A
+    /// spec that fails [`LossSpec::check`] (only a hand-built one can: parsing checks) changes
+    /// nothing.
     pub fn set_loss(&mut self, spec: LossSpec) {
-        if spec != self.config.loss {
+        if spec != self.config.loss
+            && let Ok(valid) = spec.check()
+        {
             self.history
                 .loss_changes
                 .push((self.step + 1, spec.to_text()));
             self.config.loss = spec;
+            self.loss = valid;
         }
     }
 
@@ -487,16 +496,16 @@ impl Trainer {
         let t_batch = Instant::now();
         let z = self.encoder.forward_view(x.view());
         let t_forward = Instant::now();
-        let out = match loss::evaluate::<f32>(&self.config.loss, z, self.config.normalize) {
+        let out = match self.loss.evaluate::<f32>(z, self.config.normalize) {
             Ok(o) => o,
             Err(loss::LossError::NonFinite(what)) => {
-                let what = if what == "input embeddings" {
-                    "the embeddings (encoder output)".to_string()
-                } else {
-                    what
+                let what = match what {
+                    loss::NonFinite::Embeddings => "the embeddings (encoder output)".to_string(),
+                    other => other.to_string(),
                 };
                 return Err(self.fail(step, what));
             }
+            Err(loss::LossError::Params(e)) => return Err(TrainError::Config(e.to_string())),
             Err(loss::LossError::Input(reason)) => {
                 let reason = format!("the embeddings (encoder output): {reason}");
                 let e = TrainError::Degenerate { step, reason };
