@@ -464,7 +464,7 @@ pub fn prepare_from_images(
 /// Files named `data_batch_<N>.bin` form the training split and `test_batch.bin` the test split
 /// (only the base name counts; case-insensitive). Without a test file, every 5th training record
 /// (indices 4, 9, 14, …) is held out as the test split. Records keep their file order (files
-/// sorted by name).
+/// sorted by name). The same content given twice (under one name or two) is refused.
 pub fn official_bin_to_prepared(
     files: &[(&str, &[u8])],
     side: usize,
@@ -486,6 +486,7 @@ pub fn official_bin_to_prepared(
         sorted.push((base, bytes));
     }
     sorted.sort_by(|a, b| a.0.cmp(&b.0));
+    refuse_repeated_files(&sorted)?;
     let mut train: Vec<(u8, Vec<u8>)> = Vec::new();
     let mut test: Vec<(u8, Vec<u8>)> = Vec::new();
     let mut have_test = false;
@@ -548,6 +549,25 @@ pub fn official_bin_to_prepared(
         (labels, pixels)
     };
     Prepared::cifar10(3, side, split(train), split(test))
+}
+
+/// The same batch given twice (dropped twice, or a renamed copy) would duplicate its records:
+/// files are compared by content, and a repeat is an error naming both.
+fn refuse_repeated_files(files: &[(String, &[u8])]) -> Result<(), DataError> {
+    for (k, (name, bytes)) in files.iter().enumerate() {
+        // Slices compare with an early exit, so distinct batches differ within bytes.
+        if let Some((first, _)) = files[..k].iter().find(|(_, b)| b == bytes) {
+            let what = if first == name {
+                format!("'{name}' was given twice")
+            } else {
+                format!("'{name}' holds the same records as '{first}' (a copy given twice?)")
+            };
+            return Err(DataError::Invalid(format!(
+                "{what}: its records would be read twice — give each batch once"
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Parses official CIFAR-10 binary batches into a [`Dataset`] of `side`×`side` images (see

@@ -71,24 +71,9 @@ pub struct Embeddings {
 /// Decodes the input bytes: UTF-8 (a leading byte-order mark is accepted and dropped); a
 /// byte that is not UTF-8 is an error giving its line, column and byte offset.
 pub fn decode_text(bytes: &[u8]) -> anyhow::Result<String> {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
+    match alphacl::spec::decode_utf8(bytes) {
         Ok(s) => Ok(s.to_string()),
-        Err(e) => {
-            let at = e.valid_up_to();
-            let before = &bytes[..at];
-            let line = before.iter().filter(|&&b| b == b'\n').count() + 1;
-            let col = at
-                - before
-                    .iter()
-                    .rposition(|&b| b == b'\n')
-                    .map_or(0, |p| p + 1)
-                + 1;
-            bail!(
-                "line {line}, column {col} (byte {at}): byte 0x{:02X} is not UTF-8 text (is this a CSV of numbers?)",
-                bytes[at]
-            )
-        }
+        Err(e) => bail!("{e} (is this a CSV of numbers?)"),
     }
 }
 

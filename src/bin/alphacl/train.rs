@@ -78,9 +78,10 @@ fn load_config(args: &Args) -> Result<RunConfig> {
     let mut cfg = match &args.config {
         None => RunConfig::default(),
         Some(p) => {
-            let text =
-                std::fs::read_to_string(p).with_context(|| format!("reading {}", p.display()))?;
-            let text = text.trim().trim_start_matches('\u{feff}');
+            let bytes = std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+            let text = alphacl::spec::decode_utf8(&bytes)
+                .map_err(|e| anyhow::anyhow!("{}: {e} (a config is UTF-8 text)", p.display()))?
+                .trim();
             if text.is_empty() {
                 anyhow::bail!(
                     "{}: the config file is empty (write e.g. loss=nt-xent:tau=0.5&batch=64, or leave out --config for the default run)",
