@@ -1443,8 +1443,17 @@ impl LabApp {
             .show(ui, |ui| {
                 ui.colored_label(egui::Color32::from_rgb(140, 20, 20), err);
                 ui.horizontal(|ui| {
-                    let diverged = self.view().is_some_and(|t| t.failure.is_some());
-                    if diverged {
+                    let failure = self.view().and_then(|t| t.failure.clone());
+                    // A degenerate output (e.g. all-zero weights) is not a step-size problem:
+                    // a lower rate would stop the same way, so only a fresh start is offered.
+                    if let Some(TrainError::Degenerate { .. }) = failure {
+                        ui.label(
+                            "A lower learning rate cannot help: the output itself is degenerate.",
+                        );
+                        if ui.button("Reset (re-initialise the encoder)").clicked() {
+                            self.reset();
+                        }
+                    } else if failure.is_some() {
                         let r = ui.button("Lower the learning rate ×0.1 and continue");
                         Self::note_rect(rects, "lower_lr", r.rect);
                         if r.clicked()
