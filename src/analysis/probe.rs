@@ -135,7 +135,9 @@ impl KnnBank {
             return 0;
         }
         let q = unit_rows(queries.slice(ndarray::s![..n, ..]));
-        let sims = q.dot(&self.rows.t());
+        // One GEMM through the crate's SIMD kernels (blocks of ≥ 32 queries keep it efficient).
+        let mut sims = Array2::<f32>::zeros((n, self.len()));
+        crate::nn::gemm::matmul_into(sims.view_mut(), q.view(), self.rows.t(), false);
         let mut idx: Vec<usize> = Vec::with_capacity(self.len());
         let mut votes = vec![0.0f64; self.n_votes];
         let mut hits = 0;
