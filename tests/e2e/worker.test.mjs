@@ -48,6 +48,23 @@ test('the CIFAR preset trains in a worker and the main thread stays free (no tas
   await context.close();
 });
 
+test('a paused CIFAR run is evaluated on the whole test set in its worker, with the pixel baselines', { skip: !prepared && 'data not prepared' }, async () => {
+  const { page, context, errors } = await openApp(suite.browser, suite.server.url, `${PRESET}&view=curves`);
+  // The worker measures the raw and centred pixels, then the representation at step 0, on all
+  // 2 000 held-out images against all 10 000 training images, a slice at a time.
+  const s = await waitStatus(page, (s) => s.runs?.[0]?.whole_set_points >= 1, 180000, 'a whole-set evaluation');
+  const r = s.runs[0];
+  assert.equal(s.engine, 'worker');
+  assert.equal(r.step, 0, 'evaluating never trains a paused run');
+  const [raw, centred] = r.whole_set_baselines;
+  assert.ok(raw > 0.15 && raw < 0.6 && centred > raw, `pixel baselines ${raw} / ${centred}`);
+  assert.ok(r.whole_set_knn > 0.1 && r.whole_set_knn < 1, `kNN of the initial representation ${r.whole_set_knn}`);
+  assert.equal(r.whole_set_progress, null, 'nothing more to evaluate while paused');
+  await shot(page, 'worker-whole-set');
+  assert.deepEqual(errors, []);
+  await context.close();
+});
+
 test('compared runs train at the same time, each in its own worker', async () => {
   const hash = 'batch=64&run2=loss=acl-direct:tau=0.5,p=4,eps=0&run3=loss=infonce:tau=0.3,eps=1&view=compare&autoplay=1';
   const { page, context, errors } = await openApp(suite.browser, suite.server.url, hash);
