@@ -49,3 +49,36 @@ fn a_degenerate_output_offers_a_reset_not_a_lower_learning_rate() {
     assert_eq!(v.step_count(), 0);
     assert!(h.state().error.is_none());
 }
+
+#[test]
+fn lowering_the_rate_after_a_divergence_shows_the_new_rate_in_the_optimiser_field() {
+    let cfg = RunConfig::parse("optim=sgd:lr=100&normalize=0").unwrap();
+    let mut h = harness(LabApp::new(cfg));
+    h.run();
+    let field = |h: &egui_kittest::Harness<'_, LabApp>| {
+        h.get_by_label("Optimiser spec").value().unwrap_or_default()
+    };
+    assert_eq!(field(&h), "sgd:lr=100,momentum=0.9");
+    h.get_by_label("Play").click();
+    for _ in 0..200 {
+        h.run();
+        if h.state().view().is_some_and(|v| v.failure.is_some()) {
+            break;
+        }
+    }
+    assert!(
+        matches!(
+            h.state().view().and_then(|v| v.failure.clone()),
+            Some(TrainError::Diverged { .. })
+        ),
+        "{:?}",
+        h.state().view().map(|v| v.failure.clone())
+    );
+    h.run();
+    h.get_by_label("Lower the learning rate ×0.1 and continue")
+        .click();
+    h.run();
+    h.run();
+    assert_eq!(field(&h), "sgd:lr=10,momentum=0.9");
+    assert_eq!(h.state().controls.config.optim.to_text(), "sgd:lr=10,momentum=0.9");
+}

@@ -320,6 +320,12 @@ impl ControlPanel {
         }
     }
 
+    /// Sets the edited optimiser and its spec field (the failure banner's lower rate).
+    pub fn set_optim(&mut self, optim: crate::nn::OptimSpec) {
+        self.optim.text = optim.to_text();
+        self.config.optim = optim;
+    }
+
     /// Controls showing `config`, keeping a speed setting.
     pub fn with_speed(config: RunConfig, speed: Speed) -> Self {
         let mut c = Self::new(config);

@@ -1460,7 +1460,8 @@ impl LabApp {
                             && let Some(v) = self.view()
                         {
                             let lr = v.config.optim.lr() * 0.1;
-                            self.controls.config.optim = v.config.optim.with_lr(lr);
+                            let optim = v.config.optim.with_lr(lr);
+                            self.controls.set_optim(optim);
                             self.send_focused(Command::Recover { lr });
                             self.error = None;
                             self.running = true;
