@@ -196,9 +196,11 @@ impl LabApp {
                 .id(egui::Id::unique("live_figure_window"))
                 .open(&mut open)
                 .resizable(true)
-                .default_width(560.0)
+                .default_width(480.0)
                 .min_width(380.0)
-                .default_pos(ctx.content_rect().right_top() + egui::vec2(-600.0, 60.0))
+                // Bottom right, clear of the views' headers (and their Figure toggles).
+                .pivot(egui::Align2::RIGHT_BOTTOM)
+                .default_pos(ctx.content_rect().right_bottom() - egui::vec2(12.0, 12.0))
                 .show(ctx, |ui| {
                     ui.horizontal_wrapped(|ui| {
                         for k in FigureKind::ALL {
@@ -247,9 +249,11 @@ impl LabApp {
         ctx.data_mut(|d| d.insert_temp(state_id(), OpenState(shown)));
         if let Some(ext) = save {
             let rect = self.live_figure.rect.unwrap_or(egui::Rect::ZERO);
+            // Twice the canvas: the layout on screen at twice the pixels.
+            let (min_w, min_h) = crate::figures::MIN_PNG_SIZE;
             let px = (
-                2.0 * rect.width().max(480.0),
-                2.0 * rect.height().max(360.0),
+                (2.0 * rect.width()).max(min_w as f32),
+                (2.0 * rect.height()).max(min_h as f32),
             );
             match self.figure_file(self.live_figure.kind, ext, (px.0 as u32, px.1 as u32)) {
                 Ok(d) => self.outbox.downloads.push(d),

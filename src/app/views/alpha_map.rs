@@ -402,16 +402,17 @@ impl AlphaView {
         let n = alpha.nrows();
         let stats = alpha_stats(alpha);
         ui.horizontal(|ui| {
+            // First in the row: the live figure's window (bottom right) never covers it.
+            super::super::live_figure::figure_toggle(
+                ui,
+                super::super::live_figure::FigureKind::Alpha,
+            );
             ui.strong(format!(
                 "α of the last batch ({n} × {n}) — {}",
                 t.config.loss.info().display
             ));
             ui.checkbox(&mut self.sort_by_class, "sort by class");
             ui.checkbox(&mut self.per_row, "scale per row");
-            super::super::live_figure::figure_toggle(
-                ui,
-                super::super::live_figure::FigureKind::Alpha,
-            );
         });
         ui.label(format!(
             "sparsity {:.1}% zeros · max/mean {:.2} · max α {:.4} · step {}",

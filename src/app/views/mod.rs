@@ -12,7 +12,10 @@ mod theory;
 
 pub use alpha_map::{AlphaMapPainter, AlphaStats, AlphaView, alpha_stats, cell_text, pairwise_d2};
 pub use collapse::{CollapsePoint, CollapseView, PROBE_PAIRS, embed_like_training, fixed_pairs};
-pub use compare::{CompareAction, CompareView, RunRef, run_label};
+pub use compare::{
+    CompareAction, CompareView, LossScale, MIN_MAP_SIDE, RunRef, SMOOTH_EVALS, map_layout,
+    mean_of_last, mean_sd, run_label, scaled_loss,
+};
 pub use curves::{CurvesView, x_of_step};
 pub use data_view::DataView;
 pub use images::{SampleImages, Split};
