@@ -5,11 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { appSuite, openApp, waitStatus, status, clickWidget, shot, DIST } from './harness.mjs';
+import { appSuite, openApp, waitStatus, status, clickWidget, shot, DIST, ROOT } from './harness.mjs';
 
 const suite = appSuite();
 const prepared = fs.existsSync(path.join(DIST, 'data', 'cifar10-16.bin'));
-const PRESET = fs.readFileSync(path.join(DIST, '..', 'examples', 'cifar10-16px.txt'), 'utf8')
+const PRESET = fs.readFileSync(path.join(ROOT, 'examples', 'cifar10-16px.txt'), 'utf8')
   .split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#')).join('&');
 
 /** Records every main-thread long task (> 50 ms) from page load on, in window.__longTasks. */
