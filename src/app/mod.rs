@@ -13,6 +13,7 @@ pub mod assets;
 pub use crate::engine::bench;
 pub mod controls;
 pub mod export;
+pub mod layout;
 pub mod live_figure;
 pub mod palette;
 pub mod run;
@@ -187,6 +188,8 @@ pub struct LabApp {
     pub stats: Stats,
     /// Screen rectangles of named widgets `[x, y, w, h]` in points (for browser tests).
     pub widget_rects: BTreeMap<String, [f32; 4]>,
+    /// The last frame's layout: narrow screen, folded controls, the plots drawn ([`layout`]).
+    pub layout: layout::Layout,
     /// Loaded data files and downloads in flight.
     pub assets: Assets,
     /// Runs waiting for their data file (and whether to start them playing).
@@ -237,6 +240,7 @@ impl LabApp {
             outbox: Outbox::default(),
             stats: Stats::default(),
             widget_rects: BTreeMap::new(),
+            layout: Default::default(),
             curves: CurvesView::default(),
             scatter: ScatterView::default(),
             alpha: AlphaView::default(),
@@ -992,6 +996,7 @@ impl LabApp {
             "note": self.teach.note,
             "lesson": self.teach.lesson,
             "error": self.error,
+            "layout": self.layout.to_json(),
         })
     }
 
@@ -1014,7 +1019,7 @@ impl LabApp {
     fn narrow_buttons(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
         let open = self.layout.controls_open;
         let b = ui
-            .selectable_label(open, if open { "✕ Controls" } else { "☰ Controls" })
+            .selectable_label(open, if open { "Hide controls" } else { "Controls" })
             .on_hover_text(if open {
                 "close the controls and show the views"
             } else {
@@ -1201,84 +1206,130 @@ impl LabApp {
             return;
         }
         let mut rects = BTreeMap::new();
+        let screen = ui.ctx().content_rect();
+        self.layout.viewport = [screen.width(), screen.height()];
+        self.layout.narrow = screen.width() < layout::NARROW_BELOW;
+        views::axes::take_reports(ui.ctx());
         egui::Panel::top("top_bar").show(ui, |ui| self.top_bar(ui, &mut rects));
-        let actions = egui::Panel::left("controls")
-            .resizable(true)
-            .default_size(300.0)
-            .show(ui, |ui| {
-                egui::ScrollArea::vertical()
-                    .show(ui, |ui| {
-                        self.controls.ui(
-                            ui,
-                            focused_view(&self.runs, self.focus_colour),
-                            self.running,
-                            &self.hidden,
-                            &mut rects,
-                        )
-                    })
-                    .inner
-            })
-            .inner;
-        self.apply(actions);
+        if !self.layout.narrow {
+            let actions = egui::Panel::left("controls")
+                .resizable(true)
+                .default_size(300.0)
+                .max_size((screen.width() * 0.4).max(300.0))
+                .show(ui, |ui| {
+                    egui::ScrollArea::vertical()
+                        .show(ui, |ui| self.controls_ui(ui, &mut rects))
+                        .inner
+                })
+                .inner;
+            self.apply(actions);
+        }
+        let mut actions = None;
         egui::CentralPanel::default().show(ui, |ui| {
-            if let Some(err) = self.error.clone() {
-                self.error_banner(ui, &err, &mut rects);
+            if self.layout.narrow && self.layout.controls_open {
+                // A narrow screen: the opened controls take the place of the views.
+                if let Some(err) = self.error.clone() {
+                    self.error_banner(ui, &err, &mut rects);
+                }
+                let a = egui::ScrollArea::vertical()
+                    .id_salt("narrow_controls")
+                    .auto_shrink(false)
+                    .show(ui, |ui| self.controls_ui(ui, &mut rects))
+                    .inner;
+                actions = Some(a);
+            } else if views::split::stacked(ui) {
+                // Narrow views stack their parts: the whole column scrolls.
+                egui::ScrollArea::vertical()
+                    .id_salt("stacked_views")
+                    .auto_shrink(false)
+                    .show(ui, |ui| self.central(ui, &mut rects));
+            } else {
+                self.central(ui, &mut rects);
             }
-            self.info_banners(ui);
-            if let Some(p) = self.assets.progress_text() {
-                ui.horizontal(|ui| {
-                    ui.spinner();
-                    ui.label(p);
-                });
-            }
-            if let Some(b) = &self.bench {
-                ui.group(|ui| {
-                    ui.strong(format!("Benchmark: {}, single thread", b.title()));
-                    for f in &b.figures {
-                        ui.label(format!(
-                            "{:<32} {:>3} steps  {:6.1} steps/s  {:5.1} GFLOP/s",
-                            f.loss, f.steps, f.steps_per_sec, f.gflops
-                        ));
-                    }
-                    if b.done() {
-                        ui.label("done");
-                    } else {
-                        ui.ctx().request_repaint();
-                    }
-                });
-            }
-            if self.shows("tabs") {
-                ui.horizontal(|ui| {
-                    for tab in Tab::ALL {
-                        if !self.shows(&format!("view:{}", tab.key())) {
-                            continue;
-                        }
-                        let label = if tab == Tab::Compare && self.runs.len() > 1 {
-                            format!("Compare ({})", self.runs.len())
-                        } else {
-                            tab.label().to_string()
-                        };
-                        let r = ui.selectable_value(&mut self.tab, tab, label);
-                        Self::note_rect(&mut rects, &format!("tab:{}", tab.key()), r.rect);
-                    }
-                });
-            }
-            egui::CollapsingHeader::new("What am I looking at?")
-                .id_salt(("note", self.tab.key()))
-                .default_open(self.teach.notes_open_by_default())
-                .show(ui, |ui| ui.label(tour::view_note(self.tab)));
-            ui.separator();
-            if self.runs.is_empty() {
-                ui.label("No run: fix the configuration in the panel and press Reset.");
-                return;
-            }
-            self.central_view(ui, &mut rects);
         });
+        if let Some(a) = actions {
+            self.apply(a);
+        }
         self.live_figure_window(ui.ctx(), &mut rects);
+        self.layout.plots = views::axes::take_reports(ui.ctx());
+        for (name, p) in &self.layout.plots {
+            rects.insert(format!("plot:{name}"), p.rect);
+        }
         self.widget_rects = rects;
         if self.running {
             ui.ctx().request_repaint();
         }
+    }
+
+    /// The control panel's contents (beside the views, or in their place on a narrow screen).
+    fn controls_ui(
+        &mut self,
+        ui: &mut egui::Ui,
+        rects: &mut BTreeMap<String, [f32; 4]>,
+    ) -> controls::Actions {
+        self.controls.ui(
+            ui,
+            focused_view(&self.runs, self.focus_colour),
+            self.running,
+            &self.hidden,
+            rects,
+        )
+    }
+
+    /// The central area: banners, the tabs, the view's note and the view.
+    fn central(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        if let Some(err) = self.error.clone() {
+            self.error_banner(ui, &err, rects);
+        }
+        self.info_banners(ui);
+        if let Some(p) = self.assets.progress_text() {
+            ui.horizontal(|ui| {
+                ui.spinner();
+                ui.label(p);
+            });
+        }
+        if let Some(b) = &self.bench {
+            ui.group(|ui| {
+                ui.strong(format!("Benchmark: {}, single thread", b.title()));
+                for f in &b.figures {
+                    ui.label(format!(
+                        "{:<32} {:>3} steps  {:6.1} steps/s  {:5.1} GFLOP/s",
+                        f.loss, f.steps, f.steps_per_sec, f.gflops
+                    ));
+                }
+                if b.done() {
+                    ui.label("done");
+                } else {
+                    ui.ctx().request_repaint();
+                }
+            });
+        }
+        if self.shows("tabs") {
+            ui.horizontal_wrapped(|ui| {
+                for tab in Tab::ALL {
+                    if !self.shows(&format!("view:{}", tab.key())) {
+                        continue;
+                    }
+                    let label = if tab == Tab::Compare && self.runs.len() > 1 {
+                        format!("Compare ({})", self.runs.len())
+                    } else {
+                        tab.label().to_string()
+                    };
+                    let r = ui.selectable_value(&mut self.tab, tab, label);
+                    Self::note_rect(rects, &format!("tab:{}", tab.key()), r.rect);
+                }
+            });
+        }
+        egui::CollapsingHeader::new("What am I looking at?")
+            .id_salt(("note", self.tab.key()))
+            .default_open(self.teach.notes_open_by_default())
+            .show(ui, |ui| ui.label(tour::view_note(self.tab)));
+        ui.separator();
+        if self.runs.is_empty() {
+            ui.label("No run: fix the configuration in the panel and press Reset.");
+            return;
+        }
+        self.central_view(ui, rects);
     }
 
     fn central_view(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
@@ -1302,8 +1353,32 @@ impl LabApp {
             });
             return;
         }
+        if self.tab == Tab::Alpha {
+            self.alpha.ui(ui, t);
+            for (name, r) in &self.alpha.rects {
+                Self::note_rect(rects, name, *r);
+            }
+            return;
+        }
         let mut player = None;
-        match self.tab {
+        let stacked = views::split::stacked(ui);
+        // Views that do not fit (a short window, banners above) scroll rather than clip; a
+        // stacked view is inside the central area's scroll already.
+        let scroll = egui::ScrollArea::vertical()
+            .id_salt(("view", self.tab.key()))
+            .auto_shrink([false, true])
+            .max_height(if stacked {
+                f32::INFINITY
+            } else {
+                ui.available_height()
+            });
+        let mut draw = |ui: &mut egui::Ui| match self.tab {
+            Tab::Overview if stacked => {
+                let side = ui.available_width().min(420.0);
+                self.scatter.ui(ui, t, side + 90.0);
+                let h = 2.0 * views::split::STACKED_PLOT_H + 80.0;
+                self.curves.ui(ui, t, h);
+            }
             Tab::Overview => {
                 let h = ui.available_height();
                 ui.columns(2, |cols| {
@@ -1311,21 +1386,24 @@ impl LabApp {
                     self.curves.ui(&mut cols[1], t, h);
                 });
             }
-            Tab::Alpha => {
-                self.alpha.ui(ui, t);
-                for (name, r) in &self.alpha.rects {
-                    Self::note_rect(rects, name, *r);
-                }
-            }
             Tab::Data => self.data_view.ui(ui, t),
             Tab::Collapse => self.collapse.ui(ui, t),
             Tab::Theory => self.theory.ui(ui, t),
             Tab::Players => player = self.players.ui(ui, t),
             Tab::Curves => {
-                let h = ui.available_height();
+                let h = if stacked {
+                    2.0 * views::split::STACKED_PLOT_H + 80.0
+                } else {
+                    ui.available_height()
+                };
                 self.curves.ui(ui, t, h);
             }
-            Tab::Compare => {}
+            Tab::Alpha | Tab::Compare => {}
+        };
+        if stacked {
+            draw(ui);
+        } else {
+            scroll.show(ui, |ui| draw(ui));
         }
         if let Some((mv, times)) = player {
             // The moves stay visible: training pauses.
@@ -1362,6 +1440,7 @@ impl LabApp {
                 }
             }
             CompareAction::Focus(c) => self.focus(c),
+            CompareAction::EvaluateWholeSet => self.send_all(&Command::EvaluateWholeSet),
             CompareAction::RestartAll => {
                 let play = self.running;
                 for r in &mut self.runs {
@@ -1580,6 +1659,11 @@ impl LabApp {
             self.preset,
             self.teach.note.as_deref(),
         ));
+    }
+
+    /// The Theory view's experiment (its speed, steps, settings).
+    pub fn theory_mut(&mut self) -> &mut views::TheoryView {
+        &mut self.theory
     }
 
     /// Play if paused, pause if playing (the Space key).

@@ -11,8 +11,8 @@
 //!   (Wang & Isola 2020) as a trajectory;
 //! - per-dimension std of ẑ (≈ 1/√d when spread out, → 0 on collapse).
 
-use super::ShowOutlined;
-use egui_plot::{Bar, BarChart, HLine, Legend, Line, Plot, Points};
+use super::axes::LabPlot;
+use egui_plot::{Bar, BarChart, HLine, Legend, Line, Points};
 
 use crate::engine::RunMirror;
 use crate::nn::Stage;
@@ -86,97 +86,147 @@ impl CollapseView {
              alignment = mean |u_k − u_k'|² over positive pairs, u = z/|z| (lower: views agree); uniformity = log mean exp(−2|u_i − u_j|²) (lower: more spread).\n\
              per-dim std of z/|z| near 0 means dimensional collapse.",
         );
-        let h = ((ui.available_height() - 50.0) / 2.0).max(90.0);
-        ui.columns(2, |cols| {
-            cols[0].label("log₁₀ eigenvalues of Cov(z), descending");
-            let n_sp = series.spectra.len();
-            // Oldest snapshot first, "now" last (egui_plot would sort the names as text:
-            // step 0, 1600, 3200, 400, 800).
-            Plot::new("collapse_spectrum")
-                .height(h)
-                .legend(Legend::default().follow_insertion_order(true))
-                .x_axis_label("index k")
-                .show_outlined(&mut cols[0], |p| {
-                    for (idx, (s, sp)) in series.spectra.iter().enumerate() {
-                        if idx + 1 == n_sp && *s == t.snapshot.step {
-                            continue;
-                        }
-                        let shade = 200 - (150 * (idx + 1) / (n_sp + 1)) as u8;
-                        let pts = spectrum_points(sp);
-                        p.line(
-                            Line::new(format!("step {s}"), pts)
-                                .color(egui::Color32::from_gray(shade)),
-                        );
-                    }
-                    let pts = spectrum_points(&m.log_spectrum);
-                    p.line(
-                        Line::new(format!("now (step {})", t.snapshot.step), pts)
-                            .color(egui::Color32::from_rgb(31, 119, 180))
-                            .width(2.5),
-                    );
-                });
-            cols[1].label("effective rank and RankMe over training");
-            let er: Vec<[f64; 2]> = series
-                .trace
-                .iter()
-                .map(|p| [p.step as f64, p.effective_rank])
-                .collect();
-            let rm: Vec<[f64; 2]> = series
-                .trace
-                .iter()
-                .map(|p| [p.step as f64, p.rankme])
-                .collect();
-            Plot::new("collapse_rank")
-                .height(h)
-                .legend(Legend::default())
-                .include_y(0.0)
-                .include_y(m.dim as f64)
-                .x_axis_label("step")
-                .show_outlined(&mut cols[1], |p| {
-                    p.line(Line::new("effective rank", er));
-                    p.line(Line::new("RankMe", rm));
-                    p.hline(HLine::new("d", m.dim as f64));
-                });
-            cols[0].label("alignment vs uniformity (lower-left is better)");
-            let traj: Vec<[f64; 2]> = series
-                .trace
-                .iter()
-                .map(|p| [p.uniformity, p.alignment])
-                .collect();
-            let last = traj.last().copied();
-            Plot::new("collapse_align_uniform")
-                .height(h)
-                .legend(Legend::default())
-                .x_axis_label("uniformity")
-                .y_axis_label("alignment")
-                .show_outlined(&mut cols[0], |p| {
-                    p.line(Line::new("trajectory", traj.clone()));
-                    p.points(Points::new("snapshots", traj).radius(2.0));
-                    if let Some(l) = last {
-                        p.points(
-                            Points::new("now", vec![l])
-                                .radius(5.0)
-                                .color(egui::Color32::from_rgb(214, 39, 40)),
-                        );
-                    }
-                });
-            cols[1].label("per-dimension std of z/|z| (sorted)");
-            let mut std = m.dim_std.clone();
-            std.sort_by(|a, b| b.total_cmp(a));
-            let bars: Vec<Bar> = std
-                .iter()
-                .enumerate()
-                .map(|(k, &s)| Bar::new(k as f64 + 1.0, s).width(0.8))
-                .collect();
-            Plot::new("collapse_dim_std")
-                .height(h)
-                .legend(Legend::default())
-                .include_y(0.0)
-                .x_axis_label("dimension (sorted)")
-                .show_outlined(&mut cols[1], |p| {
-                    p.bar_chart(BarChart::new("std", bars));
-                    p.hline(HLine::new("1/√d", inv));
-                });
-        });
+        let stacked = super::split::stacked(ui);
+        let h = if stacked {
+            super::split::STACKED_PLOT_H
+        } else {
+            ((ui.available_height() - 56.0) / 2.0).max(120.0)
+        };
+        let now = t.snapshot.step;
+        let mut parts = (series, m);
+        // Spectrum and alignment/uniformity on the left, ranks and per-dimension std on the
+        // right (one column, in this order, when narrow).
+        super::split::two_columns(
+            ui,
+            &mut parts,
+            |ui, (series, m)| {
+                spectrum_plot(ui, series, m, now, h);
+                align_uniform_plot(ui, series, h);
+            },
+            |ui, (series, m)| {
+                rank_plot(ui, series, m, h);
+                dim_std_plot(ui, m, h);
+            },
+        );
     }
+}
+
+use crate::analysis::spectrum::CollapseMetrics;
+use crate::train::history::CollapseSeries;
+
+fn spectrum_plot(
+    ui: &mut egui::Ui,
+    series: &CollapseSeries,
+    m: &CollapseMetrics,
+    now: usize,
+    h: f32,
+) {
+    ui.label("eigenvalues λ_k of Cov(z), largest first");
+    let n_sp = series.spectra.len();
+    // Oldest snapshot first, "now" last (egui_plot would sort the names as text: step 0,
+    // 1600, 3200, 400, 800).
+    LabPlot::new(
+        "collapse_spectrum",
+        "index k (1 = largest)",
+        "log₁₀ λ_k (variance, log scale)",
+    )
+    .with(|p| {
+        p.height(h)
+            .legend(Legend::default().follow_insertion_order(true))
+    })
+    .show(ui, |p| {
+        for (idx, (s, sp)) in series.spectra.iter().enumerate() {
+            if idx + 1 == n_sp && *s == now {
+                continue;
+            }
+            let shade = 200 - (150 * (idx + 1) / (n_sp + 1)) as u8;
+            let pts = spectrum_points(sp);
+            p.line(Line::new(format!("step {s}"), pts).color(egui::Color32::from_gray(shade)));
+        }
+        let pts = spectrum_points(&m.log_spectrum);
+        p.line(
+            Line::new(format!("now (step {now})"), pts)
+                .color(egui::Color32::from_rgb(31, 119, 180))
+                .width(2.5),
+        );
+    });
+}
+
+fn rank_plot(ui: &mut egui::Ui, series: &CollapseSeries, m: &CollapseMetrics, h: f32) {
+    ui.label("effective rank and RankMe over training");
+    let er: Vec<[f64; 2]> = series
+        .trace
+        .iter()
+        .map(|p| [p.step as f64, p.effective_rank])
+        .collect();
+    let rm: Vec<[f64; 2]> = series
+        .trace
+        .iter()
+        .map(|p| [p.step as f64, p.rankme])
+        .collect();
+    LabPlot::new(
+        "collapse_rank",
+        "step (optimiser steps)",
+        "rank (dimensions)",
+    )
+    .with(|p| {
+        p.height(h)
+            .legend(Legend::default())
+            .include_y(0.0)
+            .include_y(m.dim as f64)
+    })
+    .show(ui, |p| {
+        p.line(Line::new("effective rank", er));
+        p.line(Line::new("RankMe", rm));
+        p.hline(HLine::new("d", m.dim as f64));
+    });
+}
+
+fn align_uniform_plot(ui: &mut egui::Ui, series: &CollapseSeries, h: f32) {
+    ui.label("alignment vs uniformity (lower-left is better)");
+    let traj: Vec<[f64; 2]> = series
+        .trace
+        .iter()
+        .map(|p| [p.uniformity, p.alignment])
+        .collect();
+    let last = traj.last().copied();
+    LabPlot::new(
+        "collapse_align_uniform",
+        "uniformity log E exp(−2|u_i − u_j|²) (nats)",
+        "alignment E |u − u'|² (squared distance)",
+    )
+    .with(|p| p.height(h).legend(Legend::default()))
+    .show(ui, |p| {
+        p.line(Line::new("trajectory", traj.clone()));
+        p.points(Points::new("snapshots", traj).radius(2.0));
+        if let Some(l) = last {
+            p.points(
+                Points::new("now", vec![l])
+                    .radius(5.0)
+                    .color(egui::Color32::from_rgb(214, 39, 40)),
+            );
+        }
+    });
+}
+
+fn dim_std_plot(ui: &mut egui::Ui, m: &CollapseMetrics, h: f32) {
+    ui.label("per-dimension std of z/|z| (sorted)");
+    let inv = 1.0 / (m.dim as f64).sqrt();
+    let mut std = m.dim_std.clone();
+    std.sort_by(|a, b| b.total_cmp(a));
+    let bars: Vec<Bar> = std
+        .iter()
+        .enumerate()
+        .map(|(k, &s)| Bar::new(k as f64 + 1.0, s).width(0.8))
+        .collect();
+    LabPlot::new(
+        "collapse_dim_std",
+        "dimension (sorted by std)",
+        "std of z/|z| (unit sphere)",
+    )
+    .with(|p| p.height(h).legend(Legend::default()).include_y(0.0))
+    .show(ui, |p| {
+        p.bar_chart(BarChart::new("std", bars));
+        p.hline(HLine::new("1/√d", inv));
+    });
 }

@@ -1,7 +1,7 @@
 //! Loss and kNN-accuracy curves with EMA smoothing.
 
-use super::ShowOutlined;
-use egui_plot::{Legend, Line, Plot};
+use super::axes::LabPlot;
+use egui_plot::{Legend, Line};
 
 use crate::engine::RunMirror;
 
@@ -91,7 +91,8 @@ pub fn decimate(pts: &[[f64; 2]], columns: usize) -> Vec<[f64; 2]> {
 impl CurvesView {
     /// Draws the curves into `height` points.
     pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror, height: f32) {
-        ui.horizontal(|ui| {
+        let top = ui.cursor().top();
+        ui.horizontal_wrapped(|ui| {
             ui.strong("Loss");
             let l = ui.label("smoothing");
             ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.999))
@@ -107,7 +108,7 @@ impl CurvesView {
         let x_label = if self.time_axis {
             "training time (s)"
         } else {
-            "step"
+            "step (optimiser steps)"
         };
         let h = &t.history;
         let smooth = ema(&h.loss, self.smoothing);
@@ -117,12 +118,13 @@ impl CurvesView {
             .map(|(i, &l)| [x_of_step(&h.time, i + 1, self.time_axis), l])
             .collect();
         let pts = decimate(&pts, ui.available_width() as usize);
-        let plot_h = ((height - 60.0) * 0.55).max(80.0);
-        Plot::new("loss_plot")
-            .height(plot_h)
-            .legend(Legend::default())
-            .x_axis_label(x_label)
-            .show_outlined(ui, |p| {
+        // What is left of `height` under the header (wrapped on a narrow column) and the
+        // accuracy chart's title, shared 55 : 45.
+        let left = height - (ui.cursor().top() - top) - 36.0;
+        let plot_h = (left * 0.55).max(110.0);
+        LabPlot::new("loss_plot", x_label, "loss L (dimensionless)")
+            .with(|p| p.height(plot_h).legend(Legend::default()))
+            .show(ui, |p| {
                 p.line(Line::new("loss (EMA)", pts));
             });
         ui.strong("kNN and linear-probe accuracy (held-out)");
@@ -140,33 +142,89 @@ impl CurvesView {
             })
             .collect();
         let chance = 1.0 / t.data.num_classes.max(1) as f64;
-        Plot::new("acc_plot")
-            .height(((height - 60.0) * 0.45).max(60.0))
-            .include_y(0.0)
-            .include_y(1.0)
-            .legend(Legend::default())
-            .x_axis_label(x_label)
-            .show_outlined(ui, |p| {
+        // Where the lab also evaluates on the whole held-out split (large data sets), those
+        // points and their input baselines are the paper's protocol; the regular points use
+        // fixed subsets (see `train::whole_set`).
+        let whole: Vec<[f64; 2]> = h
+            .whole_set
+            .iter()
+            .map(|e| [x_of_step(&h.time, e.step, self.time_axis), e.knn_acc])
+            .collect();
+        let whole_probe: Vec<[f64; 2]> = h
+            .whole_set
+            .iter()
+            .filter_map(|e| {
+                e.probe_acc
+                    .map(|p| [x_of_step(&h.time, e.step, self.time_axis), p])
+            })
+            .collect();
+        let n_test = t.data.x_test.nrows();
+        let (knn_name, probe_name) = if h.whole_set.is_empty() && h.whole_set_baselines.is_none() {
+            ("kNN acc".to_string(), "linear probe".to_string())
+        } else {
+            (
+                format!("kNN acc ({}-sample subset)", t.snapshot.labels.len().max(1)),
+                "linear probe (subset)".to_string(),
+            )
+        };
+        let (baselines, baseline_suffix) = match h.whole_set_baselines {
+            Some(b) => (Some(b), format!(", all {n_test}")),
+            None => (h.baselines, String::new()),
+        };
+        LabPlot::new("acc_plot", x_label, "accuracy (fraction correct)")
+            .with(|p| {
+                p.height((left * 0.45).max(110.0))
+                    .include_y(0.0)
+                    .include_y(1.0)
+                    .legend(Legend::default())
+            })
+            .show(ui, |p| {
                 // Colour-blind safe: run blue and orange for the accuracies, grey for chance.
-                p.line(Line::new("kNN acc", acc).color(crate::app::palette::run_color(0)));
-                p.line(Line::new("linear probe", probe).color(crate::app::palette::run_color(1)));
+                p.line(Line::new(knn_name, acc).color(crate::app::palette::run_color(0)));
+                p.line(Line::new(probe_name, probe).color(crate::app::palette::run_color(1)));
+                if !whole.is_empty() {
+                    let name = format!("kNN acc, whole test set ({n_test})");
+                    let c = crate::app::palette::run_color(2);
+                    p.line(Line::new(name.clone(), whole.clone()).color(c).width(2.5));
+                    p.points(egui_plot::Points::new(name, whole).color(c).radius(3.5));
+                }
+                if !whole_probe.is_empty() {
+                    let name = format!("linear probe, whole test set ({n_test})");
+                    let c = crate::app::palette::run_color(3);
+                    p.line(
+                        Line::new(name.clone(), whole_probe.clone())
+                            .color(c)
+                            .width(2.0),
+                    );
+                    p.points(
+                        egui_plot::Points::new(name, whole_probe)
+                            .color(c)
+                            .radius(3.0),
+                    );
+                }
                 p.hline(
                     egui_plot::HLine::new("chance", chance)
                         .color(egui::Color32::from_gray(120))
                         .style(egui_plot::LineStyle::dotted_dense()),
                 );
                 // The same protocol on the raw inputs: learning has to beat these lines.
-                if let Some(b) = h.baselines {
+                if let Some(b) = baselines {
                     let dashed = egui_plot::LineStyle::dashed_loose();
                     p.hline(
-                        egui_plot::HLine::new("raw inputs (kNN)", b.raw_knn)
-                            .style(dashed)
-                            .width(1.5),
+                        egui_plot::HLine::new(
+                            format!("raw inputs (kNN{baseline_suffix})"),
+                            b.raw_knn,
+                        )
+                        .style(dashed)
+                        .width(1.5),
                     );
                     p.hline(
-                        egui_plot::HLine::new("centred inputs (kNN)", b.centred_knn)
-                            .style(dashed)
-                            .width(1.5),
+                        egui_plot::HLine::new(
+                            format!("centred inputs (kNN{baseline_suffix})"),
+                            b.centred_knn,
+                        )
+                        .style(dashed)
+                        .width(1.5),
                     );
                 }
             });

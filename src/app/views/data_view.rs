@@ -4,8 +4,8 @@
 //! k and k+B of a batch). Vectors: a 2-D PCA of the raw inputs with a few samples' two views
 //! drawn and joined, so the strength and direction of the augmentation can be seen.
 
-use super::ShowOutlined;
-use egui_plot::{Legend, Line, Plot, Points};
+use super::axes::LabPlot;
+use egui_plot::{Legend, Line, Points};
 use ndarray::{Array1, Array2, Axis};
 
 use crate::analysis::pca;
@@ -137,7 +137,7 @@ impl DataView {
                 .map_or(String::new(), |(c, h, w)| format!(" ({c}×{h}×{w} images)")),
             d.num_classes
         ));
-        ui.horizontal(|ui| {
+        ui.horizontal_wrapped(|ui| {
             ui.label(format!("Augmentation: {}", t.config.augment.to_text()));
             if ui.button("New random views").clicked() {
                 self.reseed = self.reseed.wrapping_add(1);
@@ -162,30 +162,39 @@ impl DataView {
             });
         } else if let Some((p, labels)) = &self.raw2d {
             ui.label("Raw inputs (2-D PCA); lines join the two augmented views of a few samples.");
-            Plot::new("raw_pca")
-                .data_aspect(1.0)
-                .legend(Legend::default())
-                .show_outlined(ui, |plot| {
-                    for c in 0..d.num_classes {
-                        let pts: Vec<[f64; 2]> = (0..p.nrows())
-                            .filter(|&i| labels[i] == c)
-                            .map(|i| [f64::from(p[[i, 0]]), f64::from(p[[i, 1]])])
-                            .collect();
-                        let name = d.class_names.get(c).cloned().unwrap_or_default();
-                        plot.points(
-                            Points::new(name, pts)
-                                .color(class_color(c).gamma_multiply(0.5))
-                                .radius(1.5),
-                        );
-                    }
-                    for (a, b, c) in &self.pairs2d {
-                        plot.line(
-                            Line::new("positive pair", vec![*a, *b])
-                                .color(class_color(*c))
-                                .width(2.0),
-                        );
-                    }
-                });
+            let h = if super::split::stacked(ui) {
+                ui.available_width()
+            } else {
+                ui.available_height() - 8.0
+            }
+            .max(220.0);
+            LabPlot::new(
+                "raw_pca",
+                "PC 1 of the raw inputs x (input units)",
+                "PC 2 of x (input units)",
+            )
+            .with(|p| p.height(h).data_aspect(1.0).legend(Legend::default()))
+            .show(ui, |plot| {
+                for c in 0..d.num_classes {
+                    let pts: Vec<[f64; 2]> = (0..p.nrows())
+                        .filter(|&i| labels[i] == c)
+                        .map(|i| [f64::from(p[[i, 0]]), f64::from(p[[i, 1]])])
+                        .collect();
+                    let name = d.class_names.get(c).cloned().unwrap_or_default();
+                    plot.points(
+                        Points::new(name, pts)
+                            .color(class_color(c).gamma_multiply(0.5))
+                            .radius(1.5),
+                    );
+                }
+                for (a, b, c) in &self.pairs2d {
+                    plot.line(
+                        Line::new("positive pair", vec![*a, *b])
+                            .color(class_color(*c))
+                            .width(2.0),
+                    );
+                }
+            });
         }
     }
 }

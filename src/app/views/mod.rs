@@ -1,6 +1,7 @@
 //! The views: each a small struct with a `ui` method drawing from the trainer's snapshot.
 
 mod alpha_map;
+pub mod axes;
 mod collapse;
 mod compare;
 mod curves;
@@ -8,6 +9,7 @@ mod data_view;
 mod images;
 mod players;
 mod scatter;
+pub mod split;
 mod theory;
 
 pub use alpha_map::{AlphaMapPainter, AlphaStats, AlphaView, alpha_stats, cell_text, pairwise_d2};

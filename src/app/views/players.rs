@@ -9,8 +9,8 @@
 //! The view shows the frozen α (the shared heat-map painter, with d²_ij of the frozen batch at
 //! the current θ in the tooltip) and E_α after every move, like GAN Lab's two-player stepping.
 
-use super::ShowOutlined;
-use egui_plot::{Legend, Line, Plot, Points};
+use super::axes::LabPlot;
+use egui_plot::{Legend, Line, Points};
 use ndarray::{Array1, Array2};
 
 use super::alpha_map::{AlphaMapPainter, alpha_stats, pairwise_d2};
@@ -184,102 +184,143 @@ impl PlayersView {
             ));
         }
         let avail_h = ui.available_height();
-        ui.columns(2, |cols| {
-            cols[0].label("frozen α (hover: i, j, α_ij, β_i, d²_ij at the current θ)");
-            self.map.show(
-                &mut cols[0],
-                "players_alpha",
-                alpha,
-                labels,
-                (self.min_moves, 0),
-                self.sort_by_class,
-                false,
-                self.d2.as_ref(),
-                avail_h - 30.0,
-            );
-            for l in &lines {
-                cols[1].label(l);
-            }
-            cols[1].label("E_α of the frozen batch after each move (blue: min, orange: max)");
-            let pts: Vec<[f64; 2]> = self
-                .energy_log
+        let stacked = super::split::stacked(ui);
+        let map_h = if stacked {
+            ui.available_width()
+        } else {
+            avail_h - 30.0
+        };
+        let n_moves = self.min_moves;
+        let d2 = self.d2.clone();
+        let sort = self.sort_by_class;
+        let (alpha, labels) = (alpha.clone(), labels.clone());
+        let mut state = (self, alpha, labels);
+        super::split::two_columns(
+            ui,
+            &mut state,
+            |ui, (this, alpha, labels)| {
+                ui.label("frozen α (hover: i, j, α_ij, β_i, d²_ij at the current θ)");
+                this.map.show(
+                    ui,
+                    "players_alpha",
+                    alpha,
+                    labels,
+                    (n_moves, 0),
+                    sort,
+                    false,
+                    d2.as_ref(),
+                    map_h,
+                );
+            },
+            |ui, (this, _, labels)| {
+                for l in &lines {
+                    ui.label(l);
+                }
+                // What the (wrapped) readouts leave, shared by the two plots and their titles.
+                let plot_h = if stacked {
+                    super::split::STACKED_PLOT_H
+                } else {
+                    ((ui.available_height() - 56.0) / 2.0).max(120.0)
+                };
+                this.energy_plot(ui, plot_h);
+                this.z_plot(ui, labels, plot_h);
+            },
+        );
+        moved
+    }
+
+    /// E_α of the frozen batch after each move.
+    fn energy_plot(&self, ui: &mut egui::Ui, plot_h: f32) {
+        ui.label("E_α of the frozen batch after each move (blue: min, orange: max)");
+        let pts: Vec<[f64; 2]> = self
+            .energy_log
+            .iter()
+            .enumerate()
+            .map(|(k, (_, e))| [k as f64 + 1.0, *e])
+            .collect();
+        let pick = |m: PlayerMove| -> Vec<[f64; 2]> {
+            self.energy_log
                 .iter()
                 .enumerate()
+                .filter(|(_, (mv, _))| *mv == m)
                 .map(|(k, (_, e))| [k as f64 + 1.0, *e])
-                .collect();
-            let pick = |m: PlayerMove| -> Vec<[f64; 2]> {
-                self.energy_log
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, (mv, _))| *mv == m)
-                    .map(|(k, (_, e))| [k as f64 + 1.0, *e])
-                    .collect()
-            };
-            let (mins, maxs) = (pick(PlayerMove::Min), pick(PlayerMove::Max));
-            let plot_h = ((avail_h - 60.0 - 20.0 * lines.len() as f32) / 2.0).max(90.0);
-            Plot::new("players_energy")
-                .height(plot_h)
+                .collect()
+        };
+        let (mins, maxs) = (pick(PlayerMove::Min), pick(PlayerMove::Max));
+        LabPlot::new(
+            "players_energy",
+            "move (number, in order)",
+            "E_α (weighted squared distances)",
+        )
+        .with(|p| {
+            p.height(plot_h)
                 .legend(Legend::default())
-                .x_axis_label("move")
-                .show_outlined(&mut cols[1], |p| {
-                    p.line(Line::new("E_α", pts).color(egui::Color32::from_gray(140)));
-                    p.points(
-                        Points::new("min player (new α)", mins)
-                            .radius(4.0)
-                            .color(egui::Color32::from_rgb(31, 119, 180)),
-                    );
-                    p.points(
-                        Points::new("max player (θ step)", maxs)
-                            .radius(4.0)
-                            .color(egui::Color32::from_rgb(255, 127, 14)),
-                    );
-                });
-            cols[1].label(
-                "z of the frozen batch (fixed PCA axes; grey: when α was frozen, lines: positive pairs)",
+                .include_x(0.0)
+                .include_x(3.0)
+        })
+        .show(ui, |p| {
+            p.line(Line::new("E_α", pts).color(egui::Color32::from_gray(140)));
+            p.points(
+                Points::new("min player (new α)", mins)
+                    .radius(4.0)
+                    .color(egui::Color32::from_rgb(31, 119, 180)),
             );
-            Plot::new("players_z")
-                .height(plot_h)
-                .data_aspect(1.0)
-                .show_outlined(&mut cols[1], |p| {
-                    if let Some(z0) = &self.proj0 {
-                        let ghost: Vec<[f64; 2]> =
-                            z0.rows().into_iter().map(|r| [r[0], r[1]]).collect();
-                        p.points(
-                            Points::new("at freeze", ghost)
-                                .radius(2.0)
-                                .color(egui::Color32::from_gray(190)),
-                        );
-                    }
-                    if let Some(z) = &self.proj {
-                        let b = z.nrows() / 2;
-                        for k in 0..b {
-                            p.line(
-                                Line::new(
-                                    "pair",
-                                    vec![[z[[k, 0]], z[[k, 1]]], [z[[k + b, 0]], z[[k + b, 1]]]],
-                                )
-                                .color(egui::Color32::from_gray(170))
-                                .width(0.5)
-                                .allow_hover(false),
-                            );
-                        }
-                        let mut classes: Vec<usize> = labels.clone();
-                        classes.sort_unstable();
-                        classes.dedup();
-                        for c in classes {
-                            let pts: Vec<[f64; 2]> = (0..z.nrows())
-                                .filter(|&i| labels.get(i) == Some(&c))
-                                .map(|i| [z[[i, 0]], z[[i, 1]]])
-                                .collect();
-                            p.points(
-                                Points::new(format!("class {c}"), pts)
-                                    .radius(3.0)
-                                    .color(class_color(c)),
-                            );
-                        }
-                    }
-                });
+            p.points(
+                Points::new("max player (θ step)", maxs)
+                    .radius(4.0)
+                    .color(egui::Color32::from_rgb(255, 127, 14)),
+            );
         });
-        moved
+    }
+
+    /// z of the frozen batch in the PCA axes fixed when α was frozen.
+    fn z_plot(&self, ui: &mut egui::Ui, labels: &[usize], plot_h: f32) {
+        ui.label(
+            "z of the frozen batch (fixed PCA axes; grey: when α was frozen, lines: positive pairs)",
+        );
+        LabPlot::new(
+            "players_z",
+            "PC 1 of z at the freeze (embedding units)",
+            "PC 2 of z (embedding units)",
+        )
+        .with(|p| p.height(plot_h).data_aspect(1.0))
+        .show(ui, |p| {
+            if let Some(z0) = &self.proj0 {
+                let ghost: Vec<[f64; 2]> = z0.rows().into_iter().map(|r| [r[0], r[1]]).collect();
+                p.points(
+                    Points::new("at freeze", ghost)
+                        .radius(2.0)
+                        .color(egui::Color32::from_gray(190)),
+                );
+            }
+            if let Some(z) = &self.proj {
+                let b = z.nrows() / 2;
+                for k in 0..b {
+                    p.line(
+                        Line::new(
+                            "pair",
+                            vec![[z[[k, 0]], z[[k, 1]]], [z[[k + b, 0]], z[[k + b, 1]]]],
+                        )
+                        .color(egui::Color32::from_gray(170))
+                        .width(0.5)
+                        .allow_hover(false),
+                    );
+                }
+                let mut classes: Vec<usize> = labels.to_vec();
+                classes.sort_unstable();
+                classes.dedup();
+                for c in classes {
+                    let pts: Vec<[f64; 2]> = (0..z.nrows())
+                        .filter(|&i| labels.get(i) == Some(&c))
+                        .map(|i| [z[[i, 0]], z[[i, 1]]])
+                        .collect();
+                    p.points(
+                        Points::new(format!("class {c}"), pts)
+                            .radius(3.0)
+                            .color(class_color(c)),
+                    );
+                }
+            }
+        });
     }
 }

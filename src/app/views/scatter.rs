@@ -4,8 +4,8 @@
 //! k nearest neighbours by cosine similarity cos(z_i, z_j) = ⟨z_i, z_j⟩/(‖z_i‖‖z_j‖) in the
 //! full embedding space (not in the 2-D projection), as the Embedding Projector does.
 
-use super::ShowOutlined;
-use egui_plot::{Legend, MarkerShape, Plot, PlotPoint, Points};
+use super::axes::LabPlot;
+use egui_plot::{Legend, MarkerShape, PlotPoint, Points};
 use ndarray::Array2;
 
 use crate::app::palette::class_color;
@@ -82,6 +82,7 @@ impl ScatterView {
 
     /// Draws the scatter into `height` points.
     pub fn ui(&mut self, ui: &mut egui::Ui, t: &RunMirror, height: f32) {
+        let top = ui.cursor().top();
         let s = &t.snapshot;
         let class_name = |c: usize| {
             t.data
@@ -145,27 +146,37 @@ impl ScatterView {
         let members_ref = &members;
         let names_ref = &names;
         let width = ui.available_width();
-        let resp = Plot::new("pca_scatter")
-            .width(width)
-            .height((height - 50.0).max(100.0))
-            .data_aspect(1.0)
-            .legend(Legend::default())
-            .label_formatter(move |pos| match pos {
-                egui_plot::HoverPosition::NearDataPoint {
-                    plot_name,
-                    position,
-                    index,
-                } => {
-                    let c = names_ref.iter().position(|nm| nm.as_str() == *plot_name)?;
-                    let i = *members_ref.get(c)?.get(*index)?;
-                    Some(format!(
-                        "#{i} · {plot_name}\n({:.3}, {:.3})",
-                        position.x, position.y
-                    ))
-                }
-                _ => None,
+        // The axes are the top two principal axes of the held-out embeddings drawn, in the
+        // embedding's own units (equal scales: `data_aspect(1)`).
+        let what = match (s.head.is_some(), self.stage) {
+            (true, Stage::Output) => "z",
+            _ => "h",
+        };
+        let x_label = format!("PC 1 of {what} (embedding units)");
+        let y_label = format!("PC 2 of {what} (embedding units)");
+        let resp = LabPlot::new("pca_scatter", &x_label, &y_label)
+            .with(|p| {
+                p.width(width)
+                    .height((height - (ui.cursor().top() - top) - 8.0).max(160.0))
+                    .data_aspect(1.0)
+                    .legend(Legend::default())
+                    .label_formatter(move |pos| match pos {
+                        egui_plot::HoverPosition::NearDataPoint {
+                            plot_name,
+                            position,
+                            index,
+                        } => {
+                            let c = names_ref.iter().position(|nm| nm.as_str() == *plot_name)?;
+                            let i = *members_ref.get(c)?.get(*index)?;
+                            Some(format!(
+                                "#{i} · {plot_name}\n({:.3}, {:.3})",
+                                position.x, position.y
+                            ))
+                        }
+                        _ => None,
+                    })
             })
-            .show_outlined(ui, |p| {
+            .show(ui, |p| {
                 for (c, idx) in members.iter().enumerate() {
                     let pts: Vec<[f64; 2]> = idx.iter().map(|&i| point(i)).collect();
                     p.points(

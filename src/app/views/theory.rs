@@ -10,11 +10,15 @@
 //!   [`theorem1_residual`](crate::analysis::theorem1::theorem1_residual)), recomputed by the
 //!   run's engine when the snapshot or the loss changes, while this view is open.
 //!
-//! The experiment has its own Play / Step / Reset and a per-frame time budget, independent of
-//! training.
+//! The experiment has its own Play / Step / Reset and a playback speed in steps per frame
+//! (capped by a per-frame time budget), independent of training; its step axis is logarithmic
+//! by default so the first steps, where most happens, are as visible as the last. It runs on
+//! the paper's own synthetic data for the experiment (generated from its seed, stated in the
+//! view), not on the panel's data set: the claims are about a known input covariance and a
+//! known augmented axis. The Theorem 1 readout is the one part that uses the panel's run.
 
-use super::ShowOutlined;
-use egui_plot::{Bar, BarChart, Legend, Line, Plot};
+use super::axes::{LabPlot, Scale, log1p_x};
+use egui_plot::{Bar, BarChart, Legend, Line};
 use web_time::{Duration, Instant};
 
 use crate::analysis::covariance::plain_covariance;
@@ -66,8 +70,12 @@ pub struct TheoryView {
     pub infonce: bool,
     /// Whether the experiment advances every frame.
     pub playing: bool,
-    /// Time budget per frame for the experiment (ms).
+    /// Playback speed: experiment steps per frame while playing.
+    pub steps_per_frame: usize,
+    /// Most time per frame the experiment may take (ms); caps `steps_per_frame`.
     pub budget_ms: f32,
+    /// Step axis of the energy plot on a log scale (ticks 0, 1, 10, 100, …).
+    pub log_steps: bool,
     dl: Option<DeepLinear>,
     r2: Option<Relu2>,
     pca_top_r2: Vec<f64>,
@@ -87,7 +95,9 @@ impl Default for TheoryView {
             per_row: true,
             infonce: false,
             playing: false,
+            steps_per_frame: 3,
             budget_ms: 4.0,
+            log_steps: true,
             dl: None,
             r2: None,
             pca_top_r2: Vec::new(),
@@ -230,7 +240,8 @@ impl TheoryView {
         }
     }
 
-    /// While playing: steps the experiment in chunks until the frame budget is used.
+    /// While playing: `steps_per_frame` steps, in chunks, stopping early when the frame
+    /// budget is used.
     pub fn tick(&mut self) {
         if !self.playing || (self.dl.is_none() && self.r2.is_none()) {
             return;
@@ -241,18 +252,57 @@ impl TheoryView {
             Experiment::DeepLinear => 5,
             Experiment::Relu2 => 2,
         };
-        loop {
+        let mut left = self.steps_per_frame.max(1);
+        while left > 0 {
+            let n = left.min(chunk);
             if let Some(e) = &mut self.dl {
-                e.step(chunk);
+                e.step(n);
             }
             if let Some(e) = &mut self.r2 {
-                e.step(chunk);
+                e.step(n);
             }
+            left -= n;
             if start.elapsed() >= budget {
                 break;
             }
         }
         self.record();
+    }
+
+    /// Which data the selected experiment runs on, and why not the panel's.
+    pub fn data_note(&self) -> String {
+        let own = match self.experiment {
+            Experiment::DeepLinear => {
+                let c = DeepLinearConfig::default();
+                format!(
+                    "the paper's §5.2 set, generated here from seed {}: N = {} pairs in d = {} \
+                     (per-axis std {} … {}), each view adding noise of std {} on axis {} and {} \
+                     elsewhere",
+                    self.seed,
+                    c.pairs,
+                    c.stds.len(),
+                    c.stds.first().copied().unwrap_or(0.0),
+                    c.stds.last().copied().unwrap_or(0.0),
+                    c.noise_dim0,
+                    c.noise_axis,
+                    c.noise_other
+                )
+            }
+            Experiment::Relu2 => {
+                let c = Relu2Config::default();
+                format!(
+                    "the paper's §5.3 set, generated here from seed {}: N = {} pairs of ±m_k·e_k \
+                     in d = {} (magnitudes m = 10 … 1), each view perturbing the magnitude by \
+                     noise of std {}",
+                    self.seed, c.pairs, c.dim, c.mag_noise
+                )
+            }
+        };
+        format!(
+            "Data: {own}. Not the panel's data set: the result is about a known input \
+             covariance and a known augmentation, so the learned direction can be checked \
+             against C_α[x]'s top eigenvector. Only the identity check below uses the panel's run."
+        )
     }
 
     /// Draws the view.
@@ -305,13 +355,21 @@ impl TheoryView {
                 .add(egui::DragValue::new(&mut self.seed).range(0..=1_000_000))
                 .labelled_by(seed_label)
                 .changed();
-            let budget_label = ui.label("budget ms/frame").id;
+        });
+        // Its own row: a slider cannot wrap within a row (it would widen the view).
+        ui.horizontal_wrapped(|ui| {
+            let speed_label = ui.label("speed").id;
             ui.add(
-                egui::DragValue::new(&mut self.budget_ms)
-                    .range(0.5..=30.0)
-                    .speed(0.2),
+                egui::Slider::new(&mut self.steps_per_frame, 1..=200)
+                    .logarithmic(true)
+                    .suffix(" steps/frame"),
             )
-            .labelled_by(budget_label);
+            .labelled_by(speed_label)
+            .on_hover_text(format!(
+                "experiment steps per frame while playing (at most {:.0} ms of each frame)",
+                self.budget_ms
+            ));
+            ui.checkbox(&mut self.log_steps, "log step axis");
         });
         if self.experiment == Experiment::Relu2 {
             ui.horizontal(|ui| {
@@ -330,6 +388,7 @@ impl TheoryView {
         if reset {
             self.reset_experiment();
         }
+        ui.add(egui::Label::new(egui::RichText::new(self.data_note()).small()).wrap());
         if let Some(e) = &self.error {
             ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
         }
@@ -370,44 +429,85 @@ impl TheoryView {
             }
             None => {}
         }
-        let h = (ui.available_height() - 30.0).max(120.0);
-        ui.columns(2, |cols| {
-            cols[0].label("E_α vs ½λ_max(C_α) over experiment steps");
-            let e: Vec<[f64; 2]> = trace.iter().map(|p| [p[0], p[1]]).collect();
-            let l: Vec<[f64; 2]> = trace.iter().map(|p| [p[0], p[2]]).collect();
-            Plot::new("theory_energy")
-                .height(h)
-                .legend(Legend::default())
-                .include_y(0.0)
-                .x_axis_label("experiment step")
-                .show_outlined(&mut cols[0], |p| {
-                    p.line(Line::new("E_α", e).width(2.0));
-                    p.line(
-                        Line::new("½ λ_max(C_α[x])", l).style(egui_plot::LineStyle::dashed_loose()),
-                    );
-                });
-            cols[1].label("singular values per layer");
-            Plot::new("theory_layers")
-                .height(h)
-                .legend(Legend::default())
-                .include_y(0.0)
-                .include_y(1.0)
-                .x_axis_label("layer · index")
-                .show_outlined(&mut cols[1], |p| {
-                    let mut x0 = 0.0;
-                    for (li, (name, sv)) in r.layers.iter().enumerate() {
-                        let bars: Vec<Bar> = sv
-                            .iter()
-                            .enumerate()
-                            .map(|(k, &s)| Bar::new(x0 + k as f64, s).width(0.8))
-                            .collect();
-                        p.bar_chart(
-                            BarChart::new(name.clone(), bars)
-                                .color(crate::app::palette::class_color(li)),
-                        );
-                        x0 += sv.len() as f64 + 1.5;
-                    }
-                });
-        });
+        eprintln!(
+            "DBG theory before cols {:?} min {:?}",
+            ui.max_rect(),
+            ui.min_rect()
+        );
+        let h = if super::split::stacked(ui) {
+            super::split::STACKED_PLOT_H
+        } else {
+            (ui.available_height() - 30.0).max(160.0)
+        };
+        let log = self.log_steps;
+        let mut parts = (trace, r);
+        super::split::two_columns(
+            ui,
+            &mut parts,
+            |ui, (trace, r)| energy_plot(ui, trace, r, log, h),
+            |ui, (_, r)| layers_plot(ui, r, h),
+        );
     }
+}
+
+/// E_α and its optimum ½λ_max over the experiment's steps (from step 0, so the axis is never
+/// empty: the target line and the starting E_α show before Play).
+fn energy_plot(ui: &mut egui::Ui, trace: &[[f64; 3]], r: &TheoryReadout, log: bool, h: f32) {
+    ui.label("E_α vs ½λ_max(C_α) over experiment steps");
+    let x = |step: f64| if log { log1p_x(step) } else { step };
+    let e: Vec<[f64; 2]> = trace.iter().map(|p| [x(p[0]), p[1]]).collect();
+    let l: Vec<[f64; 2]> = trace.iter().map(|p| [x(p[0]), p[2]]).collect();
+    let (scale, x_label) = if log {
+        (Scale::Log1p, "experiment step (log scale)")
+    } else {
+        (Scale::Linear, "experiment step")
+    };
+    LabPlot::new(
+        "theory_energy",
+        x_label,
+        "E_α (α-weighted squared distances)",
+    )
+    .x_scale(scale)
+    .with(|p| {
+        p.height(h)
+            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+            .include_x(0.0)
+            .include_x(x(100.0))
+            .include_y(0.0)
+            .include_y(r.half_lambda_max * 1.05)
+    })
+    .show(ui, |p| {
+        p.line(Line::new("E_α", e).width(2.0));
+        p.line(Line::new("½ λ_max(C_α[x])", l).style(egui_plot::LineStyle::dashed_loose()));
+    });
+}
+
+/// The singular values of every layer, side by side.
+fn layers_plot(ui: &mut egui::Ui, r: &TheoryReadout, h: f32) {
+    ui.label("singular values per layer");
+    LabPlot::new(
+        "theory_layers",
+        "layer · index k of σ_k",
+        "singular value σ_k (normalised layers)",
+    )
+    .with(|p| {
+        p.height(h)
+            .legend(Legend::default())
+            .include_y(0.0)
+            .include_y(1.0)
+    })
+    .show(ui, |p| {
+        let mut x0 = 0.0;
+        for (li, (name, sv)) in r.layers.iter().enumerate() {
+            let bars: Vec<Bar> = sv
+                .iter()
+                .enumerate()
+                .map(|(k, &s)| Bar::new(x0 + k as f64, s).width(0.8))
+                .collect();
+            p.bar_chart(
+                BarChart::new(name.clone(), bars).color(crate::app::palette::class_color(li)),
+            );
+            x0 += sv.len() as f64 + 1.5;
+        }
+    });
 }
