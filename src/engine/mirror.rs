@@ -62,6 +62,14 @@ impl RunMirror {
         }
     }
 
+    /// Whether the fixed evaluation subsets are the whole splits (small data sets), so the
+    /// regular evaluations already are whole-set evaluations (as
+    /// [`Trainer::subsets_are_whole_sets`](crate::train::Trainer::subsets_are_whole_sets)).
+    pub fn subsets_are_whole_sets(&self) -> bool {
+        use crate::train::trainer::EVAL_SUBSET;
+        self.data.x_train.nrows() <= 2 * EVAL_SUBSET && self.data.x_test.nrows() <= EVAL_SUBSET
+    }
+
     /// Steps taken.
     pub fn step_count(&self) -> usize {
         self.step

@@ -248,6 +248,8 @@ mod tests {
                 },
             ],
             baselines: None,
+            whole_set: Vec::new(),
+            whole_set_baselines: None,
         }
     }
 

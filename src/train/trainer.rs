@@ -125,8 +125,9 @@ pub(crate) struct Recovery {
     norm: f64,
 }
 
-/// Size of the fixed evaluation subset embedded for the scatter and kNN.
-const EVAL_SUBSET: usize = 512;
+/// Size of the fixed held-out evaluation subset embedded for the scatter and kNN (the kNN
+/// memory bank is twice as many training samples).
+pub const EVAL_SUBSET: usize = 512;
 
 /// Which samples the kNN and linear-probe accuracies are measured on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

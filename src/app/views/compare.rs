@@ -52,6 +52,8 @@ pub enum CompareAction {
     RestartAll,
     /// Change the loss of the run with this colour (live, no reset).
     SetLoss(usize, LossSpec),
+    /// Evaluate every run's current parameters on the whole held-out set.
+    EvaluateWholeSet,
 }
 
 #[derive(Default)]
@@ -98,8 +100,12 @@ pub const REMOVE_GUARD_SECONDS: f64 = 0.6;
 
 const SMOOTH_TIP: &str = "held-out accuracy of a frozen encoder (weighted kNN / linear probe) on the \
      evaluation subset: last = the latest evaluation, smooth = the mean of the last 5 evaluations \
-     that measured it (one evaluation is noisy). The final evaluation on the whole held-out set \
-     comes with the Final evaluation button.";
+     that measured it (one evaluation is noisy). The whole-set line below the table has the \
+     paper's protocol.";
+
+const WHOLE_TIP: &str = "kNN and linear-probe accuracy on the whole held-out set against the whole \
+     training set (the paper's and the CLI's protocol), measured in the background by each run's \
+     engine and by Final evaluation, at the step shown (@).";
 
 /// How the loss chart draws each run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -138,6 +144,28 @@ impl Default for CompareView {
 pub fn mean_of_last(values: impl DoubleEndedIterator<Item = f64>, k: usize) -> Option<f64> {
     let last: Vec<f64> = values.rev().filter(|v| v.is_finite()).take(k).collect();
     (!last.is_empty()).then(|| last.iter().sum::<f64>() / last.len() as f64)
+}
+
+/// The whole-set column: the latest whole-set kNN · probe accuracy and its step, the progress
+/// of one under way, or "= subset" where the subsets are the whole set.
+pub fn whole_set_text(t: &RunMirror) -> String {
+    if t.subsets_are_whole_sets() {
+        return "= subset".into();
+    }
+    let last = t.history.whole_set.last().map(|e| {
+        format!(
+            "{} · {} @{}",
+            acc_text(Some(e.knn_acc)),
+            acc_text(e.probe_acc),
+            e.step
+        )
+    });
+    match (last, t.whole_set_progress) {
+        (Some(l), Some(p)) => format!("{l} ({}%)", p.percent),
+        (Some(l), None) => l,
+        (None, Some(p)) => format!("measuring… {}%", p.percent),
+        (None, None) => "–".into(),
+    }
 }
 
 /// The last and the smoothed (mean of the last [`SMOOTH_EVALS`]) kNN accuracy of `t`.
@@ -297,18 +325,24 @@ impl CompareView {
             if r.clicked() {
                 actions.push(CompareAction::RestartAll);
             }
-            // The lead's engine command for a whole-held-out-set evaluation is on its way;
-            // the button has its place already.
+            let needed = runs.iter().any(|r| !r.run.subsets_are_whole_sets());
             let r = ui
                 .add_enabled(
-                    false,
+                    needed,
                     egui::Button::new("Final evaluation (whole held-out set)"),
                 )
+                .on_hover_text(
+                    "evaluates every run's current parameters (kNN and linear probe) on the \
+                     whole held-out set against the whole training set, now, even while paused; \
+                     results in the whole-set column",
+                )
                 .on_disabled_hover_text(
-                    "evaluates every run's kNN and probe accuracy on the whole held-out set \
-                     (not yet available in this build)",
+                    "these data sets are small: the regular evaluations already use every sample",
                 );
             LabApp::note_rect(rects, "compare:final", r.rect);
+            if r.clicked() {
+                actions.push(CompareAction::EvaluateWholeSet);
+            }
         });
         let now = ui.input(|i| i.time);
         let remove_ok = self
@@ -345,6 +379,7 @@ impl CompareView {
             self.removed_at = Some(now);
         }
         seeds_ui(ui, runs);
+        whole_set_ui(ui, runs);
         ui.separator();
         let h = ui.available_height();
         egui::ScrollArea::vertical()
@@ -622,6 +657,31 @@ fn acc_ui(ui: &mut egui::Ui, runs: &[RunRef], plot_h: f32) {
                 .map(|e| [e.step as f64, e.knn_acc])
                 .collect();
             p.line(Line::new(format!("run {}", r.colour + 1), pts).color(run_color(r.colour)));
+        }
+    });
+}
+
+/// One line for the runs whose data are larger than the evaluation subsets: their latest
+/// whole-set accuracies (the paper's protocol).
+fn whole_set_ui(ui: &mut egui::Ui, runs: &[RunRef]) {
+    let big: Vec<&RunRef> = runs
+        .iter()
+        .filter(|r| !r.run.subsets_are_whole_sets())
+        .collect();
+    if big.is_empty() {
+        return;
+    }
+    ui.horizontal_wrapped(|ui| {
+        ui.label(format!(
+            "Whole held-out set ({} samples), kNN · probe:",
+            big[0].run.data.x_test.nrows()
+        ))
+        .on_hover_text(WHOLE_TIP);
+        for r in big {
+            ui.colored_label(
+                run_color(r.colour),
+                format!("run {} {}", r.colour + 1, whole_set_text(r.run)),
+            );
         }
     });
 }
