@@ -80,5 +80,8 @@ fn lowering_the_rate_after_a_divergence_shows_the_new_rate_in_the_optimiser_fiel
     h.run();
     h.run();
     assert_eq!(field(&h), "sgd:lr=10,momentum=0.9");
-    assert_eq!(h.state().controls.config.optim.to_text(), "sgd:lr=10,momentum=0.9");
+    assert_eq!(
+        h.state().controls.config.optim.to_text(),
+        "sgd:lr=10,momentum=0.9"
+    );
 }
