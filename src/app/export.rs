@@ -302,10 +302,10 @@ impl LabApp {
             self.error = Some("There is no run to load weights into.".into());
             return;
         }
-        let text = match std::str::from_utf8(bytes) {
+        let text = match crate::spec::decode_utf8(bytes) {
             Ok(s) => s,
-            Err(_) => {
-                self.error = Some(format!("{name} is not a text (JSON) file."));
+            Err(e) => {
+                self.error = Some(format!("{name} is not a text (JSON) file: {e}."));
                 return;
             }
         };
