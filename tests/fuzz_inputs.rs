@@ -451,3 +451,45 @@ fn url_hashes_survive_mutations() {
         assert!(p.state.runs.len() <= 4, "{text}");
     }
 }
+
+#[test]
+fn config_file_bytes_survive_mutations_and_a_bad_byte_is_located() {
+    let mut r = rng("config-bytes");
+    let good = RunConfig::default().to_text().into_bytes();
+    for _ in 0..cases() {
+        let b = mutate_bytes(&good, &mut r);
+        match alphacl::spec::decode_utf8(&b) {
+            Ok(text) => {
+                if let Err(e) = RunConfig::parse(text) {
+                    assert_short(&e.0, text);
+                }
+            }
+            Err(e) => {
+                let body = b.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&b);
+                let at = std::str::from_utf8(body).unwrap_err().valid_up_to();
+                assert!(
+                    e.0.contains(&format!("(byte {at}): byte 0x{:02X}", body[at])),
+                    "{e}"
+                );
+                assert!(e.0.chars().count() < 120, "{e}");
+            }
+        }
+    }
+    // Two drops of one batch are refused whatever it holds.
+    for _ in 0..cases() / 10 {
+        let o = mutate_bytes(&official(2), &mut r);
+        if let Ok(p) =
+            alphacl::data::cifar::official_bin_to_prepared(&[("data_batch_1.bin", &o)], 8)
+        {
+            let twice = alphacl::data::cifar::official_bin_to_prepared(
+                &[("data_batch_1.bin", &o), ("data_batch_2.bin", &o)],
+                8,
+            );
+            assert!(
+                twice.is_err(),
+                "{} records read twice",
+                p.train_labels.len()
+            );
+        }
+    }
+}
