@@ -193,7 +193,7 @@ fn align_uniform_plot(ui: &mut egui::Ui, series: &CollapseSeries, h: f32) {
     LabPlot::new(
         "collapse_align_uniform",
         "uniformity log E exp(−2|u_i − u_j|²) (nats)",
-        "alignment E |u − u'|² (squared distance)",
+        "alignment E|u − u'|² (sq. distance)",
     )
     .with(|p| p.height(h).legend(Legend::default()))
     .show(ui, |p| {

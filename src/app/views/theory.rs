@@ -275,9 +275,8 @@ impl TheoryView {
             Experiment::DeepLinear => {
                 let c = DeepLinearConfig::default();
                 format!(
-                    "the paper's §5.2 set, generated here from seed {}: N = {} pairs in d = {} \
-                     (per-axis std {} … {}), each view adding noise of std {} on axis {} and {} \
-                     elsewhere",
+                    "the paper's §5.2 set from seed {}: N = {} pairs in d = {} (per-axis std {} \
+                     … {}); the views add noise of std {} on axis {}, {} elsewhere",
                     self.seed,
                     c.pairs,
                     c.stds.len(),
@@ -291,17 +290,16 @@ impl TheoryView {
             Experiment::Relu2 => {
                 let c = Relu2Config::default();
                 format!(
-                    "the paper's §5.3 set, generated here from seed {}: N = {} pairs of ±m_k·e_k \
-                     in d = {} (magnitudes m = 10 … 1), each view perturbing the magnitude by \
-                     noise of std {}",
+                    "the paper's §5.3 set from seed {}: N = {} pairs of ±m_k·e_k in d = {} \
+                     (m = 10 … 1); the views perturb the magnitude by noise of std {}",
                     self.seed, c.pairs, c.dim, c.mag_noise
                 )
             }
         };
         format!(
-            "Data: {own}. Not the panel's data set: the result is about a known input \
-             covariance and a known augmentation, so the learned direction can be checked \
-             against C_α[x]'s top eigenvector. Only the identity check below uses the panel's run."
+            "Data: {own}. Not the panel's data set: checking the learned direction against \
+             C_α[x]'s top eigenvector needs a known covariance and augmentation. Only the \
+             identity check below uses the panel's run."
         )
     }
 
@@ -388,7 +386,7 @@ impl TheoryView {
         if reset {
             self.reset_experiment();
         }
-        ui.add(egui::Label::new(egui::RichText::new(self.data_note()).small()).wrap());
+        ui.add(egui::Label::new(self.data_note()).wrap());
         if let Some(e) = &self.error {
             ui.colored_label(egui::Color32::from_rgb(180, 30, 30), e);
         }
@@ -462,24 +460,43 @@ fn energy_plot(ui: &mut egui::Ui, trace: &[[f64; 3]], r: &TheoryReadout, log: bo
     } else {
         (Scale::Linear, "experiment step")
     };
-    LabPlot::new(
-        "theory_energy",
-        x_label,
-        "E_α (α-weighted squared distances)",
-    )
-    .x_scale(scale)
-    .with(|p| {
-        p.height(h)
-            .legend(Legend::default().position(egui_plot::Corner::RightBottom))
-            .include_x(0.0)
-            .include_x(x(100.0))
-            .include_y(0.0)
-            .include_y(r.half_lambda_max * 1.05)
-    })
-    .show(ui, |p| {
-        p.line(Line::new("E_α", e).width(2.0));
-        p.line(Line::new("½ λ_max(C_α[x])", l).style(egui_plot::LineStyle::dashed_loose()));
-    });
+    LabPlot::new("theory_energy", x_label, "E_α (weighted sq. distances)")
+        .x_scale(scale)
+        .with(|p| {
+            p.height(h)
+                .legend(Legend::default().position(egui_plot::Corner::RightBottom))
+                .include_x(0.0)
+                .include_x(x(100.0))
+                .include_y(0.0)
+                .include_y(r.half_lambda_max * 1.05)
+        })
+        .show(ui, |p| {
+            let dashed = egui_plot::LineStyle::dashed_loose();
+            let target = "½ λ_max(C_α[x])";
+            if l.len() < 2 {
+                // Before Play: the optimum as a line across the axis, E_α as a marker.
+                p.hline(
+                    egui_plot::HLine::new(target, r.half_lambda_max)
+                        .style(dashed)
+                        .color(crate::app::palette::run_color(1)),
+                );
+            } else {
+                p.line(
+                    Line::new(target, l)
+                        .style(dashed)
+                        .color(crate::app::palette::run_color(1)),
+                );
+            }
+            let colour = crate::app::palette::run_color(0);
+            if let Some(&now) = e.last() {
+                p.points(
+                    egui_plot::Points::new("E_α now", vec![now])
+                        .radius(4.0)
+                        .color(colour),
+                );
+            }
+            p.line(Line::new("E_α", e).width(2.0).color(colour));
+        });
 }
 
 /// The singular values of every layer, side by side.
@@ -488,7 +505,7 @@ fn layers_plot(ui: &mut egui::Ui, r: &TheoryReadout, h: f32) {
     LabPlot::new(
         "theory_layers",
         "layer · index k of σ_k",
-        "singular value σ_k (normalised layers)",
+        "singular value σ_k",
     )
     .with(|p| {
         p.height(h)
