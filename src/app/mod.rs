@@ -1333,11 +1333,24 @@ impl LabApp {
     }
 
     fn central_view(&mut self, ui: &mut egui::Ui, rects: &mut BTreeMap<String, [f32; 4]>) {
+        // On a narrow screen the α map and Compare, which keep their own widths, scroll
+        // sideways rather than being cut.
+        let sideways = |ui: &mut egui::Ui, id: &str, add: &mut dyn FnMut(&mut egui::Ui)| {
+            if views::split::stacked(ui) {
+                egui::ScrollArea::horizontal().id_salt(id).show(ui, add);
+            } else {
+                add(ui);
+            }
+        };
         if self.tab == Tab::Compare {
-            let acts = {
+            let mut acts = Vec::new();
+            {
                 let runs = run_refs(&self.runs, self.focus_colour);
-                self.compare.ui(ui, &runs, rects)
-            };
+                let compare = &mut self.compare;
+                sideways(ui, "compare_sideways", &mut |ui| {
+                    acts = compare.ui(ui, &runs, rects);
+                });
+            }
             for a in acts {
                 self.compare_action(a);
             }
@@ -1354,7 +1367,8 @@ impl LabApp {
             return;
         }
         if self.tab == Tab::Alpha {
-            self.alpha.ui(ui, t);
+            let alpha = &mut self.alpha;
+            sideways(ui, "alpha_sideways", &mut |ui| alpha.ui(ui, t));
             for (name, r) in &self.alpha.rects {
                 Self::note_rect(rects, name, *r);
             }
