@@ -259,3 +259,54 @@ fn saving_from_the_live_figure_exports_the_figure_shown() {
     assert_eq!(w, (2.0 * canvas[2]) as u32);
     assert_eq!(hgt, (2.0 * canvas[3]) as u32);
 }
+
+/// The opaque white rectangles egui painted in the last frame.
+fn white_rects(h: &Harness<'_, LabApp>) -> Vec<egui::Rect> {
+    fn walk(s: &egui::Shape, out: &mut Vec<egui::Rect>) {
+        match s {
+            egui::Shape::Vec(v) => v.iter().for_each(|s| walk(s, out)),
+            egui::Shape::Rect(r) if r.fill == egui::Color32::WHITE => out.push(r.rect),
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for cs in &h.output().shapes {
+        walk(&cs.shape, &mut out);
+    }
+    out
+}
+
+#[test]
+fn the_live_figure_canvas_is_placed_only_where_its_window_paints_the_slot() {
+    // The browser lays the figure's HTML canvas over `live_figure.rect` every frame. A window's
+    // first frame is egui's invisible sizing pass, laid out elsewhere (100 pt higher here):
+    // the canvas must not be placed there, only over the white slot the window really paints.
+    let mut app = LabApp::default();
+    app.single_step();
+    let mut h = harness(app);
+    h.run_steps(2);
+    h.get_by_label("Share & export").click();
+    h.run_steps(2);
+    h.get_by_label("Live figure…").click();
+    let mut placed = Vec::new();
+    for frame in 0..5 {
+        h.step();
+        let Some(rect) = h.state().live_figure.rect else {
+            continue;
+        };
+        let painted = white_rects(&h);
+        assert!(
+            painted.contains(&rect),
+            "frame {frame}: canvas placed at {rect:?}, white slots painted: {painted:?}"
+        );
+        placed.push(rect);
+    }
+    assert!(
+        placed.len() >= 3,
+        "the canvas is placed once the window shows"
+    );
+    assert!(
+        placed.windows(2).all(|w| w[0] == w[1]),
+        "the canvas does not jump: {placed:?}"
+    );
+}

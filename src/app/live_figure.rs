@@ -238,8 +238,13 @@ impl LabApp {
                         egui::Sense::hover(),
                     );
                     ui.painter().rect_filled(rect, 0.0, egui::Color32::WHITE);
-                    Self::note_rect(rects, "figure:canvas", rect);
-                    fig.rect = Some(rect);
+                    // egui lays a new window out once invisibly (its sizing pass) before it
+                    // knows its size, so the pivot puts it elsewhere: publishing that rectangle
+                    // would show the canvas for a frame away from the window.
+                    if ui.is_visible() && !ui.is_sizing_pass() {
+                        Self::note_rect(rects, "figure:canvas", rect);
+                        fig.rect = Some(rect);
+                    }
                 });
             if !open || !fig.open {
                 fig.close();
@@ -281,11 +286,16 @@ pub mod web {
         let c: web_sys::HtmlCanvasElement = doc.create_element("canvas").ok()?.dyn_into().ok()?;
         c.set_id(CANVAS_ID);
         let style = c.style();
+        // No opaque CSS background (the figure paints its own white, and the window's slot is
+        // white under it): over the WebGL canvas, an opaque element lets Chromium's compositor
+        // skip the part of the WebGL canvas it hides, and (seen in headless Chromium with
+        // SwiftShader) it skipped that part upside down, WebGL's rows running bottom-up: a hole
+        // of the canvas's size at the mirrored height (y' = page height − bottom) showed the
+        // page's background through the top of the lab.
         for (k, v) in [
             ("position", "fixed"),
             ("pointer-events", "none"),
             ("z-index", "5"),
-            ("background", "white"),
             ("display", "none"),
         ] {
             let _ = style.set_property(k, v);

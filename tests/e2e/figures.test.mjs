@@ -3,8 +3,7 @@
 // the device pixel ratio, changes as training advances, and Close hides it.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import fs from 'node:fs';
-import { appSuite, openApp, waitStatus, clickWidget, shot } from './harness.mjs';
+import { appSuite, openApp, waitStatus, clickWidget, shot, decodePng } from './harness.mjs';
 
 const suite = appSuite();
 
@@ -32,6 +31,33 @@ async function figure(page) {
     out.sum = sum;
     return out;
   });
+}
+
+/**
+ * Asserts the lab covers the whole page with the figure open: with the page's background made
+ * magenta, no magenta pixel shows. (An opaque CSS background on the figure canvas once made
+ * Chromium skip a canvas-sized block of the WebGL canvas at the mirrored height, so the page's
+ * background covered the top right of the lab.)
+ */
+async function assertNoHoles(page, what) {
+  await page.evaluate(() => {
+    for (const e of [document.documentElement, document.body]) e.style.background = 'rgb(255, 0, 255)';
+  });
+  await page.waitForTimeout(500);
+  const png = decodePng(await shot(page, `live-figure-holes-${what.replace(/\W+/g, '-')}`));
+  await page.evaluate(() => {
+    for (const e of [document.documentElement, document.body]) e.style.background = '';
+  });
+  let n = 0, x0 = Infinity, y0 = Infinity, x1 = -1, y1 = -1;
+  for (let y = 0; y < png.height; y++) {
+    for (let x = 0; x < png.width; x++) {
+      const i = (y * png.width + x) * png.channels;
+      if (png.data[i] > 240 && png.data[i + 1] < 15 && png.data[i + 2] > 240) {
+        n++; x0 = Math.min(x0, x); y0 = Math.min(y0, y); x1 = Math.max(x1, x); y1 = Math.max(y1, y);
+      }
+    }
+  }
+  assert.equal(n, 0, `${what}: the page's background shows through ${n} pixels in x ${x0}–${x1}, y ${y0}–${y1}`);
 }
 
 async function waitFigure(page, pred, timeoutMs, what) {
@@ -63,17 +89,20 @@ test('the live figure is drawn over the lab, has ink, follows training and close
   const placed = await page.evaluate(() => document.getElementById('alphacl-figure').getBoundingClientRect().toJSON());
   assert.ok(Math.abs(placed.x - (box.x + slot[0])) <= 2 && Math.abs(placed.y - (box.y + slot[1])) <= 2,
     `canvas at ${JSON.stringify(placed)}, slot ${slot}`);
+  // Nothing of the lab is hidden: the page's background shows nowhere.
+  await assertNoHoles(page, 'with the curves figure');
   // Training goes on: the figure is redrawn and its pixels change.
   const s0 = await waitStatus(page, () => true, 1000, 'status');
   await waitStatus(page, (s) => s.step >= s0.step + 200, 60000, '200 more steps');
   const later = await waitFigure(page, (f) => f.draws > first.draws && f.sum !== first.sum, 20000, 'a redrawn figure');
   assert.ok(later.ink > 0.01);
-  fs.writeFileSync('/tmp/flo-figure-curves.png', await shot(page, 'live-figure-curves'));
+  await shot(page, 'live-figure-curves');
   // The α map, too.
   await clickWidget(page, 'figure:alpha');
   const alpha = await waitFigure(page, (f) => f.figure === 'alpha' && f.shown && f.ink > 0.1, 20000, 'the α figure');
   assert.ok(Math.abs(alpha.height / alpha.width - 560 / 620) < 0.02, `α aspect ${alpha.width}×${alpha.height}`);
-  fs.writeFileSync('/tmp/flo-figure-alpha.png', await shot(page, 'live-figure-alpha'));
+  await shot(page, 'live-figure-alpha');
+  await assertNoHoles(page, 'with the α figure');
   // The lab still answers underneath: Pause works while the figure is open.
   await clickWidget(page, 'play');
   await waitStatus(page, (s) => !s.running, 10000, 'paused with the figure open');
