@@ -53,7 +53,8 @@ fn final_evaluation_evaluates_every_run_on_the_whole_set_at_its_step() {
         h.state_mut().single_step();
     }
     h.run_steps(2);
-    h.get_by_label("Final evaluation (whole held-out set)").click();
+    h.get_by_label("Final evaluation (whole held-out set)")
+        .click();
     frames_until(&mut h, 3_000, |app| {
         app.runs
             .iter()
@@ -70,5 +71,10 @@ fn on_small_data_the_final_evaluation_is_not_needed() {
     let h = lab("run2=loss=acl-direct:tau=0.5,p=4,eps=0");
     let b = h.get_by_label("Final evaluation (whole held-out set)");
     assert!(format!("{b:?}").contains("disabled"), "{b:?}");
-    assert!(h.state().runs.iter().all(|r| r.view.subsets_are_whole_sets()));
+    assert!(
+        h.state()
+            .runs
+            .iter()
+            .all(|r| r.view.subsets_are_whole_sets())
+    );
 }

@@ -306,7 +306,8 @@ impl CompareView {
         }
         self.cache
             .retain(|k, _| runs.iter().any(|r| r.colour == *k));
-        ui.horizontal(|ui| {
+        // Wrapped: one row of three wide buttons would widen the whole view on a phone.
+        ui.horizontal_wrapped(|ui| {
             let can_add = runs.len() < MAX_RUNS;
             let r = ui
                 .add_enabled(
@@ -386,11 +387,17 @@ impl CompareView {
             .id_salt("compare_plots")
             .auto_shrink([false, false])
             .show(ui, |ui| {
-                let plot_h = ((h - 120.0) * 0.5).clamp(150.0, 300.0);
-                ui.columns(2, |cols| {
-                    self.loss_ui(&mut cols[0], runs, plot_h);
-                    acc_ui(&mut cols[1], runs, plot_h);
-                });
+                let plot_h = if super::split::stacked(ui) {
+                    super::split::STACKED_PLOT_H
+                } else {
+                    ((h - 120.0) * 0.5).clamp(150.0, 300.0)
+                };
+                super::split::two_columns(
+                    ui,
+                    self,
+                    |ui, v| v.loss_ui(ui, runs, plot_h),
+                    |ui, _| acc_ui(ui, runs, plot_h),
+                );
                 ui.separator();
                 self.maps_ui(ui, runs);
                 ui.separator();
@@ -513,7 +520,12 @@ impl CompareView {
                 "(L − L₁) / |L₁| in %: each run against its first recorded loss L₁, so \
                      losses of different sign and scale are comparable",
             );
+        });
+        // The smoothing slider on its own row, sized to the column: a slider never shrinks, so
+        // in the row above it widened the column and the loss chart covered the accuracy chart.
+        ui.horizontal(|ui| {
             let l = ui.label("EMA smoothing");
+            ui.spacing_mut().slider_width = (ui.available_width() - 70.0).clamp(40.0, 100.0);
             ui.add(egui::Slider::new(&mut self.smoothing, 0.0..=0.999))
                 .labelled_by(l.id);
         });

@@ -427,11 +427,6 @@ impl TheoryView {
             }
             None => {}
         }
-        eprintln!(
-            "DBG theory before cols {:?} min {:?}",
-            ui.max_rect(),
-            ui.min_rect()
-        );
         let h = if super::split::stacked(ui) {
             super::split::STACKED_PLOT_H
         } else {
