@@ -401,7 +401,8 @@ impl AlphaView {
         let alpha = &t.snapshot.alpha;
         let n = alpha.nrows();
         let stats = alpha_stats(alpha);
-        ui.horizontal(|ui| {
+        // Wrapped, so the title and checkboxes never widen the view past a phone's screen.
+        ui.horizontal_wrapped(|ui| {
             // First in the row: the live figure's window (bottom right) never covers it.
             super::super::live_figure::figure_toggle(
                 ui,
