@@ -247,12 +247,11 @@ pub fn scaled_loss(loss: &[f64], scale: LossScale) -> (Vec<f64>, Option<f64>, bo
 
 /// A row of coloured run labels (the legend, above a plot, never over its curves).
 fn legend_row(ui: &mut egui::Ui, entries: &[(usize, String)]) {
-    ui.horizontal_wrapped(|ui| {
-        ui.spacing_mut().item_spacing.x = 12.0;
-        for (colour, text) in entries {
-            ui.label(egui::RichText::new(format!("— {text}")).color(run_color(*colour)));
-        }
-    });
+    let entries: Vec<_> = entries
+        .iter()
+        .map(|(colour, text)| (run_color(*colour), "—", text.clone()))
+        .collect();
+    super::legend_row(ui, &entries);
 }
 
 /// The legend row "run 1  run 2 …" in run colours.

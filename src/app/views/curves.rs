@@ -171,26 +171,53 @@ impl CurvesView {
             Some(b) => (Some(b), format!(", all {n_test}")),
             None => (h.baselines, String::new()),
         };
+        // Colour-blind safe run colours for the accuracies, grey for chance; the legend is a
+        // row above the plot, so it never covers the curves' right ends.
+        let colour = |k: usize| {
+            let (r, g, b) = crate::figures::PALETTE[k % crate::figures::PALETTE.len()];
+            egui::Color32::from_rgb(r, g, b)
+        };
+        let grey = egui::Color32::from_gray(120);
+        let mut legend = vec![
+            (colour(0), "—", knn_name.clone()),
+            (colour(1), "—", probe_name.clone()),
+        ];
+        if !whole.is_empty() {
+            legend.push((colour(2), "●", format!("kNN acc, whole test set ({n_test})")));
+        }
+        if !whole_probe.is_empty() {
+            legend.push((colour(3), "●", format!("linear probe, whole test set ({n_test})")));
+        }
+        if baselines.is_some() {
+            legend.push((colour(6), "- -", format!("raw inputs (kNN{baseline_suffix})")));
+            legend.push((colour(4), "- -", format!("centred inputs (kNN{baseline_suffix})")));
+        }
+        legend.push((grey, "···", "chance".to_string()));
+        let before = ui.cursor().top();
+        super::legend_row(ui, &legend);
+        let legend_h = ui.cursor().top() - before;
+        // The accuracy axis spans the loss chart's steps, so the two line up.
+        let last_x = x_of_step(&h.time, h.loss.len(), self.time_axis);
         LabPlot::new("acc_plot", x_label, "accuracy (fraction correct)")
             .with(|p| {
-                p.height((left * 0.45).max(110.0))
+                p.height((left * 0.45 - legend_h).max(110.0))
                     .include_y(0.0)
                     .include_y(1.0)
-                    .legend(Legend::default())
+                    .include_x(0.0)
+                    .include_x(last_x)
             })
             .show(ui, |p| {
-                // Colour-blind safe: run blue and orange for the accuracies, grey for chance.
-                p.line(Line::new(knn_name, acc).color(crate::app::palette::run_color(0)));
-                p.line(Line::new(probe_name, probe).color(crate::app::palette::run_color(1)));
+                p.line(Line::new(knn_name, acc).color(colour(0)));
+                p.line(Line::new(probe_name, probe).color(colour(1)));
                 if !whole.is_empty() {
                     let name = format!("kNN acc, whole test set ({n_test})");
-                    let c = crate::app::palette::run_color(2);
+                    let c = colour(2);
                     p.line(Line::new(name.clone(), whole.clone()).color(c).width(2.5));
                     p.points(egui_plot::Points::new(name, whole).color(c).radius(3.5));
                 }
                 if !whole_probe.is_empty() {
                     let name = format!("linear probe, whole test set ({n_test})");
-                    let c = crate::app::palette::run_color(3);
+                    let c = colour(3);
                     p.line(
                         Line::new(name.clone(), whole_probe.clone())
                             .color(c)
@@ -204,7 +231,7 @@ impl CurvesView {
                 }
                 p.hline(
                     egui_plot::HLine::new("chance", chance)
-                        .color(egui::Color32::from_gray(120))
+                        .color(grey)
                         .style(egui_plot::LineStyle::dotted_dense()),
                 );
                 // The same protocol on the raw inputs: learning has to beat these lines.
@@ -215,6 +242,7 @@ impl CurvesView {
                             format!("raw inputs (kNN{baseline_suffix})"),
                             b.raw_knn,
                         )
+                        .color(colour(6))
                         .style(dashed)
                         .width(1.5),
                     );
@@ -223,6 +251,7 @@ impl CurvesView {
                             format!("centred inputs (kNN{baseline_suffix})"),
                             b.centred_knn,
                         )
+                        .color(colour(4))
                         .style(dashed)
                         .width(1.5),
                     );

@@ -25,6 +25,17 @@ pub use players::{PlayerMove, PlayersView};
 pub use scatter::{NEIGHBOURS, ScatterView, cosine_neighbours};
 pub use theory::{Experiment, TheoryReadout, TheoryView};
 
+/// A legend drawn as a wrapped row of coloured labels above a plot, so it never covers a
+/// curve. Each entry: colour, mark ("—" line, "- -" dashed, "···" dotted, "●" points), name.
+pub(crate) fn legend_row(ui: &mut egui::Ui, entries: &[(egui::Color32, &str, String)]) {
+    ui.horizontal_wrapped(|ui| {
+        ui.spacing_mut().item_spacing.x = 12.0;
+        for (colour, mark, text) in entries {
+            ui.label(egui::RichText::new(format!("{mark} {text}")).color(*colour));
+        }
+    });
+}
+
 /// Plots that leave their background to the page: the fill is skipped (it would cover a third
 /// of the screen for every frame's software rasteriser, see [`crate::app::palette::lab_visuals`])
 /// and only the usual outline is drawn, after the plot.
