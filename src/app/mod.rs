@@ -1102,7 +1102,7 @@ impl LabApp {
                 .and_then(|t| t.whole_set_progress)
                 .map_or(String::new(), |p| {
                     format!(
-                        " · evaluating {} on the whole data set {}%",
+                        " · evaluating {} on the whole held-out set {}%",
                         p.what.label(),
                         p.percent
                     )
