@@ -183,14 +183,30 @@ impl CurvesView {
             (colour(1), "—", probe_name.clone()),
         ];
         if !whole.is_empty() {
-            legend.push((colour(2), "●", format!("kNN acc, whole test set ({n_test})")));
+            legend.push((
+                colour(2),
+                "●",
+                format!("kNN acc, whole test set ({n_test})"),
+            ));
         }
         if !whole_probe.is_empty() {
-            legend.push((colour(3), "●", format!("linear probe, whole test set ({n_test})")));
+            legend.push((
+                colour(3),
+                "●",
+                format!("linear probe, whole test set ({n_test})"),
+            ));
         }
         if baselines.is_some() {
-            legend.push((colour(6), "- -", format!("raw inputs (kNN{baseline_suffix})")));
-            legend.push((colour(4), "- -", format!("centred inputs (kNN{baseline_suffix})")));
+            legend.push((
+                colour(6),
+                "- -",
+                format!("raw inputs (kNN{baseline_suffix})"),
+            ));
+            legend.push((
+                colour(4),
+                "- -",
+                format!("centred inputs (kNN{baseline_suffix})"),
+            ));
         }
         legend.push((grey, "···", "chance".to_string()));
         let before = ui.cursor().top();
