@@ -83,9 +83,14 @@ test('the live figure is drawn over the lab, has ink, follows training and close
   assert.ok(Math.abs(first.height - first.cssHeight * first.dpr) <= 1, JSON.stringify(first));
   assert.ok(first.ink > 0.01 && first.ink < 0.6, `ink share ${first.ink}`);
   // Lying over the window's reserved rectangle.
-  const rects = JSON.parse(await page.textContent('#alphacl-widgets'));
+  // The widget rectangles are published about four times a second: wait for the slot's.
+  let slot;
+  for (let i = 0; i < 40 && !slot; i++) {
+    slot = JSON.parse(await page.textContent('#alphacl-widgets'))['figure:canvas'];
+    if (!slot) await page.waitForTimeout(100);
+  }
+  assert.ok(slot, 'the figure slot is published');
   const box = await page.locator('#the_canvas_id').boundingBox();
-  const slot = rects['figure:canvas'];
   const placed = await page.evaluate(() => document.getElementById('alphacl-figure').getBoundingClientRect().toJSON());
   assert.ok(Math.abs(placed.x - (box.x + slot[0])) <= 2 && Math.abs(placed.y - (box.y + slot[1])) <= 2,
     `canvas at ${JSON.stringify(placed)}, slot ${slot}`);
