@@ -128,36 +128,24 @@ impl CurvesView {
                 p.line(Line::new("loss (EMA)", pts));
             });
         ui.strong("kNN and linear-probe accuracy (held-out)");
-        let acc: Vec<[f64; 2]> = h
-            .evals
-            .iter()
-            .map(|e| [x_of_step(&h.time, e.step, self.time_axis), e.knn_acc])
-            .collect();
-        let probe: Vec<[f64; 2]> = h
-            .evals
-            .iter()
-            .filter_map(|e| {
-                e.probe_acc
-                    .map(|p| [x_of_step(&h.time, e.step, self.time_axis), p])
-            })
-            .collect();
+        // (x, accuracy) of a series of evaluations; `f` picks kNN or the probe (if measured).
+        let points = |evals: &[crate::train::EvalPoint],
+                      f: fn(&crate::train::EvalPoint) -> Option<f64>| {
+            evals
+                .iter()
+                .filter_map(|e| f(e).map(|a| [x_of_step(&h.time, e.step, self.time_axis), a]))
+                .collect::<Vec<[f64; 2]>>()
+        };
+        let knn = |e: &crate::train::EvalPoint| Some(e.knn_acc);
+        let probe_of = |e: &crate::train::EvalPoint| e.probe_acc;
+        let acc = points(&h.evals, knn);
+        let probe = points(&h.evals, probe_of);
         let chance = 1.0 / t.data.num_classes.max(1) as f64;
         // Where the lab also evaluates on the whole held-out split (large data sets), those
         // points and their input baselines are the paper's protocol; the regular points use
         // fixed subsets (see `train::whole_set`).
-        let whole: Vec<[f64; 2]> = h
-            .whole_set
-            .iter()
-            .map(|e| [x_of_step(&h.time, e.step, self.time_axis), e.knn_acc])
-            .collect();
-        let whole_probe: Vec<[f64; 2]> = h
-            .whole_set
-            .iter()
-            .filter_map(|e| {
-                e.probe_acc
-                    .map(|p| [x_of_step(&h.time, e.step, self.time_axis), p])
-            })
-            .collect();
+        let whole = points(&h.whole_set, knn);
+        let whole_probe = points(&h.whole_set, probe_of);
         let n_test = t.data.x_test.nrows();
         let (knn_name, probe_name) = if h.whole_set.is_empty() && h.whole_set_baselines.is_none() {
             ("kNN acc".to_string(), "linear probe".to_string())
